@@ -1,0 +1,35 @@
+#pragma once
+// Predictions of recorded results, each with its source (CONVENTIONS.md).
+//
+// "exact" is the exact prediction for the scheme that was simulated; "discrete"
+// (noisy GD at eta) and "continuous" (the SDE at tau = k eta) are the two
+// idealisations. When the requested one is not the scheme's own, the check's
+// allowance is the exact difference between the two, computed, not guessed.
+#include <cstdint>
+#include <string>
+
+#include "losses/quadratic.hpp"
+#include "noise/noise.hpp"
+
+namespace sgdnoise {
+
+struct PredictionContext {
+  const Quadratic* quadratic = nullptr;  // null: no prediction available
+  const NoiseModel* noise = nullptr;     // null: no noise
+  std::string scheme;                    // "discrete" or "sde_euler_maruyama"
+  double eta = 0.0;
+  int substeps = 1;
+  Vec theta0;
+};
+
+struct Prediction {
+  bool available = false;
+  double value = 0.0;
+  double allowance = 0.0;  // |requested - exact for the scheme|
+  std::string source;
+  std::string reason;  // why it is unavailable
+};
+
+Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k, const std::string& which);
+
+}  // namespace sgdnoise

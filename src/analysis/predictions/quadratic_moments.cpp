@@ -1,0 +1,124 @@
+#include "analysis/predictions/quadratic_moments.hpp"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace sgdnoise {
+
+double geometric_sum(double r, std::int64_t k) {
+  if (k <= 0) return 0.0;
+  if (r == 1.0) return static_cast<double>(k);
+  const double kd = static_cast<double>(k);
+  if (r > 0.0 && std::abs(r - 1.0) < 0.5) {
+    // (1 - r^k) / (1 - r) with r^k = exp(k log1p(r - 1)): no cancellation near r = 1.
+    return -std::expm1(kd * std::log1p(r - 1.0)) / (1.0 - r);
+  }
+  return (1.0 - std::pow(r, kd)) / (1.0 - r);
+}
+
+double exponential_integral(double s, double tau) {
+  if (s == 0.0) return tau;
+  return -std::expm1(-s * tau) / s;
+}
+
+Moments QuadraticMoments::discrete(double h, const Mat& Q, const Vec& theta0, std::int64_t k) const {
+  const Vec& lam = q_.eigenvalues();
+  const Index d = lam.size();
+  const Vec a = (1.0 - h * lam.array()).matrix();
+  const Mat Qt = to_eigen(Q);
+  Mat St(d, d);
+  for (Index j = 0; j < d; ++j)
+    for (Index i = 0; i < d; ++i) St(i, j) = Qt(i, j) == 0.0 ? 0.0 : Qt(i, j) * geometric_sum(a[i] * a[j], k);
+  Vec e0 = q_.eigenvectors().transpose() * (theta0 - q_.stationary_point());
+  for (Index i = 0; i < d; ++i) e0[i] *= std::pow(a[i], static_cast<double>(k));
+  return {q_.stationary_point() + q_.eigenvectors() * e0, from_eigen(St)};
+}
+
+namespace {
+// Largest |Q~_ii| below which a direction counts as "not reached by the noise".
+double reach_tol(const Mat& Qt) { return 1e-14 * std::max(Qt.diagonal().cwiseAbs().maxCoeff(), 1e-300); }
+}  // namespace
+
+Existence QuadraticMoments::discrete_stationary_exists(double h, const Mat& Q) const {
+  const Vec& lam = q_.eigenvalues();
+  const Mat Qt = to_eigen(Q);
+  const double tol = reach_tol(Qt);
+  for (Index i = 0; i < lam.size(); ++i) {
+    const double hl = h * lam[i];
+    if (Qt(i, i) > tol && !(hl > 0.0 && hl < 2.0)) {
+      std::ostringstream m;
+      m << "no discrete stationary covariance: eta*lambda_" << i << " = " << hl
+        << " is outside (0, 2) in a direction the noise reaches";
+      return {false, m.str()};
+    }
+  }
+  return {};
+}
+
+Mat QuadraticMoments::discrete_stationary(double h, const Mat& Q) const {
+  const Vec& lam = q_.eigenvalues();
+  const Mat Qt = to_eigen(Q);
+  const Index d = lam.size();
+  Mat St = Mat::Zero(d, d);
+  for (Index j = 0; j < d; ++j)
+    for (Index i = 0; i < d; ++i) {
+      if (Qt(i, j) == 0.0) continue;
+      const double r = (1.0 - h * lam[i]) * (1.0 - h * lam[j]);
+      St(i, j) = std::abs(r) < 1.0 ? Qt(i, j) / (1.0 - r) : std::numeric_limits<double>::quiet_NaN();
+    }
+  return from_eigen(St);
+}
+
+Moments QuadraticMoments::continuous(const Mat& D, const Vec& theta0, double tau) const {
+  const Vec& lam = q_.eigenvalues();
+  const Index d = lam.size();
+  const Mat Dt = to_eigen(D);
+  Mat St(d, d);
+  for (Index j = 0; j < d; ++j)
+    for (Index i = 0; i < d; ++i) St(i, j) = Dt(i, j) == 0.0 ? 0.0 : Dt(i, j) * exponential_integral(lam[i] + lam[j], tau);
+  Vec e0 = q_.eigenvectors().transpose() * (theta0 - q_.stationary_point());
+  for (Index i = 0; i < d; ++i) e0[i] *= std::exp(-lam[i] * tau);
+  return {q_.stationary_point() + q_.eigenvectors() * e0, from_eigen(St)};
+}
+
+Existence QuadraticMoments::continuous_stationary_exists(const Mat& D) const {
+  const Vec& lam = q_.eigenvalues();
+  const Mat Dt = to_eigen(D);
+  const double tol = reach_tol(Dt);
+  for (Index i = 0; i < lam.size(); ++i)
+    if (Dt(i, i) > tol && !(lam[i] > 0.0)) {
+      std::ostringstream m;
+      m << "no continuous stationary covariance: lambda_" << i << " = " << lam[i]
+        << " is not positive in a direction the noise reaches";
+      return {false, m.str()};
+    }
+  return {};
+}
+
+Mat QuadraticMoments::continuous_stationary(const Mat& D) const {
+  const Vec& lam = q_.eigenvalues();
+  const Mat Dt = to_eigen(D);
+  const Index d = lam.size();
+  Mat St = Mat::Zero(d, d);
+  for (Index j = 0; j < d; ++j)
+    for (Index i = 0; i < d; ++i) {
+      if (Dt(i, j) == 0.0) continue;
+      const double s = lam[i] + lam[j];
+      St(i, j) = s > 0.0 ? Dt(i, j) / s : std::numeric_limits<double>::quiet_NaN();
+    }
+  return from_eigen(St);
+}
+
+double QuadraticMoments::expected_loss(const Moments& m) const {
+  const Vec e = m.mean - q_.stationary_point();
+  return q_.offset() + 0.5 * e.dot(q_.H() * e) + 0.5 * (q_.H().cwiseProduct(m.cov)).sum();
+}
+
+void QuadraticMoments::ou_transition(const Mat& D, double h, Mat& T, Mat& Qh) const {
+  const Vec& lam = q_.eigenvalues();
+  T = from_eigen((-h * lam.array()).exp().matrix().asDiagonal().toDenseMatrix());
+  Qh = continuous(D, q_.stationary_point(), h).cov;
+}
+
+}  // namespace sgdnoise

@@ -1,0 +1,53 @@
+#pragma once
+// The ensemble driver: runs any Stepper over N trajectories, split into blocks
+// of rows that OpenMP threads take in any order, and calls observers at fixed
+// steps. Between two observations each block runs all its steps while it sits in
+// cache. Observers see the whole ensemble in original trajectory order and
+// reduce in index order, so results are identical for any thread count and block
+// size (CONVENTIONS.md, determinism).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "analysis/observers.hpp"
+#include "dynamics/stepper.hpp"
+
+namespace sgdnoise {
+
+struct EnsembleSpec {
+  std::uint64_t seed = 0;
+  std::int64_t steps = 0;
+  std::int64_t every = 1;  // observation period in steps (step 0 and the last step are always observed)
+  Index block = 256;       // trajectories per block
+  int threads = 1;
+};
+
+struct SeriesRow {
+  std::int64_t k = 0;
+  double tau = 0.0;
+  std::vector<Observation> values;
+  const Observation* find(const std::string& name) const;
+};
+
+enum class RunStatus { completed, diverged };
+
+struct RunRecord {
+  std::vector<SeriesRow> series;
+  Mat final_state;
+  RunStatus status = RunStatus::completed;
+  std::string failure;       // why the run stopped early
+  Index n_nonfinite = 0;     // trajectories with a non-finite coordinate at the stop
+  const SeriesRow* at_step(std::int64_t k) const;
+};
+
+/// Called after each observation with (k, steps).
+using ProgressFn = std::function<void(std::int64_t, std::int64_t)>;
+
+RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
+                       const std::vector<const Observer*>& observers, const ProgressFn& progress = {});
+
+/// Steps at which run_ensemble observes: 0, every, 2 every, ..., and steps.
+std::vector<std::int64_t> observation_steps(std::int64_t steps, std::int64_t every);
+
+}  // namespace sgdnoise

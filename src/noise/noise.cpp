@@ -1,0 +1,21 @@
+#include "noise/noise.hpp"
+
+namespace sgdnoise {
+
+const char* to_string(NoiseTarget t) { return t == NoiseTarget::gradient ? "gradient" : "weights"; }
+
+NoiseForms noise_forms(const Mat& S, NoiseTarget target, double eta) {
+  // CONVENTIONS.md: Sigma_step = eta^2 C for gradient noise, D = Sigma_step / eta = eta C.
+  NoiseForms f;
+  if (target == NoiseTarget::gradient) {
+    f.C = S;
+    f.Sigma_step = eta * eta * S;
+  } else {
+    f.Sigma_step = S;
+    f.C = S / (eta * eta);
+  }
+  f.D = f.Sigma_step / eta;
+  return f;
+}
+
+}  // namespace sgdnoise

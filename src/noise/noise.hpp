@@ -1,0 +1,50 @@
+#pragma once
+// The NoiseModel interface: draws gradient or weight noise for a batch and states
+// its covariance exactly where one exists.
+//
+// A model specifies one covariance S (CONVENTIONS.md): on = "gradient" means
+// S = C, the gradient-noise covariance (the step adds -eta * xi, Cov xi = C);
+// on = "weights" means S = Sigma_step, the per-step weight-noise covariance.
+// NoiseForms converts between C, Sigma_step and the diffusion D = Sigma_step / eta.
+#include <optional>
+#include <string>
+
+#include "core/rng.hpp"
+#include "core/types.hpp"
+
+namespace sgdnoise {
+
+enum class NoiseTarget { gradient, weights };
+
+const char* to_string(NoiseTarget t);
+
+class NoiseModel {
+ public:
+  explicit NoiseModel(NoiseTarget target) : target_(target) {}
+  virtual ~NoiseModel() = default;
+  virtual std::string kind() const = 0;
+  virtual Index dim() const = 0;
+  NoiseTarget target() const { return target_; }
+
+  /// out.row(i) += scale * (a draw of the specified noise at X.row(i)) for the
+  /// trajectory with original index first_traj + i, from the stream s.
+  virtual void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
+                          BlockRef out) const = 0;
+  /// The specified covariance S(theta); empty where the noise has none (heavy tails).
+  virtual std::optional<Mat> covariance(const Vec& theta) const = 0;
+  /// True when S does not depend on theta.
+  virtual bool constant_covariance() const = 0;
+
+ private:
+  NoiseTarget target_;
+};
+
+/// The three covariances of CONVENTIONS.md, from the specified one and eta.
+struct NoiseForms {
+  Mat C;           // gradient-noise covariance
+  Mat Sigma_step;  // per-step weight-noise covariance
+  Mat D;           // diffusion of the continuous approximation (time tau = k eta)
+};
+NoiseForms noise_forms(const Mat& S, NoiseTarget target, double eta);
+
+}  // namespace sgdnoise

@@ -1,0 +1,44 @@
+#pragma once
+// An experiment built from a validated scenario: loss x noise x dynamics x
+// observers, the ensemble specification, and the checks to run against
+// predictions (ARCHITECTURE.md).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analysis/observers.hpp"
+#include "dynamics/ensemble.hpp"
+#include "losses/quadratic.hpp"
+#include "noise/noise.hpp"
+#include "scenario/scenario.hpp"
+
+namespace sgdnoise {
+
+struct CheckSpec {
+  std::string result;
+  std::int64_t at_step = 0;
+  std::string prediction;  // "exact", "discrete", "continuous"
+  double sigmas = 5.0;
+};
+
+struct Experiment {
+  Scenario scenario;
+  std::shared_ptr<const Loss> loss;
+  std::shared_ptr<const Quadratic> quadratic;  // set when the loss is a quadratic
+  std::shared_ptr<const NoiseModel> noise;     // null: no noise
+  std::unique_ptr<Stepper> stepper;
+  Vec theta0;
+  Index trajectories = 0;
+  EnsembleSpec spec;
+  std::vector<std::unique_ptr<Observer>> observers;
+  std::vector<CheckSpec> checks;
+
+  std::vector<const Observer*> observer_ptrs() const;
+  /// The initial ensemble: every trajectory at theta0.
+  Mat initial_state() const;
+};
+
+/// Builds the experiment; value errors (dimension mismatch, ...) are InputErrors naming the key.
+Experiment build_experiment(Scenario sc, int threads);
+
+}  // namespace sgdnoise

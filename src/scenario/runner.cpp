@@ -1,0 +1,47 @@
+#include "scenario/runner.hpp"
+
+namespace sgdnoise {
+
+bool RunResult::all_checks_passed() const {
+  for (const auto& c : checks)
+    if (!c.passed) return false;
+  return record.status == RunStatus::completed;
+}
+
+PredictionContext prediction_context(const Experiment& ex) {
+  PredictionContext ctx;
+  ctx.quadratic = ex.quadratic.get();
+  ctx.noise = ex.noise.get();
+  ctx.scheme = ex.stepper->kind();
+  ctx.eta = ex.stepper->eta();
+  if (const auto* em = dynamic_cast<const EulerMaruyama*>(ex.stepper.get())) ctx.substeps = em->substeps();
+  ctx.theta0 = ex.theta0;
+  return ctx;
+}
+
+RunResult run_experiment(const Experiment& ex, const ProgressFn& progress) {
+  RunResult r;
+  r.record = run_ensemble(*ex.stepper, ex.initial_state(), ex.spec, ex.observer_ptrs(), progress);
+  const PredictionContext ctx = prediction_context(ex);
+  for (const auto& c : ex.checks) {
+    const Prediction p = predict(ctx, c.result, c.at_step, c.prediction);
+    const SeriesRow* row = r.record.at_step(c.at_step);
+    const Observation* obs = row ? row->find(c.result) : nullptr;
+    if (!obs) {
+      CheckOutcome o;
+      o.result = c.result;
+      o.k = c.at_step;
+      o.tau = static_cast<double>(c.at_step) * ex.stepper->eta();
+      o.prediction_kind = c.prediction;
+      o.sigmas = c.sigmas;
+      o.predicted = p;
+      o.reason = "no measurement at this step: " + (r.record.failure.empty() ? "not recorded" : r.record.failure);
+      r.checks.push_back(std::move(o));
+      continue;
+    }
+    r.checks.push_back(evaluate_check(c.result, c.at_step, row->tau, c.prediction, c.sigmas, obs->est, p));
+  }
+  return r;
+}
+
+}  // namespace sgdnoise

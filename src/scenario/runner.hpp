@@ -1,0 +1,19 @@
+#pragma once
+// Runs an experiment's ensemble and evaluates its checks.
+#include <vector>
+
+#include "analysis/checks.hpp"
+#include "scenario/experiment.hpp"
+
+namespace sgdnoise {
+
+struct RunResult {
+  RunRecord record;
+  std::vector<CheckOutcome> checks;
+  bool all_checks_passed() const;
+};
+
+PredictionContext prediction_context(const Experiment& ex);
+RunResult run_experiment(const Experiment& ex, const ProgressFn& progress = {});
+
+}  // namespace sgdnoise

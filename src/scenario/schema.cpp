@@ -1,0 +1,173 @@
+#include "scenario/schema.hpp"
+
+#include <sstream>
+
+namespace sgdnoise {
+
+const char* to_string(ParamType t) {
+  switch (t) {
+    case ParamType::integer: return "integer";
+    case ParamType::number: return "number";
+    case ParamType::boolean: return "boolean";
+    case ParamType::string: return "string";
+    case ParamType::number_array: return "array of numbers";
+    case ParamType::number_matrix: return "matrix (array of rows)";
+  }
+  return "?";
+}
+
+const KindSchema* SectionSchema::find_kind(const std::string& k) const {
+  for (const auto& ks : kinds)
+    if (ks.name == k) return &ks;
+  return nullptr;
+}
+
+namespace {
+Param req(std::string name, ParamType t, std::string doc) { return {std::move(name), t, std::move(doc), {}, {}, false, {}, {}}; }
+Param opt(std::string name, ParamType t, std::string def, std::string doc) {
+  return {std::move(name), t, std::move(doc), std::move(def), {}, false, {}, {}};
+}
+Param positive(Param p) {
+  p.min = 0.0;
+  p.min_exclusive = true;
+  return p;
+}
+Param at_least(Param p, double m) {
+  p.min = m;
+  return p;
+}
+Param one_of(Param p, std::vector<std::string> c) {
+  p.choices = std::move(c);
+  return p;
+}
+
+std::vector<SectionSchema> build() {
+  using T = ParamType;
+  std::vector<SectionSchema> s;
+
+  s.push_back({"", "Top level of the scenario file.", true, false,
+               {req("name", T::string, "Scenario name; the default run directory is runs/<name>."),
+                opt("description", T::string, "\"\"", "One sentence on what the scenario shows."),
+                at_least(opt("seed", T::integer, "1", "Key of every random stream (overridden by --seed)."), 0)},
+               {}});
+
+  s.push_back({"loss", "The loss L(theta).", true, false, {},
+               {{"quadratic",
+                 "L = L* + 1/2 (theta - theta*)^T H (theta - theta*), H = U diag(eigenvalues) U^T.",
+                 {at_least(req("dim", T::integer, "Dimension d."), 1),
+                  req("eigenvalues", T::number_array, "The d eigenvalues of H (any sign)."),
+                  one_of(opt("basis", T::string, "\"axis\"",
+                             "Eigenbasis U: \"axis\" (identity) or \"random\" (Haar-orthogonal from basis_seed)."),
+                         {"axis", "random"}),
+                  at_least(opt("basis_seed", T::integer, "0", "Seed of the random eigenbasis."), 0),
+                  opt("minimum", T::number_array, "[]", "theta* (d numbers; empty: the origin)."),
+                  opt("offset", T::number, "0.0", "L*, the value at theta*.")}}}});
+
+  const Param on = one_of(opt("on", T::string, "\"gradient\"",
+                              "Where the noise acts: \"gradient\" (its covariance is C, the step adds -eta xi) "
+                              "or \"weights\" (its covariance is Sigma_step)."),
+                          {"gradient", "weights"});
+  s.push_back({"noise", "The noise added to gradient descent (CONVENTIONS.md: C, Sigma_step, D).", false, false,
+               {on},
+               {{"none", "No noise: plain gradient descent or gradient flow.", {}},
+                {"isotropic", "Gaussian with covariance variance * I.",
+                 {at_least(req("variance", T::number, "Variance per coordinate of the specified covariance."), 0)}},
+                {"diagonal", "Gaussian with covariance diag(variances).",
+                 {req("variances", T::number_array, "The d variances (>= 0).")}}}});
+
+  const std::vector<Param> dyn_common = {
+      positive(req("eta", T::number, "Step size eta; one step is tau = eta of continuous time.")),
+      at_least(req("steps", T::integer, "Number of steps k."), 0),
+      at_least(req("trajectories", T::integer, "Ensemble size N."), 1),
+      opt("start", T::number_array, "[]", "theta_0 for every trajectory (empty: the loss's stationary point)."),
+      at_least(opt("block", T::integer, "256", "Trajectories per block of work (never changes results)."), 1)};
+  s.push_back({"dynamics", "How theta evolves.", true, false, dyn_common,
+               {{"discrete", "Noisy gradient descent theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k.", {}},
+                {"sde_euler_maruyama",
+                 "Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta, dt = eta / substeps.",
+                 {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}}}});
+
+  s.push_back({"observe", "What is recorded along the run.", false, false,
+               {at_least(opt("every", T::integer, "1", "Observation period in steps (step 0 and the last are always observed)."), 1)},
+               {}});
+
+  s.push_back({"checks", "Comparisons of a result with a prediction ([[checks]], one table each).", false, true,
+               {req("result", T::string, "Result name, e.g. \"loss\"."),
+                at_least(req("at_step", T::integer, "Step k at which to compare (an observed step)."), 0),
+                one_of(opt("prediction", T::string, "\"exact\"",
+                           "\"exact\": the exact prediction for the simulated scheme; \"discrete\": noisy GD at eta; "
+                           "\"continuous\": the SDE at tau = k eta. A prediction other than the scheme's own gets "
+                           "the exact difference between the two as its allowance."),
+                       {"exact", "discrete", "continuous"}),
+                positive(opt("sigmas", T::number, "5.0",
+                             "Tolerance in standard errors; the check's false-alarm probability is printed."))},
+               {}});
+  return s;
+}
+}  // namespace
+
+const std::vector<SectionSchema>& scenario_schema() {
+  static const std::vector<SectionSchema> s = build();
+  return s;
+}
+
+const SectionSchema* find_section(const std::string& name) {
+  for (const auto& s : scenario_schema())
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+namespace {
+std::string describe(const Param& p) {
+  std::ostringstream o;
+  o << to_string(p.type);
+  if (p.min) o << (p.min_exclusive ? ", > " : ", >= ") << *p.min;
+  if (!p.choices.empty()) {
+    o << ", one of";
+    for (const auto& c : p.choices) o << " \"" << c << "\"";
+  }
+  return o.str();
+}
+}  // namespace
+
+std::string schema_markdown() {
+  std::ostringstream o;
+  o << "# Scenario files\n\n"
+       "Generated by `sgdnoise list --markdown` from the parameter schema that also validates scenarios "
+       "and `--set` overrides. A scenario is a TOML file; every key below is checked, unknown keys are errors.\n";
+  auto table = [&](const std::vector<Param>& ps) {
+    o << "\n| key | type | default | meaning |\n|---|---|---|---|\n";
+    for (const auto& p : ps)
+      o << "| `" << p.name << "` | " << describe(p) << " | " << (p.default_toml ? "`" + *p.default_toml + "`" : "required")
+        << " | " << p.doc << " |\n";
+  };
+  for (const auto& s : scenario_schema()) {
+    o << "\n## " << (s.name.empty() ? "top level" : (s.array_of_tables ? "[[" + s.name + "]]" : "[" + s.name + "]"))
+      << (s.required ? "" : " (optional)") << "\n\n" << s.doc << "\n";
+    if (!s.common.empty()) table(s.common);
+    for (const auto& k : s.kinds) {
+      o << "\n### kind = \"" << k.name << "\"\n\n" << k.doc << "\n";
+      if (!k.params.empty()) table(k.params);
+    }
+  }
+  return o.str();
+}
+
+std::string schema_listing() {
+  std::ostringstream o;
+  for (const auto& s : scenario_schema()) {
+    o << (s.name.empty() ? "(top level)" : s.name) << ": " << s.doc << "\n";
+    auto params = [&](const std::vector<Param>& ps, const char* indent) {
+      for (const auto& p : ps)
+        o << indent << p.name << " (" << describe(p) << ") = " << p.default_toml.value_or("<required>") << "\n";
+    };
+    params(s.common, "    ");
+    for (const auto& k : s.kinds) {
+      o << "  kind \"" << k.name << "\": " << k.doc << "\n";
+      params(k.params, "      ");
+    }
+  }
+  return o.str();
+}
+
+}  // namespace sgdnoise
