@@ -92,7 +92,7 @@ int cmd_run(const std::string& file, const Common& o, std::string out_dir, bool 
   RunDirWriter writer(out_dir, force);  // refuses an existing directory before any work
   const RunResult r = run_experiment(ex, progress_line(ex.scenario.name()));
   writer.write("summary.json", summary_json(ex, r, {o.threads, cmdline}).dump(2) + "\n");
-  writer.write("series.csv", series_csv(r.record));
+  writer.write("series.csv", series_csv(r));
   if (save_states) writer.write("final_states.npy", npy_bytes(r.record.final_state));
   writer.commit();
   std::cout << "wrote " << writer.dir().string() << "/summary.json\n";

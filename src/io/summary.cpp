@@ -66,13 +66,13 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   json results = json::array();
   if (!r.record.series.empty()) {
     const SeriesRow& last = r.record.series.back();
-    const PredictionContext ctx = prediction_context(ex);
-    for (const auto& o : last.values) {
+    for (std::size_t i = 0; i < last.values.size(); ++i) {
+      const Observation& o = last.values[i];
       json e = estimate_json(o.est);
       e["name"] = o.name;
       e["k"] = last.k;
       e["tau"] = last.tau;
-      e["prediction"] = prediction_json(predict(ctx, o.name, last.k, "exact"));
+      e["prediction"] = prediction_json(r.exact.back()[i]);
       results.push_back(std::move(e));
     }
   }
@@ -99,15 +99,23 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   return j;
 }
 
-std::string series_csv(const RunRecord& rec) {
+std::string series_csv(const RunResult& r) {
+  const RunRecord& rec = r.record;
   std::ostringstream o;
   o << "k,tau";
   if (rec.series.empty()) return o.str() + "\n";
-  for (const auto& v : rec.series.front().values) o << "," << v.name << "_mean," << v.name << "_se," << v.name << "_n";
+  for (const auto& v : rec.series.front().values)
+    o << "," << v.name << "_mean," << v.name << "_se," << v.name << "_n," << v.name << "_exact";
   o << "\n";
-  for (const auto& row : rec.series) {
+  for (std::size_t i = 0; i < rec.series.size(); ++i) {
+    const SeriesRow& row = rec.series[i];
     o << row.k << "," << fmt(row.tau);
-    for (const auto& v : row.values) o << "," << fmt(v.est.value) << "," << fmt(v.est.se) << "," << v.est.n;
+    for (std::size_t j = 0; j < row.values.size(); ++j) {
+      const Estimate& e = row.values[j].est;
+      const Prediction* p = i < r.exact.size() && j < r.exact[i].size() ? &r.exact[i][j] : nullptr;
+      o << "," << fmt(e.value) << "," << fmt(e.se) << "," << e.n << ","
+        << (p && p->available ? fmt(p->value) : "");
+    }
     o << "\n";
   }
   return o.str();

@@ -15,7 +15,8 @@ struct RunMeta {
 };
 
 nlohmann::json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta);
-std::string series_csv(const RunRecord& rec);
+/// The series: k, tau, then mean, se, n and the exact prediction of every recorded value.
+std::string series_csv(const RunResult& r);
 /// A finite number, or a status object saying why there is none.
 nlohmann::json finite_or_status(double v, const std::string& status_if_not);
 /// Final states as a NumPy .npy (format 1.0, little-endian float64, C order N x d).

@@ -23,6 +23,11 @@ RunResult run_experiment(const Experiment& ex, const ProgressFn& progress) {
   RunResult r;
   r.record = run_ensemble(*ex.stepper, ex.initial_state(), ex.spec, ex.observer_ptrs(), progress);
   const PredictionContext ctx = prediction_context(ex);
+  for (const auto& row : r.record.series) {
+    std::vector<Prediction> ps;
+    for (const auto& o : row.values) ps.push_back(predict(ctx, o.name, row.k, "exact"));
+    r.exact.push_back(std::move(ps));
+  }
   for (const auto& c : ex.checks) {
     const Prediction p = predict(ctx, c.result, c.at_step, c.prediction);
     const SeriesRow* row = r.record.at_step(c.at_step);

@@ -10,6 +10,9 @@ namespace sgdnoise {
 struct RunResult {
   RunRecord record;
   std::vector<CheckOutcome> checks;
+  /// The scheme's exact prediction of every recorded value, aligned with
+  /// record.series[row].values[col]; unavailable where there is none.
+  std::vector<std::vector<Prediction>> exact;
   bool all_checks_passed() const;
 };
 
