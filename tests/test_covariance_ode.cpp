@@ -31,7 +31,8 @@ constexpr double kRel = 1e-8;
 
 class CovarianceOde : public ::testing::Test {
  protected:
-  CovarianceOde() : lambda_(make_lambda()), q_(lambda_, random_orthogonal(5, 71), Vec::Zero(5)), D_(random_psd(5, 72)) {}
+  CovarianceOde()
+      : lambda_(make_lambda()), q_(lambda_, random_orthogonal(5, 71), Vec::Zero(5)), D_(random_psd(5, 72)) {}
   static Vec make_lambda() {
     Vec l(5);
     l << 0.3, 1.0, 2.5, 4.0, 7.0;
@@ -69,8 +70,8 @@ TEST_F(CovarianceOde, NonZeroStartDecaysAsPropagator) {
   const Mat S0 = random_psd(5, 73);
   const QuadraticMoments m(q_);
   for (double tau : times_) {
-    const Mat E = q_.eigenvectors() * (-tau * lambda_.array()).exp().matrix().asDiagonal() *
-                  q_.eigenvectors().transpose();
+    const Mat E =
+        q_.eigenvectors() * (-tau * lambda_.array()).exp().matrix().asDiagonal() * q_.eigenvectors().transpose();
     const Mat exact = E * S0 * E + m.continuous(D_, q_.stationary_point(), tau).cov;
     const CovarianceOdeResult r = integrate_covariance(q_.H(), D_, S0, tau, kTol, kTol);
     ASSERT_TRUE(r.ok) << r.reason;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 
 #include "analysis/spectrum.hpp"
 #include "losses/quadratic.hpp"

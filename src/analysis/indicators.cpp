@@ -13,8 +13,8 @@ namespace {
 /// an error up to about d * eps * sum |M_ii| (Higham, Accuracy and Stability, sec. 4.2),
 /// so a smaller trace cannot be told from 0.
 bool trace_is_zero(const Mat& M, double trace) {
-  const double bound = static_cast<double>(M.rows()) * std::numeric_limits<double>::epsilon() *
-                       M.diagonal().cwiseAbs().sum();
+  const double bound =
+      static_cast<double>(M.rows()) * std::numeric_limits<double>::epsilon() * M.diagonal().cwiseAbs().sum();
   return std::abs(trace) <= bound;
 }
 

@@ -14,10 +14,10 @@
 namespace sgdnoise {
 
 struct Indicators {
-  double trace_H_C = 0.0;           // Tr(H C)
-  double trace_H_Sigma_step = 0.0;  // Tr(H Sigma_step) = eta^2 Tr(H C)
-  double trace_C = 0.0;             // Tr C
-  double frobenius_C = 0.0;         // ||C||_F
+  double trace_H_C = 0.0;                  // Tr(H C)
+  double trace_H_Sigma_step = 0.0;         // Tr(H Sigma_step) = eta^2 Tr(H C)
+  double trace_C = 0.0;                    // Tr C
+  double frobenius_C = 0.0;                // ||C||_F
   std::optional<double> anisotropy_ratio;  // Tr(HC) / Tr(H C_bar)
   std::string anisotropy_reason;           // why the ratio is undefined; empty otherwise
 };

@@ -1,6 +1,8 @@
 #include "analysis/observers.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace sgdnoise {
 
@@ -20,6 +22,95 @@ Vec per_trajectory(const Mat& X, int threads, const std::function<void(ConstBloc
 void LossObserver::observe(std::int64_t, const Mat& X, int threads, std::vector<Observation>& out) const {
   const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->value(B, o); });
   out.push_back({"loss", mean_estimate(v)});
+}
+
+}  // namespace sgdnoise
+
+namespace sgdnoise {
+
+std::vector<std::string> MomentObserver::names() const {
+  std::vector<std::string> n = {"dist2", "cov_trace", "cov_frobenius"};
+  for (const auto& [i, j] : entries_) n.push_back("cov_" + std::to_string(i) + "_" + std::to_string(j));
+  return n;
+}
+
+Mat empirical_covariance(const Mat& X) {
+  const Index N = X.rows();
+  const Vec mean = X.colwise().mean().transpose();
+  const Mat Y = X.rowwise() - mean.transpose();
+  return (Y.transpose() * Y) / static_cast<double>(N - 1);
+}
+
+void MomentObserver::observe(std::int64_t, const Mat& X, int threads, std::vector<Observation>& out) const {
+  const Index N = X.rows(), d = X.cols();
+  const Vec dist2 = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) {
+    o = (B.rowwise() - centre_.transpose()).rowwise().squaredNorm();
+  });
+  out.push_back({"dist2", mean_estimate(dist2)});
+
+  const Vec mean = X.colwise().mean().transpose();
+  const Mat Y = X.rowwise() - mean.transpose();
+  Estimate tr = mean_estimate(Y.rowwise().squaredNorm());
+  const double f = static_cast<double>(N) / static_cast<double>(N - 1);
+  tr.value *= f;
+  tr.se *= f;
+  tr.method = "mean of |x_i - xbar|^2 * N/(N-1)";
+  out.push_back({"cov_trace", tr});
+
+  // Jackknife over G groups of consecutive rows: leave-one-group-out covariances from
+  // group sums of Y and Y^T Y (Y centred on the full mean, so the sums stay small).
+  const Index G = std::min<Index>(kGroups, N / 2);
+  if (G < 2 || N < 4) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    out.push_back({"cov_frobenius", {nan, nan, N, std::numeric_limits<double>::infinity(), "too few trajectories"}});
+    for (const auto& [i, j] : entries_)
+      out.push_back({"cov_" + std::to_string(i) + "_" + std::to_string(j), {nan, nan, N, 0, "too few trajectories"}});
+    return;
+  }
+  std::vector<Vec> gsum(static_cast<std::size_t>(G));
+  std::vector<Mat> gscat(static_cast<std::size_t>(G));
+  std::vector<Index> gcount(static_cast<std::size_t>(G));
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (Index g = 0; g < G; ++g) {
+    const Index r0 = g * N / G, r1 = (g + 1) * N / G;
+    const auto Yg = Y.middleRows(r0, r1 - r0);
+    gsum[static_cast<std::size_t>(g)] = Yg.colwise().sum().transpose();
+    gscat[static_cast<std::size_t>(g)] = Yg.transpose() * Yg;
+    gcount[static_cast<std::size_t>(g)] = r1 - r0;
+  }
+  Vec tsum = Vec::Zero(d);
+  Mat tscat = Mat::Zero(d, d);
+  for (Index g = 0; g < G; ++g) {
+    tsum += gsum[static_cast<std::size_t>(g)];
+    tscat += gscat[static_cast<std::size_t>(g)];
+  }
+  auto cov_from = [](const Vec& s, const Mat& sc, Index n) -> Mat {
+    const double nd = static_cast<double>(n);
+    return (sc - s * s.transpose() / nd) / (nd - 1.0);
+  };
+  const Mat full = cov_from(tsum, tscat, N);
+  std::vector<Mat> loo(static_cast<std::size_t>(G));
+  for (Index g = 0; g < G; ++g) {
+    const auto u = static_cast<std::size_t>(g);
+    loo[u] = cov_from(tsum - gsum[u], tscat - gscat[u], N - gcount[u]);
+  }
+  auto jackknife = [&](const std::function<double(const Mat&)>& stat, const std::string& name) {
+    const double full_value = stat(full);
+    Vec th(G);
+    for (Index g = 0; g < G; ++g) th[g] = stat(loo[static_cast<std::size_t>(g)]);
+    const double mean_loo = th.mean();
+    const double gd = static_cast<double>(G);
+    Estimate e;
+    e.value = gd * full_value - (gd - 1.0) * mean_loo;  // bias-corrected
+    e.se = std::sqrt((gd - 1.0) / gd * (th.array() - mean_loo).square().sum());
+    e.n = N;
+    e.dof = gd - 1.0;
+    e.method = "delete-a-group jackknife, " + std::to_string(G) + " groups";
+    out.push_back({name, e});
+  };
+  jackknife([](const Mat& S) { return S.norm(); }, "cov_frobenius");
+  for (const auto& [i, j] : entries_)
+    jackknife([i = i, j = j](const Mat& S) { return S(i, j); }, "cov_" + std::to_string(i) + "_" + std::to_string(j));
 }
 
 }  // namespace sgdnoise

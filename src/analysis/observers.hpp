@@ -43,3 +43,31 @@ class LossObserver final : public Observer {
 };
 
 }  // namespace sgdnoise
+
+namespace sgdnoise {
+
+/// Moments of the ensemble: "dist2" = |theta - centre|^2 (mean over trajectories),
+/// "cov_trace" and "cov_frobenius" of the empirical covariance of theta, and
+/// "cov_i_j" for chosen entries.
+///
+/// Standard errors: dist2 and cov_trace are means of per-trajectory terms (CLT;
+/// cov_trace = sum_i |x_i - xbar|^2 / (N - 1)); cov_frobenius and the entries use a
+/// delete-a-group jackknife over 32 groups of consecutive trajectories (Efron & Tibshirani
+/// 1993, ch. 11), which also removes the O(1/N) bias of |S_hat|_F; its dof is 31.
+class MomentObserver final : public Observer {
+ public:
+  MomentObserver(Vec centre, std::vector<std::pair<Index, Index>> entries)
+      : centre_(std::move(centre)), entries_(std::move(entries)) {}
+  std::vector<std::string> names() const override;
+  void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const override;
+  static constexpr Index kGroups = 32;
+
+ private:
+  Vec centre_;
+  std::vector<std::pair<Index, Index>> entries_;
+};
+
+/// The unbiased empirical covariance of the rows of X (fixed summation order).
+Mat empirical_covariance(const Mat& X);
+
+}  // namespace sgdnoise

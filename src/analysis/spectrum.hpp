@@ -29,12 +29,12 @@ class HessianOperator {
 };
 
 struct SpectrumResult {
-  Vec eigenvalues;        // descending for the top k, ascending for the bottom k
+  Vec eigenvalues;  // descending for the top k, ascending for the bottom k
   bool converged = false;
-  std::string method;     // "spectra_lanczos" or "dense"
-  Index iterations = 0;   // Lanczos restarts (0 for dense)
-  Index operations = 0;   // Hessian-vector products (0 for dense)
-  std::string reason;     // why not converged; empty otherwise
+  std::string method;    // "spectra_lanczos" or "dense"
+  Index iterations = 0;  // Lanczos restarts (0 for dense)
+  Index operations = 0;  // Hessian-vector products (0 for dense)
+  std::string reason;    // why not converged; empty otherwise
 };
 
 /// The k largest (largest = true) or smallest eigenvalues of the Hessian of loss at

@@ -62,7 +62,7 @@ void print_checks(std::ostream& out, const std::string& scenario, const RunResul
     return;
   }
   char line[512];
-  std::snprintf(line, sizeof line, "%-28s %-8s %7s %-26s %-26s %10s %7s %9s %s\n", "scenario", "result", "k",
+  std::snprintf(line, sizeof line, "%-28s %-14s %7s %-28s %-32s %10s %7s %9s %s\n", "scenario", "result", "k",
                 "measured (mean +- se, n)", "predicted (kind)", "allowance", "z", "P(false)", "verdict");
   out << line;
   for (const auto& c : r.checks) {
@@ -70,7 +70,7 @@ void print_checks(std::ostream& out, const std::string& scenario, const RunResul
                              std::to_string(c.measured.n) + ")";
     const std::string pred = c.predicted.available ? fmt_g(c.predicted.value) + " (" + c.prediction_kind + ")"
                                                    : "unavailable";
-    std::snprintf(line, sizeof line, "%-28s %-8s %7lld %-26s %-26s %10s %7s %9.2g %s\n", scenario.c_str(),
+    std::snprintf(line, sizeof line, "%-28s %-14s %7lld %-28s %-32s %10s %7s %9.2g %s\n", scenario.c_str(),
                   c.result.c_str(), static_cast<long long>(c.k), meas.c_str(), pred.c_str(),
                   fmt_g(c.predicted.allowance, 2).c_str(), fmt_g(c.z, 3).c_str(), c.false_alarm,
                   c.passed ? "pass" : "FAIL");

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "analysis/indicators.hpp"
+#include "analysis/spectrum.hpp"
 #include "core/platform.hpp"
 #include "sgdnoise/version.hpp"
 
@@ -47,6 +49,74 @@ std::string fmt(double v) {
   return buf;
 }
 
+json matrix_json(const Mat& M) {
+  json rows = json::array();
+  for (Index i = 0; i < M.rows(); ++i) {
+    json row = json::array();
+    for (Index c = 0; c < M.cols(); ++c) row.push_back(finite_or_status(M(i, c), "undefined"));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// Exact noise indicators at the start (constant-covariance noise), CONVENTIONS.md names.
+json indicators_json(const Experiment& ex) {
+  if (!ex.noise || !ex.noise->constant_covariance()) return nullptr;
+  const auto S = ex.noise->covariance(ex.theta0);
+  if (!S) return nullptr;
+  const double eta = ex.stepper->eta();
+  const NoiseForms f = noise_forms(*S, ex.noise->target(), eta);
+  const Indicators ind = noise_indicators(ex.loss->hessian(ex.theta0), f.C, eta);
+  json j{{"at", "theta_0"},
+         {"noise_on", to_string(ex.noise->target())},
+         {"trace_H_C", finite_or_status(ind.trace_H_C, "undefined")},
+         {"trace_H_Sigma_step", finite_or_status(ind.trace_H_Sigma_step, "undefined")},
+         {"trace_C", finite_or_status(ind.trace_C, "undefined")},
+         {"trace_Sigma_step", finite_or_status(f.Sigma_step.trace(), "undefined")},
+         {"trace_D", finite_or_status(f.D.trace(), "undefined")},
+         {"frobenius_C", finite_or_status(ind.frobenius_C, "undefined")},
+         {"source", "exact, from the noise model's covariance (papers.md 1.4 item 3)"}};
+  if (ind.anisotropy_ratio)
+    j["anisotropy_ratio"] = finite_or_status(*ind.anisotropy_ratio, "undefined");
+  else
+    j["anisotropy_ratio"] = json{{"status", "undefined"}, {"reason", ind.anisotropy_reason}};
+  return j;
+}
+
+Vec spectrum_point(const Experiment& ex) { return ex.quadratic ? ex.quadratic->stationary_point() : ex.theta0; }
+
+json spectrum_json(const SpectrumResult& s) {
+  json j{{"method", s.method}, {"converged", s.converged}, {"iterations", s.iterations}, {"operations", s.operations}};
+  if (s.converged) {
+    j["eigenvalues"] = json::array();
+    for (Index i = 0; i < s.eigenvalues.size(); ++i) j["eigenvalues"].push_back(finite_or_status(s.eigenvalues[i], "undefined"));
+  } else {
+    j["status"] = "not_converged";
+    j["reason"] = s.reason;
+  }
+  return j;
+}
+
+json covariance_json(const Experiment& ex, const RunResult& r) {
+  const SeriesRow& last = r.record.series.back();
+  json j{{"k", last.k}, {"tau", last.tau}, {"n", r.record.final_state.rows()},
+         {"empirical", matrix_json(empirical_covariance(r.record.final_state))}};
+  const PredictionContext ctx = prediction_context(ex);
+  if (ctx.quadratic) {
+    const Index d = ex.loss->dim();
+    Mat pred(d, d);
+    bool ok = true;
+    for (Index a = 0; a < d && ok; ++a)
+      for (Index b = 0; b < d && ok; ++b) {
+        const Prediction p = predict(ctx, "cov_" + std::to_string(a) + "_" + std::to_string(b), last.k, "exact");
+        ok = p.available;
+        pred(a, b) = p.value;
+      }
+    if (ok) j["exact"] = matrix_json(pred);
+  }
+  return j;
+}
+
 }  // namespace
 
 json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta) {
@@ -78,6 +148,12 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   }
   j["results"] = std::move(results);
   j["series_file"] = "series.csv";
+  if (auto ind = indicators_json(ex); !ind.is_null()) j["indicators"] = std::move(ind);
+  if (ex.hessian_top_k > 0) j["hessian_top"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_top_k, true));
+  if (ex.hessian_bottom_k > 0)
+    j["hessian_bottom"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_bottom_k, false));
+  if (ex.loss->dim() <= ex.full_covariance_max_dim && r.record.final_state.rows() > 1 && !r.record.series.empty())
+    j["final_covariance"] = covariance_json(ex, r);
 
   json checks = json::array();
   for (const auto& c : r.checks) {

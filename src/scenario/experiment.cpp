@@ -2,6 +2,10 @@
 
 #include <sstream>
 
+#include <cmath>
+
+#include "io/matrix_file.hpp"
+#include "dynamics/ou_exact.hpp"
 #include "noise/gaussian.hpp"
 
 namespace sgdnoise {
@@ -26,18 +30,110 @@ Vec vector_of_dim(const Scenario& sc, const std::string& key, Index d) {
   return v;
 }
 
+Mat square_matrix(const Scenario& sc, const std::string& key, Mat m, Index d) {
+  if (m.rows() != d || m.cols() != d) {
+    std::ostringstream msg;
+    msg << "expected a " << d << " x " << d << " matrix (the loss dimension), got " << m.rows() << " x " << m.cols();
+    sc.fail(key, msg.str());
+  }
+  return m;
+}
+
+Mat matrix_from_file(const Scenario& sc, const std::string& key) {
+  if (sc.get_string(key).empty()) sc.fail(key, "a file name is required for this form");
+  return read_matrix_csv(sc.resolve_path(key));
+}
+
 std::shared_ptr<const Quadratic> build_quadratic(const Scenario& sc) {
   const Index d = sc.get_int("loss.dim");
-  Vec lambda = vector_of_dim(sc, "loss.eigenvalues", d);
+  const std::string spectrum = sc.get_string("loss.spectrum");
+  Vec theta_star = sc.get_vector("loss.minimum").size() == 0 ? Vec::Zero(d) : vector_of_dim(sc, "loss.minimum", d);
+  const double offset = sc.get_number("loss.offset");
+  if (spectrum == "matrix" || spectrum == "file") {
+    const std::string key = spectrum == "matrix" ? "loss.hessian" : "loss.hessian_file";
+    const Mat H = square_matrix(sc, key, spectrum == "matrix" ? sc.get_matrix(key) : matrix_from_file(sc, key), d);
+    const double asym = (H - H.transpose()).cwiseAbs().maxCoeff();
+    if (asym > 1e-12 * std::max(1.0, H.cwiseAbs().maxCoeff()))
+      sc.fail(key, "the Hessian must be symmetric (max |H - H^T| = " + std::to_string(asym) + ")");
+    Eigen::SelfAdjointEigenSolver<Mat> es(0.5 * (H + H.transpose()));
+    // Descending order, as for generated spectra.
+    return std::make_shared<Quadratic>(es.eigenvalues().reverse(), es.eigenvectors().rowwise().reverse(),
+                                       std::move(theta_star), offset);
+  }
+  Vec lambda(d);
+  if (spectrum == "explicit") {
+    if (sc.get_vector("loss.eigenvalues").size() == 0) sc.fail("loss.eigenvalues", "required when spectrum = \"explicit\"");
+    lambda = vector_of_dim(sc, "loss.eigenvalues", d);
+  } else {
+    // d eigenvalues from lambda_max down to lambda_max / condition, log- or linearly spaced.
+    const double top = sc.get_number("loss.lambda_max"), bottom = top / sc.get_number("loss.condition");
+    for (Index i = 0; i < d; ++i) {
+      const double t = d == 1 ? 0.0 : static_cast<double>(i) / static_cast<double>(d - 1);
+      lambda[i] = spectrum == "log" ? top * std::pow(bottom / top, t) : top + (bottom - top) * t;
+    }
+  }
   Mat U = sc.get_string("loss.basis") == "random"
               ? random_orthogonal(d, static_cast<std::uint64_t>(sc.get_int("loss.basis_seed")))
               : Mat::Identity(d, d);
-  Vec theta_star = sc.get_vector("loss.minimum").size() == 0 ? Vec::Zero(d) : vector_of_dim(sc, "loss.minimum", d);
-  return std::make_shared<Quadratic>(std::move(lambda), std::move(U), std::move(theta_star),
-                                     sc.get_number("loss.offset"));
+  return std::make_shared<Quadratic>(std::move(lambda), std::move(U), std::move(theta_star), offset);
 }
 
-std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, Index d) {
+// The `gaussian` noise kind: S in one of its forms, optionally rescaled to a trace.
+std::shared_ptr<const NoiseModel> build_gaussian(const Scenario& sc, NoiseTarget on, const Mat& H) {
+  const Index d = H.rows();
+  const std::string form = sc.get_string("noise.covariance");
+  const double scale = sc.get_number("noise.scale");
+  Mat S;
+  Mat B;  // a factor, where the form gives one directly
+  std::string key = "noise.covariance";
+  if (form == "matrix" || form == "file") {
+    key = form == "matrix" ? "noise.matrix" : "noise.matrix_file";
+    if (form == "matrix" && sc.get_matrix(key).size() == 0) sc.fail(key, "required when covariance = \"matrix\"");
+    S = square_matrix(sc, key, form == "matrix" ? sc.get_matrix(key) : matrix_from_file(sc, key), d);
+  } else if (form == "factor") {
+    key = "noise.factor";
+    B = sc.get_matrix(key);
+    if (B.rows() != d) sc.fail(key, "expected " + std::to_string(d) + " rows (the loss dimension), got " + std::to_string(B.rows()));
+  } else if (form == "isotropic") {
+    S = scale * Mat::Identity(d, d);
+  } else if (form == "random") {
+    const Index r = sc.get_int("noise.rank") == 0 ? d : sc.get_int("noise.rank");
+    B.resize(d, r);
+    fill_normals({static_cast<std::uint64_t>(sc.get_int("noise.seed")), Purpose::initial_state, 1}, 0, 0, B);
+    B *= std::sqrt(scale / static_cast<double>(r));
+  } else {
+    Eigen::SelfAdjointEigenSolver<Mat> es(H);
+    const Vec& w = es.eigenvalues();
+    if (form == "top_eigenvector") {
+      B = std::sqrt(scale) * es.eigenvectors().col(d - 1);  // S = scale u1 u1^T (papers.md 1.4 item 3)
+    } else {
+      const double p = sc.get_number("noise.power");
+      const bool integer_power = p == std::floor(p);
+      if (!integer_power && w.minCoeff() < 0.0) sc.fail("noise.power", "a non-integer power needs a positive semidefinite H");
+      Vec wp(d);
+      for (Index i = 0; i < d; ++i) wp[i] = w[i] == 0.0 && p <= 0.0 ? 0.0 : std::pow(w[i], p);
+      S = scale * es.eigenvectors() * wp.asDiagonal() * es.eigenvectors().transpose();
+      S = 0.5 * (S + S.transpose()).eval();
+      if (wp.minCoeff() < 0.0) sc.fail("noise.power", "H^power is not positive semidefinite (an odd power of an indefinite H)");
+    }
+  }
+  try {
+    if (B.size() == 0) B = psd_factor(S);
+  } catch (const std::invalid_argument& e) {
+    sc.fail(key, e.what());
+  }
+  if (const double T = sc.get_number("noise.trace"); T > 0.0) {
+    const double tr = B.squaredNorm();  // Tr(B B^T)
+    if (!(tr > 0.0)) sc.fail("noise.trace", "cannot normalise a zero covariance to a positive trace");
+    B *= std::sqrt(T / tr);
+  }
+  auto g = std::make_shared<GaussianNoise>(GaussianNoise::from_factor(std::move(B), on));
+  g->set_kind("gaussian/" + form);
+  return g;
+}
+
+std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H) {
+  const Index d = H.rows();
   const std::string kind = sc.get_string("noise.kind");
   const NoiseTarget on = sc.get_string("noise.on") == "weights" ? NoiseTarget::weights : NoiseTarget::gradient;
   if (kind == "none") return nullptr;
@@ -48,6 +144,7 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, Index d) {
     if ((v.array() < 0.0).any()) sc.fail("noise.variances", "variances must be >= 0");
     return std::make_shared<GaussianNoise>(GaussianNoise::diagonal(v, on));
   }
+  if (kind == "gaussian") return build_gaussian(sc, on, H);
   sc.fail("noise.kind", "not implemented: " + kind);
 }
 
@@ -63,17 +160,6 @@ Experiment build_experiment(Scenario sc, int threads) {
     s.fail("loss.kind", "not implemented");
   }
   const Index d = ex.loss->dim();
-  ex.noise = build_noise(s, d);
-
-  const double eta = s.get_number("dynamics.eta");
-  const std::string dyn = s.get_string("dynamics.kind");
-  if (dyn == "discrete")
-    ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta);
-  else if (dyn == "sde_euler_maruyama")
-    ex.stepper = std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta,
-                                                 static_cast<int>(s.get_int("dynamics.substeps")));
-  else
-    s.fail("dynamics.kind", "not implemented: " + dyn);
 
   if (s.get_vector("dynamics.start").size() == 0) {
     if (!ex.quadratic) s.fail("dynamics.start", "required for this loss (it has no known stationary point)");
@@ -81,14 +167,48 @@ Experiment build_experiment(Scenario sc, int threads) {
   } else {
     ex.theta0 = vector_of_dim(s, "dynamics.start", d);
   }
+  ex.noise = build_noise(s, ex.loss->hessian(ex.theta0));
+
+  const double eta = s.get_number("dynamics.eta");
+  const std::string dyn = s.get_string("dynamics.kind");
+  if (dyn == "discrete") {
+    ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta);
+  } else if (dyn == "sde_euler_maruyama") {
+    ex.stepper = std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta,
+                                                 static_cast<int>(s.get_int("dynamics.substeps")));
+  } else if (dyn == "ou_exact") {
+    if (!ex.quadratic) s.fail("dynamics.kind", "ou_exact needs a quadratic loss");
+    if (ex.noise && !ex.noise->constant_covariance()) s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
+    ex.stepper = std::make_unique<OUExact>(ex.quadratic, ex.noise, eta);
+  } else {
+    s.fail("dynamics.kind", "not implemented: " + dyn);
+  }
   ex.trajectories = s.get_int("dynamics.trajectories");
   ex.spec.seed = s.seed();
   ex.spec.steps = s.get_int("dynamics.steps");
   ex.spec.every = s.get_int("observe.every");
   ex.spec.block = s.get_int("dynamics.block");
   ex.spec.threads = threads;
+  ex.hessian_top_k = static_cast<int>(s.get_int("observe.hessian_top_k"));
+  ex.hessian_bottom_k = static_cast<int>(s.get_int("observe.hessian_bottom_k"));
+  ex.full_covariance_max_dim = s.get_int("observe.full_covariance_max_dim");
+  for (const char* key : {"observe.hessian_top_k", "observe.hessian_bottom_k"})
+    if (s.get_int(key) > d) s.fail(key, "cannot exceed the dimension " + std::to_string(d));
 
   ex.observers.push_back(std::make_unique<LossObserver>(ex.loss));
+  {
+    std::vector<std::pair<Index, Index>> entries;
+    const Mat E = s.get_matrix("observe.covariance_entries");
+    for (Index r = 0; r < E.rows(); ++r) {
+      if (E.cols() != 2) s.fail("observe.covariance_entries", "each entry is a pair [i, j]");
+      const auto i = static_cast<Index>(E(r, 0)), j = static_cast<Index>(E(r, 1));
+      if (static_cast<double>(i) != E(r, 0) || static_cast<double>(j) != E(r, 1) || i < 0 || j < 0 || i >= d || j >= d)
+        s.fail("observe.covariance_entries", "indices must be integers in [0, " + std::to_string(d) + ")");
+      entries.emplace_back(i, j);
+    }
+    const Vec centre = ex.quadratic ? ex.quadratic->stationary_point() : ex.theta0;
+    ex.observers.push_back(std::make_unique<MomentObserver>(centre, std::move(entries)));
+  }
 
   std::vector<std::string> known;
   for (const auto& o : ex.observers)

@@ -32,6 +32,8 @@ struct Experiment {
   EnsembleSpec spec;
   std::vector<std::unique_ptr<Observer>> observers;
   std::vector<CheckSpec> checks;
+  int hessian_top_k = 0, hessian_bottom_k = 0;  // Hessian eigenvalues reported at theta*
+  Index full_covariance_max_dim = 10;           // write the whole empirical Cov theta when d <= this
 
   std::vector<const Observer*> observer_ptrs() const;
   /// The initial ensemble: every trajectory at theta0.

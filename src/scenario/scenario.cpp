@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -312,6 +313,25 @@ Vec Scenario::get_vector(const std::string& path) const {
   for (std::size_t i = 0; i < a.size(); ++i) v[static_cast<Index>(i)] = as_double(*a.get(i));
   return v;
 }
+Mat Scenario::get_matrix(const std::string& path) const {
+  const auto& a = *node(path).as_array();
+  if (a.empty()) return Mat(0, 0);
+  const auto cols = static_cast<Index>(a.get(0)->as_array()->size());
+  Mat m(static_cast<Index>(a.size()), cols);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto& row = *a.get(i)->as_array();
+    for (std::size_t j = 0; j < row.size(); ++j)
+      m(static_cast<Index>(i), static_cast<Index>(j)) = as_double(*row.get(j));
+  }
+  return m;
+}
+
+std::string Scenario::resolve_path(const std::string& key) const {
+  const std::filesystem::path p(get_string(key));
+  if (p.is_absolute()) return p.string();
+  return (std::filesystem::path(file_).parent_path() / p).string();
+}
+
 std::size_t Scenario::count(const std::string& array_path) const {
   if (!has(array_path)) return 0;
   return node(array_path).as_array()->size();

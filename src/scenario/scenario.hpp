@@ -47,6 +47,10 @@ class Scenario {
   double get_number(const std::string& path) const;
   std::string get_string(const std::string& path) const;
   Vec get_vector(const std::string& path) const;
+  /// A validated number_matrix (array of equal-length rows); 0 x 0 when empty.
+  Mat get_matrix(const std::string& path) const;
+  /// A path given in the scenario, resolved against the scenario file's directory.
+  std::string resolve_path(const std::string& key) const;
   std::size_t count(const std::string& array_path) const;
 
   /// Where a key came from: "file:line", "file (default)" or "--set key=value".

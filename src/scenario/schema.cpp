@@ -55,9 +55,20 @@ std::vector<SectionSchema> build() {
                {{"quadratic",
                  "L = L* + 1/2 (theta - theta*)^T H (theta - theta*), H = U diag(eigenvalues) U^T.",
                  {at_least(req("dim", T::integer, "Dimension d."), 1),
-                  req("eigenvalues", T::number_array, "The d eigenvalues of H (any sign)."),
+                  one_of(opt("spectrum", T::string, "\"explicit\"",
+                             "How H is given: \"explicit\" (eigenvalues), \"log\" or \"linear\" (d eigenvalues "
+                             "spaced from lambda_max down to lambda_max / condition), \"matrix\" (hessian) or "
+                             "\"file\" (hessian_file)."),
+                         {"explicit", "log", "linear", "matrix", "file"}),
+                  opt("eigenvalues", T::number_array, "[]", "The d eigenvalues of H (any sign), for spectrum = \"explicit\"."),
+                  positive(opt("lambda_max", T::number, "1.0", "Largest eigenvalue, for log and linear spectra.")),
+                  at_least(opt("condition", T::number, "100.0", "lambda_max / lambda_min, for log and linear spectra."), 1.0),
+                  opt("hessian", T::number_matrix, "[]", "H as a symmetric d x d matrix, for spectrum = \"matrix\"."),
+                  opt("hessian_file", T::string, "\"\"",
+                      "CSV file with H (d rows of d numbers; relative to the scenario file), for spectrum = \"file\"."),
                   one_of(opt("basis", T::string, "\"axis\"",
-                             "Eigenbasis U: \"axis\" (identity) or \"random\" (Haar-orthogonal from basis_seed)."),
+                             "Eigenbasis U for generated spectra: \"axis\" (identity) or \"random\" (Haar-orthogonal "
+                             "from basis_seed)."),
                          {"axis", "random"}),
                   at_least(opt("basis_seed", T::integer, "0", "Seed of the random eigenbasis."), 0),
                   opt("minimum", T::number_array, "[]", "theta* (d numbers; empty: the origin)."),
@@ -73,7 +84,27 @@ std::vector<SectionSchema> build() {
                 {"isotropic", "Gaussian with covariance variance * I.",
                  {at_least(req("variance", T::number, "Variance per coordinate of the specified covariance."), 0)}},
                 {"diagonal", "Gaussian with covariance diag(variances).",
-                 {req("variances", T::number_array, "The d variances (>= 0).")}}}});
+                 {req("variances", T::number_array, "The d variances (>= 0).")}},
+                {"gaussian",
+                 "Gaussian with a constant covariance S, given in one of several forms (papers.md 1.4; paper 3's "
+                 "equal-trace protocol through `trace`).",
+                 {one_of(req("covariance", T::string,
+                             "Form of S: \"matrix\" (matrix), \"factor\" (S = B B^T, factor B d x r), "
+                             "\"hessian_power\" (S = scale H^power), \"top_eigenvector\" (S = scale u1 u1^T, u1 the "
+                             "top Hessian eigenvector), \"isotropic\" (S = scale I), \"file\" (matrix_file), \"random\" (S = scale B B^T / rank with B d x rank "
+                             "standard normal from seed: a full covariance that does not commute with H)."),
+                         {"matrix", "factor", "hessian_power", "top_eigenvector", "isotropic", "file", "random"}),
+                  opt("matrix", T::number_matrix, "[]", "S, symmetric positive semidefinite d x d."),
+                  opt("factor", T::number_matrix, "[]", "B, d x r (S = B B^T)."),
+                  opt("matrix_file", T::string, "\"\"", "CSV file with S (relative to the scenario file)."),
+                  at_least(opt("rank", T::integer, "0", "Rank of the random form (0: d)."), 0),
+                  at_least(opt("seed", T::integer, "0", "Seed of the random form."), 0),
+                  opt("power", T::number, "1.0", "p in S = scale H^p (H must be PSD unless p is an integer)."),
+                  at_least(opt("scale", T::number, "1.0", "Multiplier of the hessian_power, top_eigenvector, isotropic and random forms."), 0),
+                  at_least(opt("trace", T::number, "0.0",
+                               "If > 0, S is rescaled to this trace (the trace of the covariance the scenario "
+                               "specifies: C when on = \"gradient\", Sigma_step when on = \"weights\")."),
+                           0)}}}});
 
   const std::vector<Param> dyn_common = {
       positive(req("eta", T::number, "Step size eta; one step is tau = eta of continuous time.")),
@@ -85,20 +116,33 @@ std::vector<SectionSchema> build() {
                {{"discrete", "Noisy gradient descent theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k.", {}},
                 {"sde_euler_maruyama",
                  "Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta, dt = eta / substeps.",
-                 {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}}}});
+                 {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
+                {"ou_exact",
+                 "The exact Ornstein-Uhlenbeck transition over tau = eta for a quadratic loss with constant "
+                 "Gaussian noise: the continuous dynamics sampled without discretisation error.",
+                 {}}}});
 
   s.push_back({"observe", "What is recorded along the run.", false, false,
-               {at_least(opt("every", T::integer, "1", "Observation period in steps (step 0 and the last are always observed)."), 1)},
+               {at_least(opt("every", T::integer, "1", "Observation period in steps (step 0 and the last are always observed)."), 1),
+                at_least(opt("hessian_top_k", T::integer, "0", "Top-k Hessian eigenvalues at theta* (Spectra Lanczos; dense for small d)."), 0),
+                at_least(opt("hessian_bottom_k", T::integer, "0", "Bottom-k Hessian eigenvalues at theta*."), 0),
+                at_least(opt("full_covariance_max_dim", T::integer, "10",
+                             "Write the whole empirical covariance of theta at the last step when d is at most this."), 0),
+                opt("covariance_entries", T::number_matrix, "[]",
+                    "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based).")},
                {}});
 
   s.push_back({"checks", "Comparisons of a result with a prediction ([[checks]], one table each).", false, true,
-               {req("result", T::string, "Result name, e.g. \"loss\"."),
+               {req("result", T::string,
+                    "Result name: \"loss\", \"dist2\" (|theta - theta*|^2), \"cov_trace\", \"cov_frobenius\" "
+                    "(of the empirical Cov theta), \"cov_i_j\" (a recorded entry)."),
                 at_least(req("at_step", T::integer, "Step k at which to compare (an observed step)."), 0),
                 one_of(opt("prediction", T::string, "\"exact\"",
                            "\"exact\": the exact prediction for the simulated scheme; \"discrete\": noisy GD at eta; "
-                           "\"continuous\": the SDE at tau = k eta. A prediction other than the scheme's own gets "
-                           "the exact difference between the two as its allowance."),
-                       {"exact", "discrete", "continuous"}),
+                           "\"continuous\": the SDE at tau = k eta; \"discrete_stationary\" and "
+                           "\"continuous_stationary\": the Lyapunov solutions. A prediction other than the scheme's "
+                           "own at step k gets the exact difference between the two as its allowance."),
+                       {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary"}),
                 positive(opt("sigmas", T::number, "5.0",
                              "Tolerance in standard errors; the check's false-alarm probability is printed."))},
                {}});

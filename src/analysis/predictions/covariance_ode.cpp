@@ -55,7 +55,8 @@ double initial_dt(const Mat& H, double horizon) {
 CovarianceOdeResult integrate_covariance(const Mat& H, const Mat& D, const Mat& S0, double tau, double abs_tol,
                                          double rel_tol) {
   check_arguments(H, D, S0, abs_tol, rel_tol, "integrate_covariance");
-  if (!(tau >= 0.0) || !std::isfinite(tau)) throw std::invalid_argument("integrate_covariance: tau must be finite and >= 0");
+  if (!(tau >= 0.0) || !std::isfinite(tau))
+    throw std::invalid_argument("integrate_covariance: tau must be finite and >= 0");
   CovarianceOdeResult r;
   const Index d = H.rows();
   if (tau == 0.0 || d == 0) {
@@ -82,8 +83,8 @@ CovarianceOdeResult integrate_covariance(const Mat& H, const Mat& D, const Mat& 
   return r;
 }
 
-CovarianceOdeSeries integrate_covariance_at(const Mat& H, const Mat& D, const Mat& S0,
-                                            const std::vector<double>& times, double abs_tol, double rel_tol) {
+CovarianceOdeSeries integrate_covariance_at(const Mat& H, const Mat& D, const Mat& S0, const std::vector<double>& times,
+                                            double abs_tol, double rel_tol) {
   check_arguments(H, D, S0, abs_tol, rel_tol, "integrate_covariance_at");
   for (std::size_t i = 0; i < times.size(); ++i)
     if (!(times[i] >= 0.0) || !std::isfinite(times[i]) || (i > 0 && times[i] < times[i - 1]))

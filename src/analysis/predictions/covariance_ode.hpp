@@ -34,12 +34,11 @@ struct CovarianceOdeSeries {
 /// S(tau) from S(0) = S0 with local error tolerances abs_tol, rel_tol (Odeint's
 /// error checker: |err_i| <= abs_tol + rel_tol |S_i|). Throws std::invalid_argument
 /// for mismatched sizes, tau < 0 or non-positive tolerances.
-CovarianceOdeResult integrate_covariance(const Mat& H, const Mat& D, const Mat& S0, double tau,
-                                         double abs_tol = 1e-12, double rel_tol = 1e-12);
+CovarianceOdeResult integrate_covariance(const Mat& H, const Mat& D, const Mat& S0, double tau, double abs_tol = 1e-12,
+                                         double rel_tol = 1e-12);
 
 /// S at each of times (non-decreasing, >= 0), from S(0) = S0, in one integration.
-CovarianceOdeSeries integrate_covariance_at(const Mat& H, const Mat& D, const Mat& S0,
-                                            const std::vector<double>& times, double abs_tol = 1e-12,
-                                            double rel_tol = 1e-12);
+CovarianceOdeSeries integrate_covariance_at(const Mat& H, const Mat& D, const Mat& S0, const std::vector<double>& times,
+                                            double abs_tol = 1e-12, double rel_tol = 1e-12);
 
 }  // namespace sgdnoise

@@ -35,10 +35,15 @@ LyapunovResult solve_discrete_lyapunov(const Mat& A, const Mat& Q, double rel_to
   }
   // The series sum_j A^j Q A^jT converges for every Q iff rho(A) < 1; check first so
   // that a divergent case says why instead of running into the iteration cap.
+  // Computed eigenvalues carry a backward error of order d eps ||A||, so a radius
+  // within that margin of 1 cannot be told from 1 (e.g. eta lambda = 2 in a rotated
+  // basis); the series would then sum rounding noise amplified by 1 / (1 - rho).
   const double rho = Eigen::EigenSolver<Mat>(A, false).eigenvalues().cwiseAbs().maxCoeff();
-  if (!(rho < 1.0)) {
+  const double margin = 16.0 * static_cast<double>(d) * std::numeric_limits<double>::epsilon() * A.norm();
+  if (!(rho < 1.0 - margin)) {
     std::ostringstream m;
-    m << "spectral radius of A >= 1 (rho = " << rho << "): no stationary covariance";
+    m << "spectral radius of A >= 1 to rounding (rho = " << rho << ", margin " << margin
+      << "): no stationary covariance";
     r.reason = m.str();
     return r;
   }

@@ -27,8 +27,7 @@ struct LyapunovResult {
 /// S = A S A^T + Q by Smith's doubling iteration. Stops when the last increment
 /// is at most rel_tol * ||S||_F, or fails after max_iterations (2^max_iterations
 /// terms of the series). Throws std::invalid_argument only for mismatched sizes.
-LyapunovResult solve_discrete_lyapunov(const Mat& A, const Mat& Q, double rel_tol = 1e-15,
-                                       int max_iterations = 100);
+LyapunovResult solve_discrete_lyapunov(const Mat& A, const Mat& Q, double rel_tol = 1e-15, int max_iterations = 100);
 
 /// H S + S H^T = D by Bartels-Stewart on the complex Schur form of H. Fails when
 /// H has an eigenvalue with non-positive real part (no stationary covariance) or

@@ -19,8 +19,25 @@ constexpr const char* kSrcContinuous =
     "OU moments S(tau) = int_0^tau e^{-Hs} D e^{-Hs} ds, E L = L* + 1/4 Tr[(I - e^{-2H tau}) D] from theta* "
     "(papers.md 1.4 item 1; Gardiner, Stochastic Methods 4.5.6)";
 
-std::optional<double> extract(const QuadraticMoments& qm, const Moments& m, const std::string& result) {
+constexpr const char* kSrcDiscreteStationary =
+    "discrete Lyapunov solution S = A S A^T + Sigma_step, per eigenpair (papers.md 1.4 item 2, stationary)";
+constexpr const char* kSrcContinuousStationary =
+    "continuous Lyapunov solution H S + S H = D, per eigenpair (papers.md 1.4 item 1, stationary)";
+
+// A recorded result as a function of the first two moments of theta.
+std::optional<double> extract(const QuadraticMoments& qm, const Quadratic& q, const Moments& m,
+                              const std::string& result) {
   if (result == "loss") return qm.expected_loss(m);
+  if (result == "dist2") return (m.mean - q.stationary_point()).squaredNorm() + m.cov.trace();
+  if (result == "cov_trace") return m.cov.trace();
+  if (result == "cov_frobenius") return m.cov.norm();
+  if (result.rfind("cov_", 0) == 0) {
+    const auto sep = result.find('_', 4);
+    if (sep == std::string::npos) return std::nullopt;
+    const Index i = std::stol(result.substr(4, sep - 4)), j = std::stol(result.substr(sep + 1));
+    if (i < 0 || j < 0 || i >= m.cov.rows() || j >= m.cov.cols()) return std::nullopt;
+    return m.cov(i, j);
+  }
   return std::nullopt;
 }
 
@@ -58,25 +75,40 @@ Prediction predict(const PredictionContext& ctx, const std::string& result, std:
   } else if (ctx.scheme == "sde_euler_maruyama") {
     exact = em();
     exact_src = kSrcEM;
+  } else if (ctx.scheme == "ou_exact") {
+    exact = continuous();
+    exact_src = kSrcContinuous;
   } else {
     p.reason = "no exact prediction for scheme " + ctx.scheme;
     return p;
   }
-  const auto ex = extract(qm, exact, result);
+  const auto ex = extract(qm, q, exact, result);
   if (!ex) {
     p.reason = "no prediction for result " + result;
     return p;
   }
   p.available = true;
-  if (which == "exact" || (which == "discrete" && ctx.scheme == "discrete")) {
+  if (which == "exact" || (which == "discrete" && ctx.scheme == "discrete") ||
+      (which == "continuous" && ctx.scheme == "ou_exact")) {
     p.value = *ex;
     p.source = exact_src;
   } else if (which == "discrete") {
-    p.value = *extract(qm, discrete(), result);
+    p.value = *extract(qm, q, discrete(), result);
     p.source = kSrcDiscrete;
   } else if (which == "continuous") {
-    p.value = *extract(qm, continuous(), result);
+    p.value = *extract(qm, q, continuous(), result);
     p.source = kSrcContinuous;
+  } else if (which == "discrete_stationary" || which == "continuous_stationary") {
+    const bool disc = which == "discrete_stationary";
+    const Existence e = disc ? qm.discrete_stationary_exists(ctx.eta, f.Sigma_step) : qm.continuous_stationary_exists(f.D);
+    if (!e.exists) {
+      p.available = false;
+      p.reason = e.reason;
+      return p;
+    }
+    const Moments st{q.stationary_point(), disc ? qm.discrete_stationary(ctx.eta, f.Sigma_step) : qm.continuous_stationary(f.D)};
+    p.value = *extract(qm, q, st, result);
+    p.source = disc ? kSrcDiscreteStationary : kSrcContinuousStationary;
   } else {
     p.available = false;
     p.reason = "unknown prediction " + which;

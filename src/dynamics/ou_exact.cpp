@@ -1,0 +1,36 @@
+#include "dynamics/ou_exact.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "analysis/predictions/quadratic_moments.hpp"
+#include "core/kernels.hpp"
+#include "noise/gaussian.hpp"
+
+namespace sgdnoise {
+
+OUExact::OUExact(std::shared_ptr<const Quadratic> q, std::shared_ptr<const NoiseModel> noise, double eta)
+    : q_(std::move(q)), eta_(eta) {
+  if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
+  const Index d = q_->dim();
+  const Mat S = noise ? *noise->covariance(q_->stationary_point()) : Mat::Zero(d, d);
+  const NoiseForms f = noise_forms(S, noise ? noise->target() : NoiseTarget::gradient, eta_);
+  Mat T, Q;
+  QuadraticMoments(*q_).ou_transition(f.D, eta_, T, Q);
+  Tt_ = T.transpose();
+  Lt_ = psd_factor(0.5 * (Q + Q.transpose()), 1e-12).transpose();
+}
+
+void OUExact::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
+  const Index n = X.rows(), d = X.cols();
+  thread_local Mat Y, Z;
+  if (Y.rows() != n || Y.cols() != d) Y.resize(n, d);
+  if (Z.rows() != n || Z.cols() != Lt_.rows()) Z.resize(n, Lt_.rows());
+  Y = X.rowwise() - q_->stationary_point().transpose();
+  rows_times(Y, Tt_, X);
+  X.rowwise() += q_->stationary_point().transpose();
+  fill_normals({seed, Purpose::ou_exact, k}, first_traj, 0, Z);
+  rows_times_add(Z, Lt_, X);
+}
+
+}  // namespace sgdnoise
