@@ -41,7 +41,11 @@ Mat square_matrix(const Scenario& sc, const std::string& key, Mat m, Index d) {
 
 Mat matrix_from_file(const Scenario& sc, const std::string& key) {
   if (sc.get_string(key).empty()) sc.fail(key, "a file name is required for this form");
-  return read_matrix_csv(sc.resolve_path(key));
+  try {
+    return read_matrix_csv(sc.resolve_path(key));
+  } catch (const InputError& e) {
+    sc.fail(key, e.where() + ": " + e.reason());
+  }
 }
 
 std::shared_ptr<const Quadratic> build_quadratic(const Scenario& sc) {
