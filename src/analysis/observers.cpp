@@ -114,3 +114,22 @@ void MomentObserver::observe(std::int64_t, const Mat& X, int threads, std::vecto
 }
 
 }  // namespace sgdnoise
+
+namespace sgdnoise {
+
+std::vector<std::string> MeanObserver::names() const {
+  std::vector<std::string> n;
+  for (Index c : coords_) n.push_back("theta_" + std::to_string(c));
+  return n;
+}
+
+void MeanObserver::observe(std::int64_t, const Mat& X, int, std::vector<Observation>& out) const {
+  for (Index c : coords_) out.push_back({"theta_" + std::to_string(c), mean_estimate(X.col(c))});
+}
+
+void TestLossObserver::observe(std::int64_t, const Mat& X, int threads, std::vector<Observation>& out) const {
+  const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->test_value(B, o); });
+  out.push_back({"test_loss", mean_estimate(v)});
+}
+
+}  // namespace sgdnoise

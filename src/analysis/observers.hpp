@@ -46,6 +46,28 @@ class LossObserver final : public Observer {
 
 namespace sgdnoise {
 
+/// "theta_i": ensemble mean and standard error of chosen coordinates.
+class MeanObserver final : public Observer {
+ public:
+  explicit MeanObserver(std::vector<Index> coords) : coords_(std::move(coords)) {}
+  std::vector<std::string> names() const override;
+  void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const override;
+
+ private:
+  std::vector<Index> coords_;
+};
+
+/// "test_loss": mean and standard error over trajectories of the held-out loss.
+class TestLossObserver final : public Observer {
+ public:
+  explicit TestLossObserver(std::shared_ptr<const Loss> loss) : loss_(std::move(loss)) {}
+  std::vector<std::string> names() const override { return {"test_loss"}; }
+  void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const override;
+
+ private:
+  std::shared_ptr<const Loss> loss_;
+};
+
 /// Moments of the ensemble: "dist2" = |theta - centre|^2 (mean over trajectories),
 /// "cov_trace" and "cov_frobenius" of the empirical covariance of theta, and
 /// "cov_i_j" for chosen entries.

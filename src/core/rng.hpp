@@ -27,6 +27,7 @@ enum class Purpose : std::uint32_t {
   ou_exact = 3,        // exact Ornstein-Uhlenbeck transition
   initial_state = 4,   // random initial conditions
   sampling = 5,        // mini-batch indices and sampling weights
+  epoch_permutation = 6,  // random reshuffling: one permutation per (trajectory, epoch); step = epoch
 };
 
 inline constexpr std::uint32_t kMaxDrawPairs = 1u << 24;

@@ -31,17 +31,23 @@ NoisyGD::NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseMo
 }
 
 void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
-  // The noise is drawn at theta_k, before the gradient step moves X.
   if (!noise_) {
     gradient_step(*loss_, eta_, X);
     return;
   }
+  const StreamCoords coords{seed, Purpose::gradient_noise, k};
+  if (noise_->target() == NoiseTarget::gradient) {
+    // theta_{k+1} = theta_k - eta g~(theta_k), g~ = grad L + xi, Cov xi = C (CONVENTIONS.md).
+    Mat& G = gradient_scratch(X.rows(), X.cols());
+    noise_->noisy_gradient(*loss_, coords, first_traj, X, G);
+    X -= eta_ * G;
+    return;
+  }
+  // Weight noise: zeta drawn at theta_k, added after the gradient step.
   thread_local Mat zeta;
   if (zeta.rows() != X.rows() || zeta.cols() != X.cols()) zeta.resize(X.rows(), X.cols());
   zeta.setZero();
-  // Gradient noise enters as -eta xi (CONVENTIONS.md); weight noise as zeta itself.
-  const double scale = noise_->target() == NoiseTarget::gradient ? -eta_ : 1.0;
-  noise_->add_sample({seed, Purpose::gradient_noise, k}, first_traj, X, scale, zeta);
+  noise_->add_sample(coords, first_traj, X, 1.0, zeta);
   gradient_step(*loss_, eta_, X);
   X += zeta;
 }

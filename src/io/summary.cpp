@@ -61,7 +61,7 @@ json matrix_json(const Mat& M) {
 
 // Exact noise indicators at the start (constant-covariance noise), CONVENTIONS.md names.
 json indicators_json(const Experiment& ex) {
-  if (!ex.noise || !ex.noise->constant_covariance()) return nullptr;
+  if (!ex.noise) return nullptr;
   const auto S = ex.noise->covariance(ex.theta0);
   if (!S) return nullptr;
   const double eta = ex.stepper->eta();

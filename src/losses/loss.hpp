@@ -32,9 +32,35 @@ class Loss {
   virtual std::optional<Vec> minimizer() const { return std::nullopt; }
   virtual std::optional<double> minimum_value() const { return std::nullopt; }
 
+  /// True when grad L is affine in theta (quadratics, least squares): then the mean of
+  /// any unbiased noisy GD with state-independent sampling follows plain GD exactly
+  /// (papers.md 1.5).
+  virtual bool affine_gradient() const { return false; }
+  /// A held-out test loss, where the loss has a test set.
+  virtual bool has_test_set() const { return false; }
+  virtual void test_value(ConstBlockRef, Eigen::Ref<Vec>) const {}
+
   /// Convenience for one point.
   double value_at(const Vec& theta) const;
   Vec gradient_at(const Vec& theta) const;
+};
+
+/// Per-trajectory sample indices: rows are trajectories, columns the samples drawn.
+using IndexBlock = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic>;
+
+/// A finite sum L = (1/n) sum_i l_i (papers.md 1.1): exposes what the sampling noises
+/// need, the per-sample gradients (the gradient matrix G of paper 1) and re-weighted
+/// gradients G(theta) W, batched over trajectories.
+class FiniteSumLoss : public Loss {
+ public:
+  virtual Index n_samples() const = 0;
+  /// G.row(t) = sum_j w(t, j) grad l_{idx(t, j)}(X.row(t)).
+  virtual void sparse_weighted_gradient(ConstBlockRef X, const IndexBlock& idx, ConstBlockRef w,
+                                        BlockRef G) const = 0;
+  /// G.row(t) = sum_i W(t, i) grad l_i(X.row(t)), W: rows x n.
+  virtual void dense_weighted_gradient(ConstBlockRef X, ConstBlockRef W, BlockRef G) const = 0;
+  /// The d x n gradient matrix G(theta) = [grad l_1, ..., grad l_n] at one point.
+  virtual Mat sample_gradients(const Vec& theta) const = 0;
 };
 
 }  // namespace sgdnoise

@@ -4,6 +4,12 @@ namespace sgdnoise {
 
 const char* to_string(NoiseTarget t) { return t == NoiseTarget::gradient ? "gradient" : "weights"; }
 
+void NoiseModel::noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
+                                BlockRef G) const {
+  loss.gradient(X, G);
+  add_sample(s, first_traj, X, 1.0, G);
+}
+
 NoiseForms noise_forms(const Mat& S, NoiseTarget target, double eta) {
   // CONVENTIONS.md: Sigma_step = eta^2 C for gradient noise, D = Sigma_step / eta = eta C.
   NoiseForms f;

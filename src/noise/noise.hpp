@@ -11,6 +11,7 @@
 
 #include "core/rng.hpp"
 #include "core/types.hpp"
+#include "losses/loss.hpp"
 
 namespace sgdnoise {
 
@@ -30,10 +31,17 @@ class NoiseModel {
   /// trajectory with original index first_traj + i, from the stream s.
   virtual void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
                           BlockRef out) const = 0;
+  /// G.row(i) = the noisy gradient g~ = grad L + xi at X.row(i) (gradient noise only).
+  /// The default adds a draw of the noise to the loss's gradient; sampling noises
+  /// override it to evaluate the re-weighted gradient G(theta) W directly.
+  virtual void noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
+                              BlockRef G) const;
   /// The specified covariance S(theta); empty where the noise has none (heavy tails).
   virtual std::optional<Mat> covariance(const Vec& theta) const = 0;
   /// True when S does not depend on theta.
   virtual bool constant_covariance() const = 0;
+  /// False when the draws of different steps are dependent (random reshuffling).
+  virtual bool independent_across_steps() const { return true; }
 
  private:
   NoiseTarget target_;

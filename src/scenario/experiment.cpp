@@ -6,7 +6,9 @@
 
 #include "io/matrix_file.hpp"
 #include "dynamics/ou_exact.hpp"
+#include "losses/least_squares.hpp"
 #include "noise/gaussian.hpp"
+#include "noise/sampling.hpp"
 
 namespace sgdnoise {
 
@@ -136,7 +138,32 @@ std::shared_ptr<const NoiseModel> build_gaussian(const Scenario& sc, NoiseTarget
   return g;
 }
 
-std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H) {
+std::shared_ptr<const FiniteSumLoss> build_least_squares(const Scenario& sc) {
+  const Index d = sc.get_int("loss.dim");
+  if (!sc.get_string("loss.data_file").empty()) {
+    Mat data;
+    try {
+      data = read_matrix_csv(sc.resolve_path("loss.data_file"));
+    } catch (const InputError& e) {
+      sc.fail("loss.data_file", e.where() + ": " + e.reason());
+    }
+    if (data.cols() != d + 1)
+      sc.fail("loss.data_file", "expected " + std::to_string(d + 1) + " columns (dim features, then the label), got " +
+                                    std::to_string(data.cols()));
+    return std::make_shared<LeastSquares>(data.leftCols(d), data.col(d));
+  }
+  LeastSquares::Synthetic syn;
+  syn.n = sc.get_int("loss.samples");
+  syn.d = d;
+  syn.n_test = sc.get_int("loss.test_samples");
+  syn.condition = sc.get_number("loss.condition");
+  syn.label_noise = sc.get_number("loss.label_noise");
+  syn.seed = static_cast<std::uint64_t>(sc.get_int("loss.data_seed"));
+  return std::make_shared<LeastSquares>(LeastSquares::synthetic(syn));
+}
+
+std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
+                                              const std::shared_ptr<const FiniteSumLoss>& fs) {
   const Index d = H.rows();
   const std::string kind = sc.get_string("noise.kind");
   const NoiseTarget on = sc.get_string("noise.on") == "weights" ? NoiseTarget::weights : NoiseTarget::gradient;
@@ -149,29 +176,59 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H) 
     return std::make_shared<GaussianNoise>(GaussianNoise::diagonal(v, on));
   }
   if (kind == "gaussian") return build_gaussian(sc, on, H);
+  if (kind == "sgd" || kind == "multiplicative") {
+    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (e.g. least_squares)");
+    if (on != NoiseTarget::gradient) sc.fail("noise.on", "sampling noise acts on the gradient");
+    const Index n = fs->n_samples();
+    if (kind == "sgd") {
+      const std::string sampling = sc.get_string("noise.sampling");
+      const Index b = sc.get_int("noise.batch");
+      if (sampling != "with_replacement" && b > n)
+        sc.fail("noise.batch", "exceeds the number of samples " + std::to_string(n));
+      const auto scheme = sampling == "with_replacement"      ? SgdSampling::Scheme::with_replacement
+                          : sampling == "without_replacement" ? SgdSampling::Scheme::without_replacement
+                                                              : SgdSampling::Scheme::reshuffle;
+      return std::make_shared<SgdSampling>(fs, scheme, b);
+    }
+    const std::string type = sc.get_string("noise.type");
+    if (type == "bernoulli") {
+      const double p = sc.get_number("noise.p");
+      if (!(p > 0.0 && p <= 1.0)) sc.fail("noise.p", "must be in (0, 1]");
+      return std::make_shared<MultiplicativeNoise>(fs, MultiplicativeNoise::Type::bernoulli, p);
+    }
+    double sigma = sc.get_number("noise.sigma");
+    if (const Index mb = sc.get_int("noise.match_batch"); mb > 0)
+      sigma = std::sqrt(static_cast<double>(n) / static_cast<double>(mb));  // papers.md 1.2: sigma^2 = n / b
+    return std::make_shared<MultiplicativeNoise>(
+        fs, type == "gaussian_fisher" ? MultiplicativeNoise::Type::gaussian_fisher : MultiplicativeNoise::Type::gaussian_cov,
+        sigma);
+  }
   sc.fail("noise.kind", "not implemented: " + kind);
 }
 
 }  // namespace
 
 Experiment build_experiment(Scenario sc, int threads) {
-  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, 0, {}, {}, {}};
+  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}};
   const Scenario& s = ex.scenario;
   if (s.get_string("loss.kind") == "quadratic") {
     ex.quadratic = build_quadratic(s);
     ex.loss = ex.quadratic;
+  } else if (s.get_string("loss.kind") == "least_squares") {
+    ex.finite_sum = build_least_squares(s);
+    ex.loss = ex.finite_sum;
   } else {
     s.fail("loss.kind", "not implemented");
   }
   const Index d = ex.loss->dim();
 
   if (s.get_vector("dynamics.start").size() == 0) {
-    if (!ex.quadratic) s.fail("dynamics.start", "required for this loss (it has no known stationary point)");
+    if (!ex.quadratic) s.fail("dynamics.start", "required for this loss (it has no stationary point to start from)");
     ex.theta0 = ex.quadratic->stationary_point();
   } else {
     ex.theta0 = vector_of_dim(s, "dynamics.start", d);
   }
-  ex.noise = build_noise(s, ex.loss->hessian(ex.theta0));
+  ex.noise = build_noise(s, ex.loss->hessian(ex.theta0), ex.finite_sum);
 
   const double eta = s.get_number("dynamics.eta");
   const std::string dyn = s.get_string("dynamics.kind");
@@ -210,9 +267,21 @@ Experiment build_experiment(Scenario sc, int threads) {
         s.fail("observe.covariance_entries", "indices must be integers in [0, " + std::to_string(d) + ")");
       entries.emplace_back(i, j);
     }
-    const Vec centre = ex.quadratic ? ex.quadratic->stationary_point() : ex.theta0;
+    const Vec centre = ex.quadratic ? ex.quadratic->stationary_point() : ex.loss->minimizer().value_or(ex.theta0);
     ex.observers.push_back(std::make_unique<MomentObserver>(centre, std::move(entries)));
   }
+  {
+    std::vector<Index> coords;
+    const Vec c = s.get_vector("observe.mean_coordinates");
+    for (Index i = 0; i < c.size(); ++i) {
+      const auto j = static_cast<Index>(c[i]);
+      if (static_cast<double>(j) != c[i] || j < 0 || j >= d)
+        s.fail("observe.mean_coordinates", "indices must be integers in [0, " + std::to_string(d) + ")");
+      coords.push_back(j);
+    }
+    if (!coords.empty()) ex.observers.push_back(std::make_unique<MeanObserver>(std::move(coords)));
+  }
+  if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<TestLossObserver>(ex.loss));
 
   std::vector<std::string> known;
   for (const auto& o : ex.observers)

@@ -10,6 +10,7 @@ bool RunResult::all_checks_passed() const {
 
 PredictionContext prediction_context(const Experiment& ex) {
   PredictionContext ctx;
+  ctx.loss = ex.loss.get();
   ctx.quadratic = ex.quadratic.get();
   ctx.noise = ex.noise.get();
   ctx.scheme = ex.stepper->kind();

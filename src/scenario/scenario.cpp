@@ -248,6 +248,23 @@ struct ScenarioBuilder {
     }
     tab->insert_or_assign(parts.back(), *holder.get("v"));
     set_origin[path] = label;
+    // Changing a section's kind from the command line drops the file's parameters that
+    // the new kind does not have: they belonged to the old kind.
+    if (parts.size() == 2 && parts[1] == "kind" && holder.get("v")->is_string()) {
+      const SectionSchema* sec = find_section(parts[0]);
+      const KindSchema* ks = sec ? sec->find_kind(holder.get("v")->as_string()->get()) : nullptr;
+      if (ks) {
+        std::vector<std::string> drop;
+        for (const auto& [k, v] : *tab) {
+          const std::string key{k.str()};
+          bool known = key == "kind" || set_origin.count(parts[0] + "." + key);
+          for (const auto& p : sec->common) known |= p.name == key;
+          for (const auto& p : ks->params) known |= p.name == key;
+          if (!known) drop.push_back(key);
+        }
+        for (const auto& k : drop) tab->erase(k);
+      }
+    }
   }
 };
 

@@ -72,7 +72,20 @@ std::vector<SectionSchema> build() {
                          {"axis", "random"}),
                   at_least(opt("basis_seed", T::integer, "0", "Seed of the random eigenbasis."), 0),
                   opt("minimum", T::number_array, "[]", "theta* (d numbers; empty: the origin)."),
-                  opt("offset", T::number, "0.0", "L*, the value at theta*.")}}}});
+                  opt("offset", T::number, "0.0", "L*, the value at theta*.")}},
+                {"least_squares",
+                 "L = (1/n) sum_i 1/2 (x_i^T theta - y_i)^2, a finite sum (papers.md 1.1). Synthetic: x_i ~ N(0, "
+                 "diag(s)), s log-spaced 1 .. 1/condition, teacher ~ N(0, I/d), y = x^T teacher + label_noise eps, "
+                 "and a held-out test set; or data_file.",
+                 {at_least(req("dim", T::integer, "Dimension d (number of features)."), 1),
+                  at_least(opt("samples", T::integer, "100", "Number n of training samples."), 1),
+                  at_least(opt("test_samples", T::integer, "1000", "Size of the held-out test set (0: none)."), 0),
+                  at_least(opt("condition", T::number, "10.0", "Ratio of the largest to the smallest feature variance."), 1.0),
+                  at_least(opt("label_noise", T::number, "0.5", "Standard deviation of the label noise."), 0.0),
+                  at_least(opt("data_seed", T::integer, "0", "Seed of the synthetic data."), 0),
+                  opt("data_file", T::string, "\"\"",
+                      "CSV with n rows of d features then the label (relative to the scenario file); replaces the "
+                      "synthetic training data.")}}}});
 
   const Param on = one_of(opt("on", T::string, "\"gradient\"",
                               "Where the noise acts: \"gradient\" (its covariance is C, the step adds -eta xi) "
@@ -104,7 +117,26 @@ std::vector<SectionSchema> build() {
                   at_least(opt("trace", T::number, "0.0",
                                "If > 0, S is rescaled to this trace (the trace of the covariance the scenario "
                                "specifies: C when on = \"gradient\", Sigma_step when on = \"weights\")."),
-                           0)}}}});
+                           0)}},
+                {"sgd",
+                 "SGD's own sampling noise on a finite-sum loss: the gradient of a mini-batch of b samples. "
+                 "C = Sigma_1 / b with replacement; (n - b)/(b (n - 1)) Sigma_1 without (papers.md 1.2).",
+                 {one_of(opt("sampling", T::string, "\"with_replacement\"",
+                             "\"with_replacement\" (b i.i.d. indices), \"without_replacement\" (an i.i.d. b-subset each "
+                             "step), \"reshuffle\" (random reshuffling: epochs of floor(n/b) disjoint batches)."),
+                         {"with_replacement", "without_replacement", "reshuffle"}),
+                  at_least(req("batch", T::integer, "Batch size b."), 1)}},
+                {"multiplicative",
+                 "Paper 1's multiplicative sampling noise g~ = G(theta) W on a finite-sum loss: \"gaussian_fisher\" "
+                 "W = (1 + sigma z)/n (C = sigma^2/n F), \"gaussian_cov\" W = (1 + sigma (z - zbar))/n "
+                 "(C = sigma^2/n Sigma_1), \"bernoulli\" W_i = B_i/(p n) (C = (1-p)/(p n) F) (papers.md 1.2).",
+                 {one_of(req("type", T::string, "The weight distribution."), {"gaussian_fisher", "gaussian_cov", "bernoulli"}),
+                  at_least(opt("sigma", T::number, "1.0", "sigma of the Gaussian types."), 0.0),
+                  at_least(opt("match_batch", T::integer, "0",
+                               "If > 0, sigma^2 = n / match_batch, so that the Cov type has SGD's covariance with "
+                               "replacement at that batch (papers.md 1.2)."),
+                           0),
+                  opt("p", T::number, "0.1", "Keep probability of the Bernoulli type, in (0, 1].")}}}});
 
   const std::vector<Param> dyn_common = {
       positive(req("eta", T::number, "Step size eta; one step is tau = eta of continuous time.")),
@@ -128,6 +160,8 @@ std::vector<SectionSchema> build() {
                 at_least(opt("hessian_bottom_k", T::integer, "0", "Bottom-k Hessian eigenvalues at theta*."), 0),
                 at_least(opt("full_covariance_max_dim", T::integer, "10",
                              "Write the whole empirical covariance of theta at the last step when d is at most this."), 0),
+                opt("mean_coordinates", T::number_array, "[]",
+                    "Coordinates i of theta whose ensemble mean is recorded as \"theta_i\"."),
                 opt("covariance_entries", T::number_matrix, "[]",
                     "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based).")},
                {}});
@@ -135,14 +169,17 @@ std::vector<SectionSchema> build() {
   s.push_back({"checks", "Comparisons of a result with a prediction ([[checks]], one table each).", false, true,
                {req("result", T::string,
                     "Result name: \"loss\", \"dist2\" (|theta - theta*|^2), \"cov_trace\", \"cov_frobenius\" "
-                    "(of the empirical Cov theta), \"cov_i_j\" (a recorded entry)."),
+                    "(of the empirical Cov theta), \"cov_i_j\" (a recorded entry), \"theta_i\" (a recorded mean "
+                    "coordinate), \"test_loss\" (held-out loss, where the loss has a test set)."),
                 at_least(req("at_step", T::integer, "Step k at which to compare (an observed step)."), 0),
                 one_of(opt("prediction", T::string, "\"exact\"",
                            "\"exact\": the exact prediction for the simulated scheme; \"discrete\": noisy GD at eta; "
                            "\"continuous\": the SDE at tau = k eta; \"discrete_stationary\" and "
                            "\"continuous_stationary\": the Lyapunov solutions. A prediction other than the scheme's "
-                           "own at step k gets the exact difference between the two as its allowance."),
-                       {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary"}),
+                           "own at step k gets the exact difference between the two as its allowance. \"gd\": the plain GD "
+                           "iterate, exact for theta_i when grad L is affine and the sampling is independent across "
+                           "steps (papers.md 1.5)."),
+                       {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary", "gd"}),
                 positive(opt("sigmas", T::number, "5.0",
                              "Tolerance in standard errors; the check's false-alarm probability is printed."))},
                {}});

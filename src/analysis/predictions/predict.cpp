@@ -31,6 +31,11 @@ std::optional<double> extract(const QuadraticMoments& qm, const Quadratic& q, co
   if (result == "dist2") return (m.mean - q.stationary_point()).squaredNorm() + m.cov.trace();
   if (result == "cov_trace") return m.cov.trace();
   if (result == "cov_frobenius") return m.cov.norm();
+  if (result.rfind("theta_", 0) == 0) {
+    const Index i = std::stol(result.substr(6));
+    if (i < 0 || i >= m.mean.size()) return std::nullopt;
+    return m.mean[i];
+  }
   if (result.rfind("cov_", 0) == 0) {
     const auto sep = result.find('_', 4);
     if (sep == std::string::npos) return std::nullopt;
@@ -41,10 +46,47 @@ std::optional<double> extract(const QuadraticMoments& qm, const Quadratic& q, co
   return std::nullopt;
 }
 
+// E theta_k = the GD iterate when grad L is affine and the noise is unbiased with
+// sampling independent of the past: E[theta_{k+1} | theta_k] = theta_k - eta grad L(theta_k)
+// and an affine map commutes with the expectation (papers.md 1.5, [DERIVED+CHECKED]).
+Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std::int64_t k) {
+  Prediction p;
+  if (result.rfind("theta_", 0) != 0) {
+    p.reason = "the \"gd\" prediction is for mean coordinates theta_i";
+    return p;
+  }
+  if (!ctx.loss || !ctx.loss->affine_gradient()) {
+    p.reason = "E theta_k equals the GD iterate only for losses with an affine gradient (papers.md 1.5)";
+    return p;
+  }
+  if (ctx.noise && !ctx.noise->independent_across_steps()) {
+    p.reason = "the batches of an epoch are dependent (random reshuffling): E theta_k differs from GD (papers.md 1.5)";
+    return p;
+  }
+  if (ctx.scheme != "discrete") {
+    p.reason = "the \"gd\" prediction is for discrete dynamics";
+    return p;
+  }
+  const Index i = std::stol(result.substr(6));
+  Vec theta = ctx.theta0;
+  if (i < 0 || i >= theta.size()) {
+    p.reason = "no coordinate " + result;
+    return p;
+  }
+  for (std::int64_t j = 0; j < k; ++j) theta -= ctx.eta * ctx.loss->gradient_at(theta);
+  p.available = std::isfinite(theta[i]);
+  p.value = theta[i];
+  p.source = "plain GD iterate; exact for E theta_k with affine grad L and step-independent unbiased sampling "
+             "(papers.md 1.5, [DERIVED+CHECKED])";
+  if (!p.available) p.reason = "the GD iterate is not finite";
+  return p;
+}
+
 }  // namespace
 
 Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k,
                    const std::string& which) {
+  if (which == "gd") return gd_mean(ctx, result, k);
   Prediction p;
   if (!ctx.quadratic) {
     p.reason = "no analytic prediction for this loss";

@@ -14,7 +14,8 @@
 namespace sgdnoise {
 
 struct PredictionContext {
-  const Quadratic* quadratic = nullptr;  // null: no prediction available
+  const Loss* loss = nullptr;
+  const Quadratic* quadratic = nullptr;  // null: no moment prediction available
   const NoiseModel* noise = nullptr;     // null: no noise
   std::string scheme;                    // "discrete" or "sde_euler_maruyama"
   double eta = 0.0;

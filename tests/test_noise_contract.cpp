@@ -1,0 +1,186 @@
+// One contract for every noise model with a covariance (papers.md 1.2): at a fixed
+// theta, the noisy gradient is unbiased and its empirical covariance equals the C(theta)
+// the model states; zero noise gives plain GD. Tolerances: 5 standard errors, with the
+// standard error of each covariance entry estimated from the draws themselves
+// (sd of the centred products / sqrt(N)), so no Gaussianity is assumed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "losses/least_squares.hpp"
+#include "noise/gaussian.hpp"
+#include "noise/sampling.hpp"
+#include "test_util.hpp"
+
+using namespace sgdnoise;
+
+namespace {
+std::shared_ptr<const LeastSquares> small_problem(Index n = 12, Index d = 3) {
+  LeastSquares::Synthetic s;
+  s.n = n;
+  s.d = d;
+  s.n_test = 0;
+  s.condition = 4.0;
+  s.label_noise = 0.7;
+  s.seed = 9;
+  return std::make_shared<LeastSquares>(LeastSquares::synthetic(s));
+}
+
+using Factory = std::function<std::shared_ptr<const NoiseModel>(std::shared_ptr<const LeastSquares>)>;
+
+std::map<std::string, Factory> all_models() {
+  using S = SgdSampling::Scheme;
+  using M = MultiplicativeNoise::Type;
+  return {
+      {"sgd/with_replacement", [](auto l) { return std::make_shared<SgdSampling>(l, S::with_replacement, 4); }},
+      {"sgd/without_replacement", [](auto l) { return std::make_shared<SgdSampling>(l, S::without_replacement, 4); }},
+      {"sgd/reshuffle", [](auto l) { return std::make_shared<SgdSampling>(l, S::reshuffle, 4); }},
+      {"multiplicative/gaussian_fisher", [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::gaussian_fisher, 1.3); }},
+      {"multiplicative/gaussian_cov", [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::gaussian_cov, 1.3); }},
+      {"multiplicative/bernoulli", [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::bernoulli, 0.3); }},
+      {"gaussian/factor",
+       [](auto) {
+         Mat B(3, 2);
+         B << 1.0, 0.5, -0.3, 0.2, 0.0, 1.1;
+         return std::make_shared<GaussianNoise>(GaussianNoise::from_factor(B, NoiseTarget::gradient));
+       }},
+  };
+}
+
+// N noisy gradients at theta, all from step `step` of trajectories 0..N-1.
+Mat draw(const NoiseModel& noise, const Loss& loss, const Vec& theta, Index N, std::uint64_t step = 3) {
+  const Mat X = theta.transpose().replicate(N, 1);
+  Mat G(N, theta.size());
+  noise.noisy_gradient(loss, {123, Purpose::gradient_noise, step}, 0, X, G);
+  return G;
+}
+}  // namespace
+
+TEST(NoiseContract, UnbiasedWithTheStatedCovariance) {
+  const auto loss = small_problem();
+  const Vec theta = Vec::LinSpaced(3, 0.8, -0.4);  // away from the minimizer: F differs from Sigma_1
+  const Vec grad = loss->gradient_at(theta);
+  const Index N = 400000;
+  for (const auto& [name, make] : all_models()) {
+    SCOPED_TRACE(name);
+    const auto noise = make(loss);
+    const Mat G = draw(*noise, *loss, theta, N);
+    const Vec mean = G.colwise().mean().transpose();
+    const Mat Y = G.rowwise() - mean.transpose();
+    const Mat C = *noise->covariance(theta);
+    for (Index i = 0; i < 3; ++i) {
+      const double se = std::sqrt(Y.col(i).squaredNorm() / static_cast<double>(N - 1) / static_cast<double>(N));
+      EXPECT_NEAR(mean[i], grad[i], 5.0 * se + 1e-14) << "mean coordinate " << i;
+      for (Index j = 0; j <= i; ++j) {
+        const Vec prod = Y.col(i).cwiseProduct(Y.col(j));
+        const double c = prod.sum() / static_cast<double>(N - 1);
+        const double se_c = std::sqrt((prod.array() - prod.mean()).square().sum() / static_cast<double>(N - 1) /
+                                      static_cast<double>(N));
+        EXPECT_NEAR(c, C(i, j), 5.0 * se_c + 1e-14) << "covariance entry " << i << "," << j;
+      }
+    }
+  }
+}
+
+TEST(NoiseContract, ZeroNoiseIsPlainGradientDescent) {
+  const auto loss = small_problem();
+  const Vec theta = Vec::LinSpaced(3, 0.8, -0.4);
+  const Vec grad = loss->gradient_at(theta);
+  using M = MultiplicativeNoise::Type;
+  const std::vector<std::shared_ptr<const NoiseModel>> silent = {
+      std::make_shared<MultiplicativeNoise>(loss, M::gaussian_fisher, 0.0),
+      std::make_shared<MultiplicativeNoise>(loss, M::gaussian_cov, 0.0),
+      std::make_shared<MultiplicativeNoise>(loss, M::bernoulli, 1.0),
+      std::make_shared<SgdSampling>(loss, SgdSampling::Scheme::without_replacement, 12),  // b = n
+      std::make_shared<SgdSampling>(loss, SgdSampling::Scheme::reshuffle, 12)};
+  for (const auto& noise : silent) {
+    SCOPED_TRACE(noise->kind());
+    EXPECT_LT(noise->covariance(theta)->cwiseAbs().maxCoeff(), 1e-15);
+    const Mat G = draw(*noise, *loss, theta, 50);
+    for (Index t = 0; t < 50; ++t) EXPECT_LT((G.row(t).transpose() - grad).cwiseAbs().maxCoeff(), 1e-13);
+  }
+}
+
+// papers.md 1.2: the Gaussian Cov type with sigma^2 = n / b has SGD-with-replacement's
+// covariance at every theta; the Fisher type equals the Cov type where grad L = 0.
+TEST(NoiseContract, SectionOnePointTwoIdentities) {
+  const auto loss = small_problem();
+  const double n = 12.0, b = 4.0;
+  const Vec theta = Vec::LinSpaced(3, 0.8, -0.4);
+  const SgdSampling sgd(loss, SgdSampling::Scheme::with_replacement, 4);
+  const MultiplicativeNoise cov(loss, MultiplicativeNoise::Type::gaussian_cov, std::sqrt(n / b));
+  const MultiplicativeNoise fisher(loss, MultiplicativeNoise::Type::gaussian_fisher, std::sqrt(n / b));
+  EXPECT_LT((*sgd.covariance(theta) - *cov.covariance(theta)).cwiseAbs().maxCoeff(), 1e-14);
+  EXPECT_GT((*fisher.covariance(theta) - *cov.covariance(theta)).cwiseAbs().maxCoeff(), 1e-3);
+  const Vec star = *loss->minimizer();
+  EXPECT_LT((*fisher.covariance(star) - *cov.covariance(star)).cwiseAbs().maxCoeff(), 1e-13);
+  // Bernoulli with p = b/n: ((n - b)/(b n)) F.
+  const MultiplicativeNoise bern(loss, MultiplicativeNoise::Type::bernoulli, b / n);
+  const Mat F = empirical_fisher(loss->sample_gradients(theta));
+  EXPECT_LT((*bern.covariance(theta) - (n - b) / (b * n) * F).cwiseAbs().maxCoeff(), 1e-14);
+}
+
+TEST(NoiseContract, ReshufflingUsesEverySampleOncePerEpoch) {
+  const auto loss = small_problem();
+  const SgdSampling rr(loss, SgdSampling::Scheme::reshuffle, 4);
+  for (std::uint64_t epoch = 0; epoch < 3; ++epoch) {
+    std::vector<int> seen(12, 0);
+    IndexBlock idx;
+    for (std::uint64_t k = 3 * epoch; k < 3 * epoch + 3; ++k) {
+      rr.draw_batch({5, Purpose::gradient_noise, k}, 7, 2, idx);
+      for (Index j = 0; j < 4; ++j) ++seen[static_cast<std::size_t>(idx(1, j))];
+    }
+    for (int c : seen) EXPECT_EQ(c, 1) << "epoch " << epoch;
+  }
+  // Without replacement inside a batch: no repeated index.
+  const SgdSampling wo(loss, SgdSampling::Scheme::without_replacement, 6);
+  IndexBlock idx;
+  wo.draw_batch({5, Purpose::gradient_noise, 0}, 0, 1000, idx);
+  for (Index t = 0; t < 1000; ++t) {
+    std::vector<int> seen(12, 0);
+    for (Index j = 0; j < 6; ++j) ASSERT_EQ(++seen[static_cast<std::size_t>(idx(t, j))], 1);
+  }
+}
+
+// papers.md 1.5 by exact enumeration (n = 4, d = 2, eta = 0.3, b = 1): with replacement
+// E theta_2 is the GD iterate exactly; reshuffling's E theta_2 (ordered distinct pairs)
+// differs, and the simulated ensemble means agree with each enumeration within 5 se.
+TEST(NoiseContract, SamplingOrderAndTheMeanIterate) {
+  const auto loss = small_problem(4, 2);
+  const double eta = 0.3;
+  const Vec theta0(Vec::LinSpaced(2, 1.0, -2.0));
+  const Mat& X = loss->features();
+  const Vec& y = loss->labels();
+  auto step = [&](const Vec& th, Index i) -> Vec {
+    return th - eta * X.row(i).transpose() * (X.row(i).dot(th) - y[i]);
+  };
+  Vec with = Vec::Zero(2), without = Vec::Zero(2);
+  for (Index i = 0; i < 4; ++i)
+    for (Index j = 0; j < 4; ++j) {
+      with += step(step(theta0, i), j) / 16.0;
+      if (i != j) without += step(step(theta0, i), j) / 12.0;
+    }
+  Vec gd = theta0;
+  for (int k = 0; k < 2; ++k) gd -= eta * loss->gradient_at(gd);
+  EXPECT_LT((with - gd).cwiseAbs().maxCoeff(), 1e-13);
+  EXPECT_GT((without - gd).cwiseAbs().maxCoeff(), 1e-3);
+
+  const Index N = 400000;
+  for (const auto& [scheme, expect] :
+       {std::pair{SgdSampling::Scheme::with_replacement, with}, std::pair{SgdSampling::Scheme::reshuffle, without}}) {
+    const SgdSampling noise(loss, scheme, 1);
+    Mat T = theta0.transpose().replicate(N, 1);
+    Mat G(N, 2);
+    for (std::uint64_t k = 0; k < 2; ++k) {
+      noise.noisy_gradient(*loss, {31, Purpose::gradient_noise, k}, 0, T, G);
+      T -= eta * G;
+    }
+    for (Index c = 0; c < 2; ++c) {
+      const double m = T.col(c).mean();
+      const double se = std::sqrt((T.col(c).array() - m).square().sum() / static_cast<double>(N - 1) / static_cast<double>(N));
+      EXPECT_NEAR(m, expect[c], 5.0 * se) << noise.kind() << " coordinate " << c;
+    }
+  }
+}
