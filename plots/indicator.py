@@ -22,7 +22,7 @@ def main():
     args = ap.parse_args()
     fig, (ax, axs) = plt.subplots(1, 2, figsize=(12, 4.5))
     for i, spec in enumerate(args.runs):
-        label, run = spec.split("=", 1)
+        label, run = spec.rsplit("=", 1)
         col = f"C{i}"
         s, c = read_run(run)
         ind = s.get("indicators", {})
