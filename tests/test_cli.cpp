@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "test_util.hpp"
 
@@ -130,5 +131,36 @@ TEST(Cli, CheckCommandExitCodes) {
   const auto fail = test::run_cli("check " + bad.string());
   EXPECT_EQ(fail.code, 1) << fail.output;
   EXPECT_NE(fail.output.find("FAIL"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// Diverging trajectories are marked, counted and excluded; too many fail the checks
+// with that reason; when all diverge the run fails numerically (exit 3) and still
+// writes a complete summary saying so.
+TEST(Cli, DivergenceIsCountedExcludedAndReported) {
+  const fs::path dir = test::fresh_dir("cli-diverge");
+  const fs::path sc = write_file(dir, "s.toml", edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6"));
+  const auto some = test::run_cli("run " + sc.string() + " --out " + (dir / "some").string());
+  EXPECT_EQ(some.code, 1) << some.output;  // the check fails: trajectories diverged
+  EXPECT_NE(some.output.find("trajectories diverged"), std::string::npos) << some.output;
+  std::ifstream in(dir / "some" / "summary.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string summary = ss.str();
+  EXPECT_NE(summary.find("\"diverged_trajectories\""), std::string::npos);
+  EXPECT_EQ(summary.find("\"count\": 0"), std::string::npos) << "some trajectories must have diverged";
+
+  const fs::path tolerant =
+      write_file(dir, "t.toml", edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6\nmax_diverged_fraction = 1.0"));
+  const auto ok = test::run_cli("check " + tolerant.string());
+  EXPECT_NE(ok.output.find("loss"), std::string::npos) << ok.output;
+  EXPECT_EQ(ok.output.find("trajectories diverged"), std::string::npos) << ok.output;
+
+  const fs::path unstable = write_file(dir, "u.toml", edit("eta = 0.1", "eta = 2.5"));  // eta * lambda_max = 2.5 > 2
+  const auto all = test::run_cli("run " + unstable.string() + " --out " + (dir / "all").string() +
+                                 " --set dynamics.steps=2000 --set checks.0.at_step=2000");
+  EXPECT_EQ(all.code, 3) << all.output;
+  EXPECT_NE(all.output.find("diverged"), std::string::npos) << all.output;
+  EXPECT_TRUE(fs::exists(dir / "all" / "summary.json"));
   fs::remove_all(dir);
 }

@@ -24,15 +24,6 @@ std::vector<std::int64_t> observation_steps(std::int64_t steps, std::int64_t eve
   return ks;
 }
 
-namespace {
-Index count_nonfinite_rows(const Mat& X) {
-  Index bad = 0;
-  for (Index i = 0; i < X.rows(); ++i)
-    if (!X.row(i).allFinite()) ++bad;
-  return bad;
-}
-}  // namespace
-
 RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
                        const std::vector<const Observer*>& observers, const ProgressFn& progress) {
   RunRecord rec;
@@ -40,12 +31,25 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
   const Index block = std::max<Index>(spec.block, 1);
   const Index nblocks = (N + block - 1) / block;
   const double eta = stepper.eta();
+  rec.diverged_at.assign(static_cast<std::size_t>(N), -1);
 
+  // Observers see the trajectories still alive, in original order.
+  Mat alive;
   auto observe = [&](std::int64_t k) {
     SeriesRow row;
     row.k = k;
     row.tau = static_cast<double>(k) * eta;
-    for (const Observer* o : observers) o->observe(k, X, spec.threads, row.values);
+    const Mat* view = &X;
+    if (rec.n_diverged > 0) {
+      alive.resize(N - rec.n_diverged, X.cols());
+      Index r = 0;
+      for (Index i = 0; i < N; ++i)
+        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) alive.row(r++) = X.row(i);
+      view = &alive;
+    }
+    row.n_alive = view->rows();
+    if (row.n_alive > 0)
+      for (const Observer* o : observers) o->observe(k, *view, spec.threads, row.values);
     rec.series.push_back(std::move(row));
     if (progress) progress(k, spec.steps);
   };
@@ -61,11 +65,22 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       for (std::int64_t k = k0; k < k1; ++k)
         stepper.advance(spec.seed, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(r0), Xb);
     }
-    if (const Index bad = count_nonfinite_rows(X); bad > 0) {
+    // A trajectory diverges when a coordinate is non-finite or beyond the stated bound;
+    // it is marked at the first observation step that sees it, counted, and excluded.
+    for (Index i = 0; i < N; ++i) {
+      auto& at = rec.diverged_at[static_cast<std::size_t>(i)];
+      if (at >= 0) continue;
+      const auto row = X.row(i);
+      if (!row.allFinite() || row.cwiseAbs().maxCoeff() > spec.divergence_bound) {
+        at = k1;
+        ++rec.n_diverged;
+      }
+    }
+    if (rec.n_diverged == N) {
       rec.status = RunStatus::diverged;
-      rec.n_nonfinite = bad;
       std::ostringstream m;
-      m << bad << " of " << N << " trajectories became non-finite between steps " << k0 << " and " << k1;
+      m << "all " << N << " trajectories diverged (non-finite or |theta_i| > " << spec.divergence_bound
+        << ") by step " << k1;
       rec.failure = m.str();
       break;
     }

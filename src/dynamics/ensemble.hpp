@@ -21,23 +21,28 @@ struct EnsembleSpec {
   std::int64_t every = 1;  // observation period in steps (step 0 and the last step are always observed)
   Index block = 256;       // trajectories per block
   int threads = 1;
+  double divergence_bound = 1e100;  // |theta_i| beyond this counts as diverged
 };
 
 struct SeriesRow {
   std::int64_t k = 0;
   double tau = 0.0;
+  Index n_alive = 0;  // trajectories not diverged, over which the values are computed
   std::vector<Observation> values;
   const Observation* find(const std::string& name) const;
 };
 
+/// completed: the run reached its last step (some trajectories may have diverged and
+/// been excluded); diverged: every trajectory diverged.
 enum class RunStatus { completed, diverged };
 
 struct RunRecord {
   std::vector<SeriesRow> series;
   Mat final_state;
   RunStatus status = RunStatus::completed;
-  std::string failure;       // why the run stopped early
-  Index n_nonfinite = 0;     // trajectories with a non-finite coordinate at the stop
+  std::string failure;                   // why the run stopped early
+  std::vector<std::int64_t> diverged_at;  // per trajectory: first observation step that saw it diverged, or -1
+  Index n_diverged = 0;
   const SeriesRow* at_step(std::int64_t k) const;
 };
 

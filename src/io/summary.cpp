@@ -131,6 +131,17 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
       "D = Sigma_step / eta: diffusion in tau = k eta (CONVENTIONS.md)";
   j["status"] = r.record.status == RunStatus::completed ? "completed" : "diverged";
   if (!r.record.failure.empty()) j["failure"] = r.record.failure;
+  {
+    json dv{{"count", r.record.n_diverged},
+            {"fraction", static_cast<double>(r.record.n_diverged) / static_cast<double>(ex.trajectories)},
+            {"bound", ex.spec.divergence_bound},
+            {"rule", "non-finite or |theta_i| > bound; excluded from every statistic from the observation that saw it"}};
+    std::int64_t first = -1;
+    for (auto at : r.record.diverged_at)
+      if (at >= 0 && (first < 0 || at < first)) first = at;
+    if (first >= 0) dv["first_seen_at_k"] = first;
+    j["diverged_trajectories"] = std::move(dv);
+  }
 
   // The last observed step's results, each with its prediction from the scheme's exact form.
   json results = json::array();
@@ -178,14 +189,14 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
 std::string series_csv(const RunResult& r) {
   const RunRecord& rec = r.record;
   std::ostringstream o;
-  o << "k,tau";
+  o << "k,tau,n_alive";
   if (rec.series.empty()) return o.str() + "\n";
   for (const auto& v : rec.series.front().values)
     o << "," << v.name << "_mean," << v.name << "_se," << v.name << "_n," << v.name << "_exact";
   o << "\n";
   for (std::size_t i = 0; i < rec.series.size(); ++i) {
     const SeriesRow& row = rec.series[i];
-    o << row.k << "," << fmt(row.tau);
+    o << row.k << "," << fmt(row.tau) << "," << row.n_alive;
     for (std::size_t j = 0; j < row.values.size(); ++j) {
       const Estimate& e = row.values[j].est;
       const Prediction* p = i < r.exact.size() && j < r.exact[i].size() ? &r.exact[i][j] : nullptr;

@@ -250,6 +250,9 @@ Experiment build_experiment(Scenario sc, int threads) {
   ex.spec.every = s.get_int("observe.every");
   ex.spec.block = s.get_int("dynamics.block");
   ex.spec.threads = threads;
+  ex.spec.divergence_bound = s.get_number("dynamics.divergence_bound");
+  ex.max_diverged_fraction = s.get_number("dynamics.max_diverged_fraction");
+  if (ex.max_diverged_fraction > 1.0) s.fail("dynamics.max_diverged_fraction", "must be at most 1");
   ex.hessian_top_k = static_cast<int>(s.get_int("observe.hessian_top_k"));
   ex.hessian_bottom_k = static_cast<int>(s.get_int("observe.hessian_bottom_k"));
   ex.full_covariance_max_dim = s.get_int("observe.full_covariance_max_dim");

@@ -35,6 +35,7 @@ struct Experiment {
   std::vector<CheckSpec> checks;
   int hessian_top_k = 0, hessian_bottom_k = 0;  // Hessian eigenvalues reported at theta*
   Index full_covariance_max_dim = 10;           // write the whole empirical Cov theta when d <= this
+  double max_diverged_fraction = 0.0;           // checks fail beyond this
 
   std::vector<const Observer*> observer_ptrs() const;
   /// The initial ensemble: every trajectory at theta0.

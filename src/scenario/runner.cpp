@@ -1,5 +1,7 @@
 #include "scenario/runner.hpp"
 
+#include <sstream>
+
 namespace sgdnoise {
 
 bool RunResult::all_checks_passed() const {
@@ -45,7 +47,16 @@ RunResult run_experiment(const Experiment& ex, const ProgressFn& progress) {
       r.checks.push_back(std::move(o));
       continue;
     }
-    r.checks.push_back(evaluate_check(c.result, c.at_step, row->tau, c.prediction, c.sigmas, obs->est, p));
+    CheckOutcome o = evaluate_check(c.result, c.at_step, row->tau, c.prediction, c.sigmas, obs->est, p);
+    const double frac = static_cast<double>(r.record.n_diverged) / static_cast<double>(ex.trajectories);
+    if (frac > ex.max_diverged_fraction) {
+      std::ostringstream m;
+      m << r.record.n_diverged << " of " << ex.trajectories << " trajectories diverged (fraction " << frac
+        << " > max_diverged_fraction " << ex.max_diverged_fraction << "); " << o.reason;
+      o.passed = false;
+      o.reason = m.str();
+    }
+    r.checks.push_back(std::move(o));
   }
   return r;
 }

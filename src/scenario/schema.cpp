@@ -143,7 +143,13 @@ std::vector<SectionSchema> build() {
       at_least(req("steps", T::integer, "Number of steps k."), 0),
       at_least(req("trajectories", T::integer, "Ensemble size N."), 1),
       opt("start", T::number_array, "[]", "theta_0 for every trajectory (empty: the loss's stationary point)."),
-      at_least(opt("block", T::integer, "256", "Trajectories per block of work (never changes results)."), 1)};
+      at_least(opt("block", T::integer, "256", "Trajectories per block of work (never changes results)."), 1),
+      positive(opt("divergence_bound", T::number, "1e100",
+                   "A trajectory with a non-finite coordinate or |theta_i| above this is marked diverged, counted "
+                   "and excluded from every statistic.")),
+      at_least(opt("max_diverged_fraction", T::number, "0.0",
+                   "Checks fail when more than this fraction of trajectories diverged."),
+               0.0)};
   s.push_back({"dynamics", "How theta evolves.", true, false, dyn_common,
                {{"discrete", "Noisy gradient descent theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k.", {}},
                 {"sde_euler_maruyama",
