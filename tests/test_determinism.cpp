@@ -55,7 +55,9 @@ TEST(Determinism, ThreadsAndBlockSizesGiveIdenticalResults) {
       {{}, ""},
       {{}, "kind = \"diagonal\"\nvariances = [1,2,3,4,5,6,7,8,9,10]"},
       {{"dynamics.kind=sde_euler_maruyama", "dynamics.substeps=3"}, ""},
-      {{"loss.basis=axis", "noise.on=weights"}, ""}};
+      {{"loss.basis=axis", "noise.on=weights"}, ""},
+      {{"dynamics.optimizer=adam", "dynamics.weight_decay=0.01"}, ""},
+      {{"dynamics.optimizer=momentum"}, ""}};
   for (const auto& v : variants) {
     const RunRecord ref = run_with("scenarios/quadratic_isotropic.toml", 1, 256, v.sets, v.noise);
     for (int threads : {1, 2})

@@ -6,7 +6,7 @@
 
 namespace sgdnoise {
 
-Vec per_trajectory(const Mat& X, int threads, const std::function<void(ConstBlockRef, Eigen::Ref<Vec>)>& f) {
+Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstBlockRef, Eigen::Ref<Vec>)>& f) {
   const Index N = X.rows();
   constexpr Index kBlock = 512;
   const Index nblocks = (N + kBlock - 1) / kBlock;
@@ -19,7 +19,7 @@ Vec per_trajectory(const Mat& X, int threads, const std::function<void(ConstBloc
   return out;
 }
 
-void LossObserver::observe(std::int64_t, const Mat& X, int threads, std::vector<Observation>& out) const {
+void LossObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
   const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->value(B, o); });
   out.push_back({"loss", mean_estimate(v)});
 }
@@ -34,14 +34,14 @@ std::vector<std::string> MomentObserver::names() const {
   return n;
 }
 
-Mat empirical_covariance(const Mat& X) {
+Mat empirical_covariance(ConstBlockRef X) {
   const Index N = X.rows();
   const Vec mean = X.colwise().mean().transpose();
   const Mat Y = X.rowwise() - mean.transpose();
   return (Y.transpose() * Y) / static_cast<double>(N - 1);
 }
 
-void MomentObserver::observe(std::int64_t, const Mat& X, int threads, std::vector<Observation>& out) const {
+void MomentObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
   const Index N = X.rows(), d = X.cols();
   const Vec dist2 = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) {
     o = (B.rowwise() - centre_.transpose()).rowwise().squaredNorm();
@@ -123,11 +123,11 @@ std::vector<std::string> MeanObserver::names() const {
   return n;
 }
 
-void MeanObserver::observe(std::int64_t, const Mat& X, int, std::vector<Observation>& out) const {
+void MeanObserver::observe(std::int64_t, ConstBlockRef X, int, std::vector<Observation>& out) const {
   for (Index c : coords_) out.push_back({"theta_" + std::to_string(c), mean_estimate(X.col(c))});
 }
 
-void TestLossObserver::observe(std::int64_t, const Mat& X, int threads, std::vector<Observation>& out) const {
+void TestLossObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
   const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->test_value(B, o); });
   out.push_back({"test_loss", mean_estimate(v)});
 }

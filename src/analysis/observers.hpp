@@ -24,19 +24,19 @@ class Observer {
   /// Names of the results this observer produces.
   virtual std::vector<std::string> names() const = 0;
   /// Appends this observer's results for the ensemble X (rows in original order) at step k.
-  virtual void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const = 0;
+  virtual void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const = 0;
 };
 
 /// out[i] = f(row block) evaluated in parallel over blocks of rows; the values do
 /// not depend on the split because f is evaluated row by row.
-Vec per_trajectory(const Mat& X, int threads, const std::function<void(ConstBlockRef, Eigen::Ref<Vec>)>& f);
+Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstBlockRef, Eigen::Ref<Vec>)>& f);
 
 /// "loss": mean and standard error over trajectories of L(theta_k).
 class LossObserver final : public Observer {
  public:
   explicit LossObserver(std::shared_ptr<const Loss> loss) : loss_(std::move(loss)) {}
   std::vector<std::string> names() const override { return {"loss"}; }
-  void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
 
  private:
   std::shared_ptr<const Loss> loss_;
@@ -51,7 +51,7 @@ class MeanObserver final : public Observer {
  public:
   explicit MeanObserver(std::vector<Index> coords) : coords_(std::move(coords)) {}
   std::vector<std::string> names() const override;
-  void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
 
  private:
   std::vector<Index> coords_;
@@ -62,7 +62,7 @@ class TestLossObserver final : public Observer {
  public:
   explicit TestLossObserver(std::shared_ptr<const Loss> loss) : loss_(std::move(loss)) {}
   std::vector<std::string> names() const override { return {"test_loss"}; }
-  void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
 
  private:
   std::shared_ptr<const Loss> loss_;
@@ -81,7 +81,7 @@ class MomentObserver final : public Observer {
   MomentObserver(Vec centre, std::vector<std::pair<Index, Index>> entries)
       : centre_(std::move(centre)), entries_(std::move(entries)) {}
   std::vector<std::string> names() const override;
-  void observe(std::int64_t k, const Mat& X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
   static constexpr Index kGroups = 32;
 
  private:
@@ -90,6 +90,6 @@ class MomentObserver final : public Observer {
 };
 
 /// The unbiased empirical covariance of the rows of X (fixed summation order).
-Mat empirical_covariance(const Mat& X);
+Mat empirical_covariance(ConstBlockRef X);
 
 }  // namespace sgdnoise

@@ -31,6 +31,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
   const Index block = std::max<Index>(spec.block, 1);
   const Index nblocks = (N + block - 1) / block;
   const double eta = stepper.eta();
+  const Index d = X.cols() - stepper.extra_columns();  // theta; optimizer state follows
   rec.diverged_at.assign(static_cast<std::size_t>(N), -1);
 
   // Observers see the trajectories still alive, in original order.
@@ -39,17 +40,20 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     SeriesRow row;
     row.k = k;
     row.tau = static_cast<double>(k) * eta;
-    const Mat* view = &X;
+    auto run_observers = [&](ConstBlockRef view) {
+      row.n_alive = view.rows();
+      if (row.n_alive > 0)
+        for (const Observer* o : observers) o->observe(k, view, spec.threads, row.values);
+    };
     if (rec.n_diverged > 0) {
-      alive.resize(N - rec.n_diverged, X.cols());
+      alive.resize(N - rec.n_diverged, d);
       Index r = 0;
       for (Index i = 0; i < N; ++i)
-        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) alive.row(r++) = X.row(i);
-      view = &alive;
+        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) alive.row(r++) = X.row(i).head(d);
+      run_observers(alive);
+    } else {
+      run_observers(X.leftCols(d));
     }
-    row.n_alive = view->rows();
-    if (row.n_alive > 0)
-      for (const Observer* o : observers) o->observe(k, *view, spec.threads, row.values);
     rec.series.push_back(std::move(row));
     if (progress) progress(k, spec.steps);
   };
@@ -70,7 +74,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     for (Index i = 0; i < N; ++i) {
       auto& at = rec.diverged_at[static_cast<std::size_t>(i)];
       if (at >= 0) continue;
-      const auto row = X.row(i);
+      const auto row = X.row(i).head(d);
       if (!row.allFinite() || row.cwiseAbs().maxCoeff() > spec.divergence_bound) {
         at = k1;
         ++rec.n_diverged;
@@ -86,7 +90,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     }
     observe(k1);
   }
-  rec.final_state = std::move(X);
+  rec.final_state = X.leftCols(d);
   return rec;
 }
 

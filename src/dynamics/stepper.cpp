@@ -1,6 +1,7 @@
 #include "dynamics/stepper.hpp"
 
 #include <cmath>
+#include <numbers>
 #include <stdexcept>
 
 namespace sgdnoise {
@@ -24,32 +25,102 @@ void gradient_step(const Loss& loss, double h, BlockRef X) {
 }
 }  // namespace
 
-NoisyGD::NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta)
-    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta) {
+double OptimizerConfig::eta_at(double eta, std::int64_t k) const {
+  switch (schedule) {
+    case Schedule::constant: return eta;
+    case Schedule::step:
+      return decay_every > 0 ? eta * std::pow(decay, static_cast<double>(k / decay_every)) : eta;
+    case Schedule::cosine:
+      if (horizon <= 0) return eta;
+      return k >= horizon ? 0.0
+                          : 0.5 * eta * (1.0 + std::cos(std::numbers::pi * static_cast<double>(k) / static_cast<double>(horizon)));
+  }
+  return eta;
+}
+
+NoisyGD::NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
+                 OptimizerConfig opt)
+    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), opt_(opt) {
   if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
   if (noise_ && noise_->dim() != loss_->dim()) throw std::invalid_argument("noise and loss dimensions differ");
+  if (opt_.order == OptimizerConfig::Order::sequential && opt_.kind != OptimizerConfig::Kind::sgd)
+    throw std::invalid_argument("the sequential update order is defined for plain (noisy) GD only");
+}
+
+std::string NoisyGD::kind() const {
+  if (opt_.plain()) return "discrete";
+  std::string k = "discrete/";
+  k += opt_.kind == OptimizerConfig::Kind::adam ? "adam" : opt_.kind == OptimizerConfig::Kind::momentum ? "momentum" : "sgd";
+  if (opt_.order == OptimizerConfig::Order::sequential) k += "+sequential";
+  if (opt_.weight_decay != 0.0) k += "+weight_decay";
+  if (opt_.schedule != OptimizerConfig::Schedule::constant) k += "+schedule";
+  return k;
+}
+
+Index NoisyGD::extra_columns() const {
+  const Index d = loss_->dim();
+  switch (opt_.kind) {
+    case OptimizerConfig::Kind::sgd: return 0;
+    case OptimizerConfig::Kind::momentum: return d;
+    case OptimizerConfig::Kind::adam: return 2 * d;
+  }
+  return 0;
+}
+
+void NoisyGD::gradient(const StreamCoords& coords, std::uint64_t first_traj, ConstBlockRef theta, BlockRef G) const {
+  if (noise_ && noise_->target() == NoiseTarget::gradient)
+    noise_->noisy_gradient(*loss_, coords, first_traj, theta, G);
+  else
+    loss_->gradient(theta, G);
+  if (opt_.weight_decay != 0.0) G += opt_.weight_decay * theta;
 }
 
 void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
-  if (!noise_) {
-    gradient_step(*loss_, eta_, X);
-    return;
-  }
+  const Index d = loss_->dim(), n = X.rows();
   const StreamCoords coords{seed, Purpose::gradient_noise, k};
-  if (noise_->target() == NoiseTarget::gradient) {
-    // theta_{k+1} = theta_k - eta g~(theta_k), g~ = grad L + xi, Cov xi = C (CONVENTIONS.md).
-    Mat& G = gradient_scratch(X.rows(), X.cols());
-    noise_->noisy_gradient(*loss_, coords, first_traj, X, G);
-    X -= eta_ * G;
-    return;
-  }
-  // Weight noise: zeta drawn at theta_k, added after the gradient step.
+  const double h = opt_.eta_at(eta_, static_cast<std::int64_t>(k));
+  auto theta = X.leftCols(d);
+  // Weight noise is drawn at theta_k, before the update moves it.
   thread_local Mat zeta;
-  if (zeta.rows() != X.rows() || zeta.cols() != X.cols()) zeta.resize(X.rows(), X.cols());
-  zeta.setZero();
-  noise_->add_sample(coords, first_traj, X, 1.0, zeta);
-  gradient_step(*loss_, eta_, X);
-  X += zeta;
+  const bool weight_noise = noise_ && noise_->target() == NoiseTarget::weights;
+  if (weight_noise) {
+    if (zeta.rows() != n || zeta.cols() != d) zeta.resize(n, d);
+    zeta.setZero();
+    noise_->add_sample(coords, first_traj, theta, 1.0, zeta);
+  }
+  Mat& G = gradient_scratch(n, d);
+  if (opt_.order == OptimizerConfig::Order::sequential) {
+    // Gauss-Seidel: coordinate i moves using the gradient at the point where
+    // coordinates < i have already moved (papers.md 1.6).
+    for (Index i = 0; i < d; ++i) {
+      gradient(coords, first_traj, theta, G);
+      theta.col(i) -= h * G.col(i);
+    }
+  } else {
+    gradient(coords, first_traj, theta, G);
+    switch (opt_.kind) {
+      case OptimizerConfig::Kind::sgd:
+        theta -= h * G;
+        break;
+      case OptimizerConfig::Kind::momentum: {
+        auto v = X.middleCols(d, d);
+        v = opt_.momentum * v + G;
+        theta -= h * v;
+        break;
+      }
+      case OptimizerConfig::Kind::adam: {
+        auto m = X.middleCols(d, d);
+        auto v = X.middleCols(2 * d, d);
+        m = opt_.beta1 * m + (1.0 - opt_.beta1) * G;
+        v = opt_.beta2 * v + (1.0 - opt_.beta2) * G.cwiseAbs2();
+        const double kk = static_cast<double>(k + 1);
+        const double c1 = 1.0 - std::pow(opt_.beta1, kk), c2 = 1.0 - std::pow(opt_.beta2, kk);
+        theta.array() -= h * (m.array() / c1) / ((v.array() / c2).sqrt() + opt_.epsilon);
+        break;
+      }
+    }
+  }
+  if (weight_noise) theta += zeta;
 }
 
 EulerMaruyama::EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise,

@@ -20,22 +20,56 @@ class Stepper {
   /// Step size eta: one unit of k is tau = eta.
   virtual double eta() const = 0;
   /// Advances X (rows: trajectories first_traj, first_traj + 1, ...) from k to k + 1.
+  /// X has dim + extra_columns() columns: theta first, then the stepper's own
+  /// per-trajectory state (optimizer moments), zero at the start.
   virtual void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const = 0;
+  virtual Index extra_columns() const { return 0; }
+};
+
+/// How a discrete step turns the (noisy) gradient into an update.
+struct OptimizerConfig {
+  enum class Kind { sgd, momentum, adam };
+  enum class Schedule { constant, step, cosine };
+  enum class Order { simultaneous, sequential };
+  Kind kind = Kind::sgd;
+  double momentum = 0.9;                                 // heavy ball: v <- mu v + g, theta -= eta v (Polyak 1964)
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;     // Adam (Kingma & Ba 2015, Algorithm 1)
+  double weight_decay = 0.0;                             // g <- g + lambda theta (L2, coupled)
+  Schedule schedule = Schedule::constant;
+  double decay = 0.1;                                    // step schedule: eta * decay^floor(k / decay_every)
+  std::int64_t decay_every = 0;
+  std::int64_t horizon = 0;                              // cosine: eta/2 (1 + cos(pi k / horizon)), 0 after
+  Order order = Order::simultaneous;                     // sequential: Gauss-Seidel sweep over coordinates
+  bool plain() const {
+    return kind == Kind::sgd && weight_decay == 0.0 && schedule == Schedule::constant && order == Order::simultaneous;
+  }
+  double eta_at(double eta, std::int64_t k) const;
 };
 
 /// theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k (papers.md 1.3), all
 /// coordinates updated simultaneously from theta_k.
+///
+/// With an OptimizerConfig the (noisy) gradient drives momentum or Adam, with weight
+/// decay and a step-size schedule, or a coordinate-sequential sweep (paper 5,
+/// papers.md 1.6) in which coordinate i is updated from the gradient at the partially
+/// updated point; the noise of a step is the same draw throughout its sweep.
 class NoisyGD final : public Stepper {
  public:
-  NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta);
-  std::string kind() const override { return "discrete"; }
+  NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
+          OptimizerConfig opt = {});
+  /// "discrete" for plain noisy GD (the exact predictions apply), else "discrete/<optimizer>".
+  std::string kind() const override;
   double eta() const override { return eta_; }
+  Index extra_columns() const override;
   void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
+  const OptimizerConfig& optimizer() const { return opt_; }
 
  private:
+  void gradient(const StreamCoords& coords, std::uint64_t first_traj, ConstBlockRef theta, BlockRef G) const;
   std::shared_ptr<const Loss> loss_;
   std::shared_ptr<const NoiseModel> noise_;  // may be null: plain GD
   double eta_;
+  OptimizerConfig opt_;
 };
 
 /// Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW with m sub-steps of

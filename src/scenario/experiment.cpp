@@ -18,7 +18,11 @@ std::vector<const Observer*> Experiment::observer_ptrs() const {
   return v;
 }
 
-Mat Experiment::initial_state() const { return theta0.transpose().replicate(trajectories, 1); }
+Mat Experiment::initial_state() const {
+  Mat X = Mat::Zero(trajectories, theta0.size() + stepper->extra_columns());
+  X.leftCols(theta0.size()) = theta0.transpose().replicate(trajectories, 1);
+  return X;
+}
 
 namespace {
 
@@ -233,7 +237,34 @@ Experiment build_experiment(Scenario sc, int threads) {
   const double eta = s.get_number("dynamics.eta");
   const std::string dyn = s.get_string("dynamics.kind");
   if (dyn == "discrete") {
-    ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta);
+    OptimizerConfig opt;
+    const std::string o = s.get_string("dynamics.optimizer");
+    opt.kind = o == "adam" ? OptimizerConfig::Kind::adam
+               : o == "momentum" ? OptimizerConfig::Kind::momentum
+                                 : OptimizerConfig::Kind::sgd;
+    opt.momentum = s.get_number("dynamics.momentum");
+    opt.beta1 = s.get_number("dynamics.beta1");
+    opt.beta2 = s.get_number("dynamics.beta2");
+    for (const char* key : {"dynamics.momentum", "dynamics.beta1", "dynamics.beta2"})
+      if (s.get_number(key) >= 1.0) s.fail(key, "must be < 1");
+    opt.epsilon = s.get_number("dynamics.adam_epsilon");
+    opt.weight_decay = s.get_number("dynamics.weight_decay");
+    const std::string sch = s.get_string("dynamics.schedule");
+    opt.schedule = sch == "step" ? OptimizerConfig::Schedule::step
+                   : sch == "cosine" ? OptimizerConfig::Schedule::cosine
+                                     : OptimizerConfig::Schedule::constant;
+    opt.decay = s.get_number("dynamics.decay");
+    opt.decay_every = s.get_int("dynamics.decay_every");
+    opt.horizon = s.get_int("dynamics.schedule_horizon");
+    if (opt.schedule == OptimizerConfig::Schedule::step && opt.decay_every == 0)
+      s.fail("dynamics.decay_every", "required (> 0) for the step schedule");
+    if (opt.schedule == OptimizerConfig::Schedule::cosine && opt.horizon == 0)
+      s.fail("dynamics.schedule_horizon", "required (> 0) for the cosine schedule");
+    opt.order = s.get_string("dynamics.update_order") == "sequential" ? OptimizerConfig::Order::sequential
+                                                                      : OptimizerConfig::Order::simultaneous;
+    if (opt.order == OptimizerConfig::Order::sequential && opt.kind != OptimizerConfig::Kind::sgd)
+      s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
+    ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta, opt);
   } else if (dyn == "sde_euler_maruyama") {
     ex.stepper = std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta,
                                                  static_cast<int>(s.get_int("dynamics.substeps")));

@@ -151,7 +151,30 @@ std::vector<SectionSchema> build() {
                    "Checks fail when more than this fraction of trajectories diverged."),
                0.0)};
   s.push_back({"dynamics", "How theta evolves.", true, false, dyn_common,
-               {{"discrete", "Noisy gradient descent theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k.", {}},
+               {{"discrete",
+                 "Noisy gradient descent theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k; optionally with "
+                 "momentum or Adam, weight decay, a step-size schedule, or a coordinate-sequential update order. "
+                 "Exact predictions apply to the plain form only.",
+                 {one_of(opt("optimizer", T::string, "\"sgd\"",
+                             "\"sgd\" (the plain step), \"momentum\" (heavy ball: v <- mu v + g, theta -= eta v), "
+                             "\"adam\" (Kingma & Ba 2015, bias-corrected)."),
+                         {"sgd", "momentum", "adam"}),
+                  at_least(opt("momentum", T::number, "0.9", "Heavy-ball coefficient mu."), 0.0),
+                  at_least(opt("beta1", T::number, "0.9", "Adam's first-moment decay."), 0.0),
+                  at_least(opt("beta2", T::number, "0.999", "Adam's second-moment decay."), 0.0),
+                  positive(opt("adam_epsilon", T::number, "1e-8", "Adam's epsilon.")),
+                  at_least(opt("weight_decay", T::number, "0.0", "L2 weight decay lambda: g <- g + lambda theta."), 0.0),
+                  one_of(opt("schedule", T::string, "\"constant\"",
+                             "Step-size schedule: \"constant\", \"step\" (eta decay^floor(k / decay_every)), "
+                             "\"cosine\" (eta/2 (1 + cos(pi k / schedule_horizon))). tau stays k eta (nominal)."),
+                         {"constant", "step", "cosine"}),
+                  positive(opt("decay", T::number, "0.1", "Factor of the step schedule.")),
+                  at_least(opt("decay_every", T::integer, "0", "Period of the step schedule in steps."), 0),
+                  at_least(opt("schedule_horizon", T::integer, "0", "Length of the cosine schedule in steps."), 0),
+                  one_of(opt("update_order", T::string, "\"simultaneous\"",
+                             "\"simultaneous\" (every coordinate from theta_k) or \"sequential\" (a Gauss-Seidel "
+                             "sweep, paper 5; plain optimizer only)."),
+                         {"simultaneous", "sequential"})}},
                 {"sde_euler_maruyama",
                  "Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta, dt = eta / substeps.",
                  {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
