@@ -3,13 +3,17 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
 
+#include "io/checkpoint.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
 #include "scenario/schema.hpp"
@@ -85,16 +89,87 @@ std::string command_line(int argc, char** argv) {
   return s;
 }
 
-int cmd_run(const std::string& file, const Common& o, std::string out_dir, bool force, bool save_states,
-            const std::string& cmdline) {
-  Experiment ex = build_experiment(Scenario::load(file, o.sets, o.seed), o.threads);
+// Set by SIGINT/SIGTERM: the run stops after its next observation, writes a
+// checkpoint and an incomplete summary, and exits with 128 + the signal.
+std::atomic<bool> g_stop{false};
+volatile std::sig_atomic_t g_signal = 0;
+extern "C" void on_stop_signal(int sig) {
+  g_signal = sig;
+  g_stop.store(true);
+}
+
+struct RunOptions {
+  std::string file, out_dir, resume;
+  bool force = false, save_states = false;
+  double checkpoint_every = 60.0;  // seconds; 0: at every observation
+};
+
+std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
+  namespace fs = std::filesystem;
+  std::optional<Checkpoint> ck;
+  std::string out_dir = ro.out_dir;
+  if (!ro.resume.empty()) {
+    if (!o.sets.empty() || o.seed)
+      throw InputError("--resume", "", "a resumed run continues its checkpointed scenario: --set and --seed are not allowed");
+    out_dir = ro.resume;
+    const fs::path cp = checkpoint_path(out_dir);
+    if (!fs::exists(cp)) throw InputError(cp.string(), "", "no checkpoint to resume from");
+    ck = parse_checkpoint(read_bytes(cp), cp.string());
+  }
+  Experiment ex = build_experiment(ck ? Scenario::parse(ck->scenario_toml, ck->scenario_file)
+                                      : Scenario::load(ro.file, o.sets, o.seed),
+                                   o.threads);
   if (out_dir.empty()) out_dir = "runs/" + ex.scenario.name();
-  RunDirWriter writer(out_dir, force);  // refuses an existing directory before any work
-  const RunResult r = run_experiment(ex, progress_line(ex.scenario.name()));
-  writer.write("summary.json", summary_json(ex, r, {o.threads, cmdline}).dump(2) + "\n");
+  RunDirWriter writer(out_dir, ro.force);  // refuses an existing directory before any work
+
+  std::ostringstream toml_text;
+  toml_text << toml::toml_formatter{ex.scenario.table()};
+  const std::string scenario_file = ex.scenario.file();
+  auto save_checkpoint = [&](const RunRecord& rec, const Mat& X) {
+    fs::create_directories(partial_dir(out_dir));
+    write_file_atomically(checkpoint_path(out_dir), checkpoint_bytes({scenario_file, toml_text.str(), rec, X}));
+  };
+  RunHooks hooks;
+  hooks.progress = progress_line(ex.scenario.name());
+  auto last = std::chrono::steady_clock::now();
+  hooks.checkpoint = [&](const RunRecord& rec, const Mat& X) {
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - last).count() < ro.checkpoint_every) return;
+    save_checkpoint(rec, X);
+    last = now;
+  };
+  hooks.stop = &g_stop;
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+
+  RunRecord resume;
+  Mat state;
+  if (ck) {
+    resume = std::move(ck->record);
+    state = std::move(ck->state);
+  }
+  const RunResult r = run_experiment(ex, hooks, std::move(resume), std::move(state));
+  const std::string summary = summary_json(ex, r, {o.threads, cmdline}).dump(2) + "\n";
+  if (r.record.status == RunStatus::interrupted) {
+    save_checkpoint(r.record, r.record.state);
+    write_file_atomically(partial_dir(out_dir) / "summary.json", summary);
+    std::cerr << "sgdnoise: " << r.record.failure << "; checkpoint in " << partial_dir(out_dir).string()
+              << "; continue with: sgdnoise run --resume " << out_dir << "\n";
+    return 128 + static_cast<int>(g_signal);
+  }
+  writer.write("summary.json", summary);
   writer.write("series.csv", series_csv(r));
-  if (save_states) writer.write("final_states.npy", npy_bytes(r.record.final_state));
+  if (ro.save_states) writer.write("final_states.npy", npy_bytes(r.record.final_state));
   writer.commit();
+  std::error_code ec;
+  fs::remove_all(partial_dir(out_dir), ec);
   std::cout << "wrote " << writer.dir().string() << "/summary.json\n";
   print_checks(std::cout, ex.scenario.name(), r);
   if (r.record.status != RunStatus::completed) {
@@ -131,13 +206,18 @@ int cli_main(int argc, char** argv) {
   app.add_flag("--version", version, "Print the version and exit");
 
   Common run_opts;
-  std::string run_file, out_dir;
-  bool force = false, save_states = false;
+  RunOptions ro;
   auto* run = app.add_subcommand("run", "Run a scenario and write a run directory");
-  run->add_option("scenario", run_file, "Scenario file (TOML)")->required();
-  run->add_option("--out", out_dir, "Run directory (default runs/<scenario name>)");
-  run->add_flag("--force", force, "Replace an existing run directory");
-  run->add_flag("--save-states", save_states, "Also write the final states as final_states.npy (N x d)");
+  auto* scen = run->add_option("scenario", ro.file, "Scenario file (TOML)");
+  auto* res = run->add_option("--resume", ro.resume,
+                              "Continue the interrupted run of this run directory from its checkpoint (DIR.partial/)");
+  scen->excludes(res);
+  run->add_option("--out", ro.out_dir, "Run directory (default runs/<scenario name>)")->excludes(res);
+  run->add_flag("--force", ro.force, "Replace an existing run directory");
+  run->add_flag("--save-states", ro.save_states, "Also write the final states as final_states.npy (N x d)");
+  run->add_option("--checkpoint-every", ro.checkpoint_every,
+                  "Seconds between checkpoints in DIR.partial/ (0: at every observation; default 60)")
+      ->check(CLI::NonNegativeNumber);
   add_common(run, run_opts);
 
   Common check_opts;
@@ -163,7 +243,10 @@ int cli_main(int argc, char** argv) {
       std::cout << "sgdnoise " << kVersion << " (" << kGitHash << ")\n";
       return kOk;
     }
-    if (*run) return cmd_run(run_file, run_opts, out_dir, force, save_states, command_line(argc, argv));
+    if (*run) {
+      if (ro.file.empty() && ro.resume.empty()) throw InputError("sgdnoise run", "", "give a scenario file or --resume DIR");
+      return cmd_run(ro, run_opts, command_line(argc, argv));
+    }
     if (*check) return cmd_check(check_files, check_opts);
     if (*list) {
       std::cout << (markdown ? schema_markdown() : schema_listing());

@@ -1,6 +1,7 @@
 #include "dynamics/ensemble.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <sstream>
 
 namespace sgdnoise {
@@ -25,14 +26,20 @@ std::vector<std::int64_t> observation_steps(std::int64_t steps, std::int64_t eve
 }
 
 RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
-                       const std::vector<const Observer*>& observers, const ProgressFn& progress) {
-  RunRecord rec;
+                       const std::vector<const Observer*>& observers, const RunHooks& hooks, RunRecord resume) {
+  RunRecord rec = std::move(resume);
+  const bool resuming = !rec.series.empty();
   const Index N = X.rows();
   const Index block = std::max<Index>(spec.block, 1);
   const Index nblocks = (N + block - 1) / block;
   const double eta = stepper.eta();
   const Index d = X.cols() - stepper.extra_columns();  // theta; optimizer state follows
-  rec.diverged_at.assign(static_cast<std::size_t>(N), -1);
+  if (!resuming) {
+    rec.diverged_at.assign(static_cast<std::size_t>(N), -1);
+    rec.n_diverged = 0;
+  } else if (static_cast<Index>(rec.diverged_at.size()) != N) {
+    throw std::invalid_argument("resume: the checkpoint's ensemble size does not match");
+  }
 
   // Observers see the trajectories still alive, in original order.
   Mat alive;
@@ -55,12 +62,28 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       run_observers(X.leftCols(d));
     }
     rec.series.push_back(std::move(row));
-    if (progress) progress(k, spec.steps);
+    if (hooks.progress) hooks.progress(k, spec.steps);
   };
 
   const auto ks = observation_steps(spec.steps, spec.every);
-  observe(0);
-  for (std::size_t t = 1; t < ks.size(); ++t) {
+  std::size_t first = 1;
+  if (resuming) {
+    const auto at = std::find(ks.begin(), ks.end(), rec.series.back().k);
+    if (at == ks.end()) throw std::invalid_argument("resume: the checkpoint's step is not an observation step");
+    first = static_cast<std::size_t>(at - ks.begin()) + 1;
+    rec.status = RunStatus::completed;
+  } else {
+    observe(0);
+  }
+  for (std::size_t t = first; t < ks.size(); ++t) {
+    if (t > first || !resuming) {
+      if (hooks.checkpoint) hooks.checkpoint(rec, X);
+      if (hooks.stop && hooks.stop->load()) {
+        rec.status = RunStatus::interrupted;
+        rec.failure = "interrupted at step " + std::to_string(ks[t - 1]) + " (resumable)";
+        break;
+      }
+    }
     const std::int64_t k0 = ks[t - 1], k1 = ks[t];
 #pragma omp parallel for schedule(dynamic, 1) num_threads(spec.threads)
     for (Index b = 0; b < nblocks; ++b) {
@@ -91,6 +114,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     observe(k1);
   }
   rec.final_state = X.leftCols(d);
+  if (rec.status == RunStatus::interrupted) rec.state = std::move(X);
   return rec;
 }
 

@@ -5,6 +5,7 @@
 // cache. Observers see the whole ensemble in original trajectory order and
 // reduce in index order, so results are identical for any thread count and block
 // size (CONVENTIONS.md, determinism).
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,8 +34,9 @@ struct SeriesRow {
 };
 
 /// completed: the run reached its last step (some trajectories may have diverged and
-/// been excluded); diverged: every trajectory diverged.
-enum class RunStatus { completed, diverged };
+/// been excluded); diverged: every trajectory diverged; interrupted: stopped on request
+/// (a signal) after an observation, resumable from its checkpoint.
+enum class RunStatus { completed, diverged, interrupted };
 
 struct RunRecord {
   std::vector<SeriesRow> series;
@@ -43,14 +45,28 @@ struct RunRecord {
   std::string failure;                   // why the run stopped early
   std::vector<std::int64_t> diverged_at;  // per trajectory: first observation step that saw it diverged, or -1
   Index n_diverged = 0;
+  Mat state;  // full state (theta and optimizer columns) when interrupted
   const SeriesRow* at_step(std::int64_t k) const;
 };
 
 /// Called after each observation with (k, steps).
 using ProgressFn = std::function<void(std::int64_t, std::int64_t)>;
 
+struct RunHooks {
+  ProgressFn progress;
+  /// After each observation except the last, with the record so far and the full state
+  /// (theta and optimizer columns) at that step: the caller may write a checkpoint.
+  std::function<void(const RunRecord&, const Mat&)> checkpoint;
+  /// When it becomes true the run stops after the next observation (status interrupted).
+  const std::atomic<bool>* stop = nullptr;
+};
+
+/// Runs from X at step 0, or, when `resume` holds a partial record, continues from its
+/// last observation with X the state saved there: the result is bitwise identical to an
+/// uninterrupted run (draws depend only on their coordinates; CONVENTIONS.md).
 RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
-                       const std::vector<const Observer*>& observers, const ProgressFn& progress = {});
+                       const std::vector<const Observer*>& observers, const RunHooks& hooks = {},
+                       RunRecord resume = {});
 
 /// Steps at which run_ensemble observes: 0, every, 2 every, ..., and steps.
 std::vector<std::int64_t> observation_steps(std::int64_t steps, std::int64_t every);

@@ -129,7 +129,10 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   j["conventions"] =
       "C: gradient-noise covariance; Sigma_step = eta^2 C: per-step weight-noise covariance; "
       "D = Sigma_step / eta: diffusion in tau = k eta (CONVENTIONS.md)";
-  j["status"] = r.record.status == RunStatus::completed ? "completed" : "diverged";
+  j["status"] = r.record.status == RunStatus::completed  ? "completed"
+                : r.record.status == RunStatus::diverged ? "diverged"
+                                                         : "interrupted";
+  j["complete"] = r.record.status != RunStatus::interrupted;
   if (!r.record.failure.empty()) j["failure"] = r.record.failure;
   {
     json dv{{"count", r.record.n_diverged},

@@ -1,6 +1,7 @@
 #include "scenario/runner.hpp"
 
 #include <sstream>
+#include <stdexcept>
 
 namespace sgdnoise {
 
@@ -23,8 +24,19 @@ PredictionContext prediction_context(const Experiment& ex) {
 }
 
 RunResult run_experiment(const Experiment& ex, const ProgressFn& progress) {
+  RunHooks hooks;
+  hooks.progress = progress;
+  return run_experiment(ex, hooks);
+}
+
+RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord resume, Mat resume_state) {
   RunResult r;
-  r.record = run_ensemble(*ex.stepper, ex.initial_state(), ex.spec, ex.observer_ptrs(), progress);
+  const bool resuming = !resume.series.empty();
+  if (resuming && (resume_state.rows() != ex.trajectories ||
+                   resume_state.cols() != ex.theta0.size() + ex.stepper->extra_columns()))
+    throw std::invalid_argument("resume: the checkpoint's state does not fit this scenario");
+  r.record = run_ensemble(*ex.stepper, resuming ? std::move(resume_state) : ex.initial_state(), ex.spec,
+                          ex.observer_ptrs(), hooks, std::move(resume));
   const PredictionContext ctx = prediction_context(ex);
   for (const auto& row : r.record.series) {
     std::vector<Prediction> ps;

@@ -18,5 +18,7 @@ struct RunResult {
 
 PredictionContext prediction_context(const Experiment& ex);
 RunResult run_experiment(const Experiment& ex, const ProgressFn& progress = {});
+/// With hooks (checkpoints, stop flag), optionally resuming a partial record from its saved state.
+RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord resume = {}, Mat resume_state = Mat());
 
 }  // namespace sgdnoise
