@@ -29,12 +29,16 @@ struct Common {
   std::optional<std::uint64_t> seed;
   int threads = 1;
   std::vector<std::string> sets;
+  double memory_limit_gb = -1.0;  // < 0: the available memory; 0: no check
+  double memory_limit_bytes() const { return memory_limit_gb > 0.0 ? memory_limit_gb * 1e9 : memory_limit_gb; }
 };
 
 void add_common(CLI::App* c, Common& o) {
   c->add_option("--seed", o.seed, "Override the scenario's seed");
   c->add_option("--threads", o.threads, "OpenMP threads (results do not depend on it)")->check(CLI::Range(1, 1024));
   c->add_option("--set", o.sets, "Override a scenario key: dotted.path=value (TOML syntax)");
+  c->add_option("--memory-limit", o.memory_limit_gb,
+                "Memory a run may use, in GB (default: the available memory; 0: no check)");
 }
 
 // A progress line on stderr, only on a terminal and only once a run has taken two seconds.
@@ -125,7 +129,7 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   }
   Experiment ex = build_experiment(ck ? Scenario::parse(ck->scenario_toml, ck->scenario_file)
                                       : Scenario::load(ro.file, o.sets, o.seed),
-                                   o.threads);
+                                   o.threads, o.memory_limit_bytes());
   if (out_dir.empty()) out_dir = "runs/" + ex.scenario.name();
   RunDirWriter writer(out_dir, ro.force);  // refuses an existing directory before any work
 
@@ -182,7 +186,8 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
 int cmd_check(const std::vector<std::string>& files, const Common& o) {
   // Validate every scenario before running any, so bad input never costs a run.
   std::vector<Experiment> exps;
-  for (const auto& f : files) exps.push_back(build_experiment(Scenario::load(f, o.sets, o.seed), o.threads));
+  for (const auto& f : files)
+    exps.push_back(build_experiment(Scenario::load(f, o.sets, o.seed), o.threads, o.memory_limit_bytes()));
   int status = kOk;
   for (const auto& ex : exps) {
     const RunResult r = run_experiment(ex, progress_line(ex.scenario.name()));

@@ -2,7 +2,10 @@
 
 #include <sstream>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <limits>
 
 #include "io/matrix_file.hpp"
 #include "dynamics/ou_exact.hpp"
@@ -212,7 +215,56 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
 
 }  // namespace
 
-Experiment build_experiment(Scenario sc, int threads) {
+MemoryEstimate estimate_memory(const Scenario& s, int threads) {
+  // Doubles held at once: the ensemble (state, optimizer moments, the alive copy, final
+  // state), per-thread block scratch, dense d x d matrices (H, U, covariances, factors,
+  // transitions), the data of a finite sum, and per-trajectory vectors.
+  const double d = static_cast<double>(s.get_int("loss.dim"));
+  const double N = static_cast<double>(s.get_int("dynamics.trajectories"));
+  const double block = std::min(static_cast<double>(s.get_int("dynamics.block")), N);
+  double n = 0.0, n_test = 0.0;
+  if (s.get_string("loss.kind") == "least_squares") {
+    n = static_cast<double>(s.get_int("loss.samples"));
+    n_test = static_cast<double>(s.get_int("loss.test_samples"));
+  }
+  const double ensemble = N * d * 6.0, dense = d * d * 12.0, data = (n * 3.0 + n_test * 2.0) * (d + 1.0);
+  const double scratch = static_cast<double>(threads) * block * (d * 8.0 + n * 2.0);
+  // The series: one row per observation, about 16 values of 64 bytes each.
+  const double rows = static_cast<double>(s.get_int("dynamics.steps")) / static_cast<double>(s.get_int("observe.every"));
+  const double series = rows * 128.0;
+  MemoryEstimate e;
+  e.bytes = 8.0 * (ensemble + dense + data + scratch + series + N * 4.0);
+  const double top = std::max({ensemble, dense, data, series});
+  e.key = top == ensemble ? "dynamics.trajectories"
+          : top == dense  ? "loss.dim"
+          : top == data   ? "loss.samples"
+                          : "observe.every";
+  return e;
+}
+
+double memory_budget(double limit_bytes) {
+  if (limit_bytes > 0.0) return limit_bytes;
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kb = 0.0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024.0;
+  return std::numeric_limits<double>::infinity();
+}
+
+Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes) {
+  if (memory_limit_bytes != 0.0) {
+    const MemoryEstimate need = estimate_memory(sc, threads);
+    const double budget = memory_budget(memory_limit_bytes);
+    if (need.bytes > budget) {
+      std::ostringstream m;
+      m.precision(3);
+      m << "the run would need about " << need.bytes / 1e9 << " GB, more than the " << budget / 1e9
+        << " GB available; reduce it, or raise the limit with --memory-limit GB (0 disables the check)";
+      sc.fail(need.key, m.str());
+    }
+  }
   Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}};
   const Scenario& s = ex.scenario;
   if (s.get_string("loss.kind") == "quadratic") {

@@ -42,7 +42,21 @@ struct Experiment {
   Mat initial_state() const;
 };
 
-/// Builds the experiment; value errors (dimension mismatch, ...) are InputErrors naming the key.
-Experiment build_experiment(Scenario sc, int threads);
+/// Memory the experiment will need, estimated from the scenario's sizes alone (before
+/// anything is allocated), and the key that drives it most.
+struct MemoryEstimate {
+  double bytes = 0.0;
+  std::string key;
+};
+MemoryEstimate estimate_memory(const Scenario& sc, int threads);
+
+/// The memory a run may use: `limit_bytes` if > 0, else the machine's available memory
+/// (MemAvailable of /proc/meminfo); 0 from the caller's override disables the check.
+double memory_budget(double limit_bytes);
+
+/// Builds the experiment; value errors (dimension mismatch, ...) are InputErrors naming the
+/// key. Sizes are first checked against `memory_limit_bytes` (< 0: the available memory;
+/// 0: no check) and refused with a clear message before any allocation.
+Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes = -1.0);
 
 }  // namespace sgdnoise
