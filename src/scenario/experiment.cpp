@@ -9,7 +9,13 @@
 
 #include "io/matrix_file.hpp"
 #include "dynamics/ou_exact.hpp"
+#include <map>
+
+#include "losses/landscapes.hpp"
 #include "losses/least_squares.hpp"
+#include "noise/gld.hpp"
+#include "noise/heavy_tail.hpp"
+#include "noise/large_batch.hpp"
 #include "noise/gaussian.hpp"
 #include "noise/sampling.hpp"
 
@@ -183,6 +189,69 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
     return std::make_shared<GaussianNoise>(GaussianNoise::diagonal(v, on));
   }
   if (kind == "gaussian") return build_gaussian(sc, on, H);
+  if (kind == "alpha_stable") {
+    const double alpha = sc.get_number("noise.alpha");
+    if (alpha > 2.0) sc.fail("noise.alpha", "must be in (0, 2]");
+    return std::make_shared<AlphaStableNoise>(d, alpha, sc.get_number("noise.gamma"), on);
+  }
+  auto scheme_of = [&](const std::string& key) {
+    const std::string v = sc.get_string(key);
+    return v == "with_replacement"      ? SgdSampling::Scheme::with_replacement
+           : v == "without_replacement" ? SgdSampling::Scheme::without_replacement
+                                        : SgdSampling::Scheme::reshuffle;
+  };
+  auto needs_finite_sum = [&]() {
+    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (least_squares or sharp_flat_2d)");
+  };
+  if (kind == "gld") {
+    needs_finite_sum();
+    static const std::map<std::string, GldNoise::Type> types = {
+        {"const", GldNoise::Type::constant},         {"dynamic", GldNoise::Type::dynamic},
+        {"diag", GldNoise::Type::diag},              {"diag_fisher", GldNoise::Type::diag},
+        {"leading", GldNoise::Type::leading},        {"hessian", GldNoise::Type::hessian},
+        {"first_eigvec", GldNoise::Type::first_eigvec}, {"gaussian_sgd", GldNoise::Type::gaussian_sgd},
+        {"gaussian_fisher", GldNoise::Type::gaussian_fisher}, {"gaussian_fisher_diag", GldNoise::Type::gaussian_fisher_diag}};
+    const std::string type = sc.get_string("noise.type");
+    GldNoise::Params p;
+    p.scheme = scheme_of("noise.sampling");
+    p.batch = sc.get_int("noise.batch");
+    if (p.scheme != SgdSampling::Scheme::with_replacement && p.batch > fs->n_samples())
+      sc.fail("noise.batch", "exceeds the number of samples " + std::to_string(fs->n_samples()));
+    p.variance = sc.get_number("noise.variance");
+    p.k = sc.get_int("noise.k");
+    if (p.k > d) sc.fail("noise.k", "cannot exceed the dimension " + std::to_string(d));
+    p.diag_of_fisher = type == "diag_fisher";
+    if (sc.get_number("noise.fisher_scale") > 0.0) p.fisher_scale = sc.get_number("noise.fisher_scale");
+    p.trace = sc.get_number("noise.trace");
+    p.target = on;
+    return std::make_shared<GldNoise>(fs, types.at(type), p);
+  }
+  if (kind == "large_batch_fisher") {
+    needs_finite_sum();
+    if (on != NoiseTarget::gradient) sc.fail("noise.on", "large-batch noise acts on the gradient");
+    LargeBatchFisherNoise::Params p;
+    p.scheme = scheme_of("noise.sampling");
+    p.large_batch = sc.get_int("noise.large_batch");
+    p.small_batch = sc.get_int("noise.small_batch");
+    if (p.small_batch > p.large_batch) sc.fail("noise.small_batch", "must not exceed large_batch");
+    if (p.scheme != SgdSampling::Scheme::with_replacement && p.large_batch > fs->n_samples())
+      sc.fail("noise.large_batch", "exceeds the number of samples " + std::to_string(fs->n_samples()));
+    if (sc.get_number("noise.scale") >= 0.0) p.scale = sc.get_number("noise.scale");
+    return std::make_shared<LargeBatchFisherNoise>(
+        fs, sc.get_string("noise.added") == "full_fisher" ? LargeBatchFisherNoise::Added::full_fisher
+                                                         : LargeBatchFisherNoise::Added::diag_fisher,
+        p);
+  }
+  if (kind == "label_noise") {
+    const auto ls = std::dynamic_pointer_cast<const LeastSquares>(fs);
+    if (!ls) sc.fail("noise.kind", "label_noise needs the least_squares loss");
+    if (on != NoiseTarget::gradient) sc.fail("noise.on", "label noise acts on the gradient");
+    const Index b = sc.get_int("noise.batch");
+    const auto scheme = scheme_of("noise.sampling");
+    if (scheme != SgdSampling::Scheme::with_replacement && b > ls->n_samples())
+      sc.fail("noise.batch", "exceeds the number of samples " + std::to_string(ls->n_samples()));
+    return std::make_shared<LabelNoiseSgd>(ls, scheme, b, sc.get_number("noise.delta"));
+  }
   if (kind == "sgd" || kind == "multiplicative") {
     if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (e.g. least_squares)");
     if (on != NoiseTarget::gradient) sc.fail("noise.on", "sampling noise acts on the gradient");
@@ -215,17 +284,30 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
 
 }  // namespace
 
+namespace {
+// The dimension a scenario asks for, read before the loss is built.
+Index scenario_dim(const Scenario& s) {
+  const std::string kind = s.get_string("loss.kind");
+  if (kind == "double_well") return 1 + s.get_vector("loss.transverse").size();
+  if (kind == "strict_saddle") return 1 + s.get_vector("loss.lambda").size();
+  if (kind == "mueller_brown" || kind == "sharp_flat_2d") return 2;
+  return s.get_int("loss.dim");
+}
+}  // namespace
+
 MemoryEstimate estimate_memory(const Scenario& s, int threads) {
   // Doubles held at once: the ensemble (state, optimizer moments, the alive copy, final
   // state), per-thread block scratch, dense d x d matrices (H, U, covariances, factors,
   // transitions), the data of a finite sum, and per-trajectory vectors.
-  const double d = static_cast<double>(s.get_int("loss.dim"));
+  const double d = static_cast<double>(scenario_dim(s));
   const double N = static_cast<double>(s.get_int("dynamics.trajectories"));
   const double block = std::min(static_cast<double>(s.get_int("dynamics.block")), N);
   double n = 0.0, n_test = 0.0;
   if (s.get_string("loss.kind") == "least_squares") {
     n = static_cast<double>(s.get_int("loss.samples"));
     n_test = static_cast<double>(s.get_int("loss.test_samples"));
+  } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
+    n = static_cast<double>(s.get_int("loss.samples"));
   }
   const double ensemble = N * d * 6.0, dense = d * d * 12.0, data = (n * 3.0 + n_test * 2.0) * (d + 1.0);
   const double scratch = static_cast<double>(threads) * block * (d * 8.0 + n * 2.0);
@@ -273,6 +355,32 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   } else if (s.get_string("loss.kind") == "least_squares") {
     ex.finite_sum = build_least_squares(s);
     ex.loss = ex.finite_sum;
+  } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
+    SharpFlat2D::Synthetic syn;
+    syn.n = s.get_int("loss.samples");
+    syn.scale = s.get_number("loss.data_scale");
+    syn.seed = static_cast<std::uint64_t>(s.get_int("loss.data_seed"));
+    ex.finite_sum = std::make_shared<SharpFlat2D>(SharpFlat2D::synthetic(syn));
+    ex.loss = ex.finite_sum;
+  } else if (s.get_string("loss.kind") == "double_well") {
+    DoubleWell::Spec spec;
+    spec.barrier = s.get_number("loss.barrier");
+    spec.a = s.get_number("loss.a");
+    spec.tilt = s.get_number("loss.tilt");
+    spec.transverse = s.get_vector("loss.transverse");
+    if ((spec.transverse.array() <= 0.0).any()) s.fail("loss.transverse", "curvatures must be > 0");
+    if (std::abs(spec.tilt) >= 8.0 * spec.barrier / (3.0 * std::sqrt(3.0) * spec.a))
+      s.fail("loss.tilt", "too large: the two wells merge at |tilt| = 8 barrier / (3 sqrt(3) a)");
+    ex.loss = std::make_shared<DoubleWell>(spec);
+  } else if (s.get_string("loss.kind") == "strict_saddle") {
+    StrictSaddle::Spec spec;
+    spec.lambda_minus = s.get_number("loss.lambda_minus");
+    spec.beta = s.get_number("loss.beta");
+    spec.lambda = s.get_vector("loss.lambda");
+    if ((spec.lambda.array() <= 0.0).any()) s.fail("loss.lambda", "curvatures must be > 0");
+    ex.loss = std::make_shared<StrictSaddle>(spec);
+  } else if (s.get_string("loss.kind") == "mueller_brown") {
+    ex.loss = std::make_shared<MuellerBrown>(s.get_number("loss.scale"));
   } else {
     s.fail("loss.kind", "not implemented");
   }

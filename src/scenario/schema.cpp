@@ -85,7 +85,27 @@ std::vector<SectionSchema> build() {
                   at_least(opt("data_seed", T::integer, "0", "Seed of the synthetic data."), 0),
                   opt("data_file", T::string, "\"\"",
                       "CSV with n rows of d features then the label (relative to the scenario file); replaces the "
-                      "synthetic training data.")}}}});
+                      "synthetic training data.")}},
+                {"double_well",
+                 "L = barrier (x_1^2/a^2 - 1)^2 + tilt x_1 + 1/2 sum_{i>=2} transverse_i x_i^2: minima near x_1 = +-a, "
+                 "saddle near 0; curvature 8 barrier/a^2 at the untilted minima, -4 barrier/a^2 at the saddle.",
+                 {positive(opt("barrier", T::number, "1.0", "Barrier height of the untilted well.")),
+                  positive(opt("a", T::number, "1.0", "Half-distance between the untilted minima.")),
+                  opt("tilt", T::number, "0.0", "Linear tilt c (asymmetric well); |c| < 8 barrier / (3 sqrt(3) a)."),
+                  opt("transverse", T::number_array, "[]", "Curvatures of x_2..x_d (> 0); empty: d = 1.")}},
+                {"strict_saddle",
+                 "L = -1/2 lambda_minus x_1^2 + 1/4 beta x_1^4 + 1/2 sum_{i>=2} lambda_i x_i^2: a strict saddle at 0 "
+                 "confined by the quartic.",
+                 {positive(opt("lambda_minus", T::number, "1.0", "Negative curvature at the saddle (magnitude).")),
+                  positive(opt("beta", T::number, "1.0", "Quartic confinement.")),
+                  opt("lambda", T::number_array, "[]", "Curvatures of x_2..x_d (> 0).")}},
+                {"mueller_brown", "The Mueller-Brown surface (Mueller & Brown 1979), 2-D, scaled.",
+                 {positive(opt("scale", T::number, "1.0", "Multiplier of the potential."))}},
+                {"sharp_flat_2d",
+                 "Paper 3's 2-D landscape with a sharp and a flat minimum, a finite sum over data (papers.md 4.4A).",
+                 {at_least(opt("samples", T::integer, "100", "Number n of data points."), 1),
+                  positive(opt("data_scale", T::number, "0.01", "Scale of the data (papers.md 4.4A: 1e-2).")),
+                  at_least(opt("data_seed", T::integer, "0", "Seed of the data."), 0)}}}});
 
   const Param on = one_of(opt("on", T::string, "\"gradient\"",
                               "Where the noise acts: \"gradient\" (its covariance is C, the step adds -eta xi) "
@@ -136,7 +156,45 @@ std::vector<SectionSchema> build() {
                                "If > 0, sigma^2 = n / match_batch, so that the Cov type has SGD's covariance with "
                                "replacement at that batch (papers.md 1.2)."),
                            0),
-                  opt("p", T::number, "0.1", "Keep probability of the Bernoulli type, in (0, 1].")}}}});
+                  opt("p", T::number, "0.1", "Keep probability of the Bernoulli type, in (0, 1].")}},
+                {"gld",
+                 "Paper 3's Gaussian noises on a finite-sum loss, each at the trajectory's own theta (papers.md 4.2, "
+                 "Table 1), with C_sgd = c_b Sigma_1 the SGD covariance at `batch`: const (variance I), dynamic "
+                 "((Tr C_sgd / d) I), diag (diag C_sgd), diag_fisher (c_b diag F), leading (top-k of C_sgd), hessian "
+                 "(top-k of H rescaled to Tr C_sgd), first_eigvec (Tr C_sgd u1 u1^T), gaussian_sgd (C_sgd), "
+                 "gaussian_fisher (fisher_scale F), gaussian_fisher_diag (fisher_scale diag F).",
+                 {one_of(req("type", T::string, "The GLD variant."),
+                         {"const", "dynamic", "diag", "diag_fisher", "leading", "hessian", "first_eigvec", "gaussian_sgd",
+                          "gaussian_fisher", "gaussian_fisher_diag"}),
+                  one_of(opt("sampling", T::string, "\"with_replacement\"", "The SGD whose covariance is the reference."),
+                         {"with_replacement", "without_replacement", "reshuffle"}),
+                  at_least(opt("batch", T::integer, "1", "Batch size b of the reference SGD."), 1),
+                  at_least(opt("variance", T::number, "0.0", "sigma^2 of the const type."), 0.0),
+                  at_least(opt("k", T::integer, "1", "Eigenpairs kept by leading and hessian."), 1),
+                  at_least(opt("fisher_scale", T::number, "0.0", "s in s F (0: c_b, matching C_sgd at a minimum)."), 0.0),
+                  at_least(opt("trace", T::number, "0.0", "If > 0, C(theta) is rescaled to this trace at every theta."), 0.0)}},
+                {"large_batch_fisher",
+                 "Paper 2: the gradient of a large batch B plus Gaussian noise s F (full) or s diag F (diagonal). The "
+                 "paper's small-batch scaling is uncertain (papers.md 3.3): the default s matches the trace of SGD's "
+                 "covariance at small_batch.",
+                 {one_of(req("added", T::string, "\"full_fisher\" or \"diag_fisher\"."), {"full_fisher", "diag_fisher"}),
+                  one_of(opt("sampling", T::string, "\"with_replacement\"", "Sampling of the large batch."),
+                         {"with_replacement", "without_replacement"}),
+                  at_least(req("large_batch", T::integer, "B."), 1),
+                  at_least(req("small_batch", T::integer, "b <= B: the SGD whose trace the default s matches."), 1),
+                  at_least(opt("scale", T::number, "-1.0", "s (< 0: trace matching)."), -1.0)}},
+                {"alpha_stable",
+                 "Symmetric alpha-stable gradient noise, i.i.d. per coordinate with scale gamma (Chambers, Mallows & "
+                 "Stuck 1976): no covariance for alpha < 2, so C-based indicators are undefined.",
+                 {positive(req("alpha", T::number, "Stability index in (0, 2].")),
+                  positive(opt("gamma", T::number, "1.0", "Scale: E exp(i t X) = exp(-|gamma t|^alpha)."))}},
+                {"label_noise",
+                 "Label-noise SGD on least squares: each step uses labels y_i + delta eps_i in the mini-batch gradient; "
+                 "C = c_b Sigma_1 + delta^2 kappa H.",
+                 {one_of(opt("sampling", T::string, "\"with_replacement\"", "Mini-batch sampling."),
+                         {"with_replacement", "without_replacement", "reshuffle"}),
+                  at_least(req("batch", T::integer, "Batch size b."), 1),
+                  at_least(req("delta", T::number, "Label-noise standard deviation."), 0.0)}}}});
 
   const std::vector<Param> dyn_common = {
       positive(req("eta", T::number, "Step size eta; one step is tau = eta of continuous time.")),
