@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "analysis/escape_observer.hpp"
 #include "analysis/indicators.hpp"
 #include "analysis/spectrum.hpp"
 #include "core/platform.hpp"
@@ -117,6 +118,49 @@ json covariance_json(const Experiment& ex, const RunResult& r) {
   return j;
 }
 
+json interval_json(const Interval& i) { return json{{"lo", finite_or_status(i.lo, "undefined")}, {"hi", finite_or_status(i.hi, "undefined")}, {"level", i.level}}; }
+
+// The escape engine's statistics (CONVENTIONS.md: censoring is reported, never dropped).
+json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
+  json j{{"target", o.target().kind()}, {"horizon_steps", o.horizon_steps()}, {"horizon_tau", o.horizon_steps() * eta}};
+  if (!o.available()) {
+    j["status"] = "unavailable";
+    j["reason"] = o.reason();
+    return j;
+  }
+  const EscapeSummary s = o.summary(last_step);
+  j["counts"] = {{"n", s.counts.n},           {"escaped", s.counts.escaped}, {"censored", s.counts.censored},
+                 {"diverged", s.counts.diverged}, {"started_inside", s.started_inside}};
+  auto mean = [&](const MeanTime& m) {
+    if (!m.available) return json{{"status", "unavailable"}, {"reason", m.statement}};
+    return json{{"value", finite_or_status(m.est.value, "undefined")}, {"se", finite_or_status(m.est.se, "undefined")},
+                {"n", m.est.n}, {"interval", interval_json(m.ci)}, {"restricted", m.restricted},
+                {"statement", m.statement}};
+  };
+  j["mean_escape_steps"] = mean(s.mean_steps);
+  j["mean_escape_tau"] = mean(s.mean_tau);
+  auto rate = [&](const RateEstimate& r) {
+    if (!r.available) return json{{"status", "unavailable"}, {"reason", r.reason}};
+    return json{{"value", finite_or_status(r.rate, "undefined")}, {"se", finite_or_status(r.se, "undefined")},
+                {"events", r.events}, {"exposure", r.exposure}, {"interval", interval_json(r.ci)}, {"method", r.method}};
+  };
+  j["rate_per_step"] = rate(s.rate_per_step);
+  j["rate_per_tau"] = rate(s.rate_per_tau);
+  j["probability_within_horizon"] = {{"value", finite_or_status(s.within_horizon.value, "undefined")},
+                                     {"successes", s.within_horizon.successes},
+                                     {"trials", s.within_horizon.trials},
+                                     {"censored_before_horizon", s.within_horizon.censored_before_horizon},
+                                     {"interval", interval_json(s.within_horizon.ci)},
+                                     {"method", s.within_horizon.method}};
+  json km = json::array();
+  const auto& K = s.survival_steps;
+  for (std::size_t i = 0; i < K.time.size(); ++i)
+    km.push_back({{"k", K.time[i]}, {"at_risk", K.at_risk[i]}, {"events", K.events[i]},
+                  {"survival", finite_or_status(K.survival[i], "undefined")}, {"se", finite_or_status(K.se[i], "undefined")}});
+  j["kaplan_meier_steps"] = std::move(km);
+  return j;
+}
+
 }  // namespace
 
 json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta) {
@@ -166,6 +210,9 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   if (ex.hessian_top_k > 0) j["hessian_top"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_top_k, true));
   if (ex.hessian_bottom_k > 0)
     j["hessian_bottom"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_bottom_k, false));
+  for (const auto& o : ex.observers)
+    if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && !r.record.series.empty())
+      j["escape"] = escape_json(*eo, r.record.series.back().k, ex.stepper->eta());
   if (ex.loss->dim() <= ex.full_covariance_max_dim && r.record.final_state.rows() > 1 && !r.record.series.empty())
     j["final_covariance"] = covariance_json(ex, r);
 

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "io/matrix_file.hpp"
+#include "analysis/escape_observer.hpp"
 #include "dynamics/ou_exact.hpp"
 #include <map>
 
@@ -476,6 +477,28 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (!coords.empty()) ex.observers.push_back(std::make_unique<MeanObserver>(std::move(coords)));
   }
   if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<TestLossObserver>(ex.loss));
+  if (const std::string region = s.get_string("escape.region"); region != "none") {
+    std::shared_ptr<const Region> target;
+    if (region == "threshold") {
+      const Index c = s.get_int("escape.coordinate");
+      if (c >= d) s.fail("escape.coordinate", "must be below the dimension " + std::to_string(d));
+      target = std::make_shared<CoordinateThreshold>(c, s.get_number("escape.value"),
+                                                     s.get_string("escape.side") == "above"
+                                                         ? CoordinateThreshold::Side::above
+                                                         : CoordinateThreshold::Side::below);
+    } else if (region == "half_space") {
+      const Vec nrm = vector_of_dim(s, "escape.normal", d);
+      if (!(nrm.norm() > 0.0)) s.fail("escape.normal", "must be nonzero");
+      target = std::make_shared<HalfSpace>(nrm, s.get_number("escape.offset"));
+    } else if (region == "ball") {
+      target = std::make_shared<Ball>(vector_of_dim(s, "escape.centre", d), s.get_number("escape.radius"));
+    } else {
+      target = std::make_shared<LevelSet>(ex.loss, s.get_number("escape.level"));
+    }
+    const std::int64_t h = s.get_int("escape.horizon");
+    ex.observers.push_back(std::make_unique<EscapeObserver>(target, ex.trajectories, eta,
+                                                            static_cast<double>(h > 0 ? h : ex.spec.steps)));
+  }
 
   std::vector<std::string> known;
   for (const auto& o : ex.observers)

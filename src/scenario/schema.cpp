@@ -253,6 +253,28 @@ std::vector<SectionSchema> build() {
                     "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based).")},
                {}});
 
+  s.push_back({"escape",
+               "First passage into a target region (the escape engine): escaped_fraction along the run and, in the "
+               "summary, Kaplan-Meier survival, mean escape time, rate and probability within a horizon, in steps and "
+               "in tau, censoring reported. Use observe.every = 1 for step resolution.",
+               false, false,
+               {one_of(opt("region", T::string, "\"none\"",
+                           "\"none\", \"threshold\" (theta_coordinate above/below value), \"half_space\" "
+                           "(normal . theta > offset), \"ball\" (|theta - centre| < radius), \"level_set\" "
+                           "(L(theta) > level)."),
+                       {"none", "threshold", "half_space", "ball", "level_set"}),
+                at_least(opt("coordinate", T::integer, "0", "Coordinate of the threshold."), 0),
+                opt("value", T::number, "0.0", "Threshold value."),
+                one_of(opt("side", T::string, "\"above\"", "Side of the threshold that counts as escaped."),
+                       {"above", "below"}),
+                opt("normal", T::number_array, "[]", "Normal of the half-space."),
+                opt("offset", T::number, "0.0", "Offset of the half-space."),
+                opt("centre", T::number_array, "[]", "Centre of the ball."),
+                positive(opt("radius", T::number, "1.0", "Radius of the ball.")),
+                opt("level", T::number, "0.0", "Loss level of the level set."),
+                at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."), 0)},
+               {}});
+
   s.push_back({"checks", "Comparisons of a result with a prediction ([[checks]], one table each).", false, true,
                {req("result", T::string,
                     "Result name: \"loss\", \"dist2\" (|theta - theta*|^2), \"cov_trace\", \"cov_frobenius\" "

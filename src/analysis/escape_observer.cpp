@@ -1,0 +1,40 @@
+#include "analysis/escape_observer.hpp"
+
+#include <cmath>
+
+namespace sgdnoise {
+
+EscapeObserver::EscapeObserver(std::shared_ptr<const Region> target, Index trajectories, double eta,
+                               double horizon_steps)
+    : target_(target), n_(trajectories), horizon_(horizon_steps),
+      tracker_({std::move(target)}, trajectories, EscapeTrackerSpec{eta, std::numeric_limits<std::int64_t>::max(), true,
+                                                                     1e100, RowLayout::all_rows}) {}
+
+void EscapeObserver::observe(std::int64_t k, ConstBlockRef X, int, std::vector<Observation>& out) const {
+  if (!started_ && k != 0)
+    reason_ = "the run was resumed: first passages before the checkpoint were not tracked";
+  started_ = true;
+  if (X.rows() != n_ && reason_.empty())
+    reason_ = "diverged trajectories were excluded from the ensemble; raise dynamics.divergence_bound";
+  Estimate e;
+  e.n = n_;
+  e.method = "binomial";
+  if (!reason_.empty()) {
+    e.value = e.se = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    tracker_.observe(k, X);
+    Index escaped = 0;
+    for (const auto& t : tracker_.results()) escaped += t.state == EscapeState::escaped;
+    const double p = static_cast<double>(escaped) / static_cast<double>(n_);
+    e.value = p;
+    e.se = std::sqrt(p * (1.0 - p) / static_cast<double>(n_));
+  }
+  out.push_back({"escaped_fraction", e});
+}
+
+EscapeSummary EscapeObserver::summary(std::int64_t last_step) const {
+  tracker_.censor_running(last_step);
+  return summarize_escapes(tracker_, horizon_);
+}
+
+}  // namespace sgdnoise
