@@ -88,6 +88,9 @@ class CoordinateThreshold final : public Region {
   bool has_margin() const override { return true; }
   void margin(ConstBlockRef X, Eigen::Ref<Vec> out) const override;
   bool flat_boundary() const override { return true; }
+  Index coordinate() const { return coord_; }
+  double value() const { return value_; }
+  Side side() const { return side_; }
 
  private:
   Index coord_;

@@ -6,6 +6,9 @@
 
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicators.hpp"
+#include "analysis/predictions/escape_time.hpp"
+#include "losses/landscapes.hpp"
+#include "noise/gaussian.hpp"
 #include "analysis/spectrum.hpp"
 #include "core/platform.hpp"
 #include "sgdnoise/version.hpp"
@@ -161,6 +164,42 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
   return j;
 }
 
+// Continuous-time predictions for a 1-D potential under isotropic Gaussian noise with
+// D = 2 eps (CONVENTIONS.md): the exact mean first-passage time to the threshold
+// (Gardiner 5.2.7, by quadrature) and Kramers' rate with its regime. They describe the
+// SDE; the discrete run differs by its discretisation error, which shrinks with eta.
+json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
+  const auto* dw = dynamic_cast<const DoubleWell*>(ex.loss.get());
+  const auto* thr = dynamic_cast<const CoordinateThreshold*>(&o.target());
+  const auto* g = dynamic_cast<const GaussianNoise*>(ex.noise.get());
+  if (!dw || dw->dim() != 1 || !thr || !g || ex.theta0.size() != 1)
+    return json{{"status", "unavailable"}, {"reason", "predictions are wired for a 1-D double well with Gaussian noise and a threshold target"}};
+  const double eta = ex.stepper->eta();
+  const double D = noise_forms(g->S(), g->target(), eta).D(0, 0);
+  const double eps = D / 2.0;
+  MfptProblem prob;
+  prob.potential = [dw](double x) { return dw->potential_1d(x); };
+  prob.eps = eps;
+  prob.x0 = ex.theta0[0];
+  prob.target = thr->value();
+  const MfptResult m = mean_first_passage_time_1d(prob);
+  json j{{"eps", eps}, {"barrier_over_eps", dw->barrier_from_left() / eps}};
+  if (m.ok)
+    j["mfpt_tau"] = json{{"value", finite_or_status(m.value, "overflow")}, {"source", m.source},
+                         {"note", "continuous Langevin dynamics; compare with mean_escape_tau when nothing is censored, "
+                                  "or with 1 / rate_per_tau"}};
+  else
+    j["mfpt_tau"] = json{{"status", "unavailable"}, {"reason", m.reason}};
+  const RatePrediction k = kramers_rate_1d(dw->potential_1d_curvature(dw->left_minimum().theta[0]),
+                                           dw->potential_1d_curvature(dw->saddle().theta[0]), dw->barrier_from_left(), eps);
+  if (k.available)
+    j["kramers_rate_tau"] = json{{"value", finite_or_status(k.rate, "underflow")}, {"regime", k.regime}, {"source", k.source},
+                                 {"note", "to the far well, i.e. twice the time to reach the saddle at large barrier/eps"}};
+  else
+    j["kramers_rate_tau"] = json{{"status", "unavailable"}, {"reason", k.reason}};
+  return j;
+}
+
 }  // namespace
 
 json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta) {
@@ -212,7 +251,10 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
     j["hessian_bottom"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_bottom_k, false));
   for (const auto& o : ex.observers)
     if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && !r.record.series.empty())
+    {
       j["escape"] = escape_json(*eo, r.record.series.back().k, ex.stepper->eta());
+      j["escape"]["predictions"] = escape_predictions(ex, *eo);
+    }
   if (ex.loss->dim() <= ex.full_covariance_max_dim && r.record.final_state.rows() > 1 && !r.record.series.empty())
     j["final_covariance"] = covariance_json(ex, r);
 
