@@ -15,6 +15,8 @@
 // Random123's reference implementation bit for bit.
 #include <cstdint>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "core/types.hpp"
 
@@ -82,6 +84,17 @@ inline void philox_block(const StreamCoords& s, std::uint64_t traj, std::uint32_
 /// first_draw must be even (pairs are never split across calls).
 void fill_normals(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw,
                   BlockRef out);
+
+/// The normal kernels compiled into this binary that this CPU can run, fastest first
+/// ("avx512", "avx2", "baseline"); fill_normals uses the first. All draw the same
+/// stream. Those with fma ("avx512", "avx2", and "baseline" when compiled for a CPU
+/// with fma) give identical bits; a baseline without fma rounds a * b + c twice, so
+/// its last bits differ. For tests, benchmarks and run metadata.
+std::vector<std::string> normal_kernels();
+
+/// fill_normals with the named kernel of normal_kernels().
+void fill_normals_with(const std::string& kernel, const StreamCoords& s, std::uint64_t first_traj,
+                       std::uint32_t first_draw, BlockRef out);
 
 /// Fills out(i, j) with uniforms in (0, 1), one Philox block per (trajectory, pair of draws).
 void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw,
