@@ -36,8 +36,8 @@ at_step = 10
 
 struct BadCase {
   std::string label;
-  std::string text;           // scenario text
-  std::string extra_args;     // command-line additions
+  std::string text;        // scenario text
+  std::string extra_args;  // command-line additions
   std::vector<std::string> message_parts;
 };
 
@@ -151,7 +151,8 @@ TEST(Cli, DivergenceIsCountedExcludedAndReported) {
   EXPECT_EQ(summary.find("\"count\": 0"), std::string::npos) << "some trajectories must have diverged";
 
   const fs::path tolerant =
-      write_file(dir, "t.toml", edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6\nmax_diverged_fraction = 1.0"));
+      write_file(dir, "t.toml",
+                 edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6\nmax_diverged_fraction = 1.0"));
   const auto ok = test::run_cli("check " + tolerant.string());
   EXPECT_NE(ok.output.find("loss"), std::string::npos) << ok.output;
   EXPECT_EQ(ok.output.find("trajectories diverged"), std::string::npos) << ok.output;

@@ -51,13 +51,12 @@ TEST(Determinism, ThreadsAndBlockSizesGiveIdenticalResults) {
     std::vector<std::string> sets;
     std::string noise;
   };
-  const std::vector<Variant> variants = {
-      {{}, ""},
-      {{}, "kind = \"diagonal\"\nvariances = [1,2,3,4,5,6,7,8,9,10]"},
-      {{"dynamics.kind=sde_euler_maruyama", "dynamics.substeps=3"}, ""},
-      {{"loss.basis=axis", "noise.on=weights"}, ""},
-      {{"dynamics.optimizer=adam", "dynamics.weight_decay=0.01"}, ""},
-      {{"dynamics.optimizer=momentum"}, ""}};
+  const std::vector<Variant> variants = {{{}, ""},
+                                         {{}, "kind = \"diagonal\"\nvariances = [1,2,3,4,5,6,7,8,9,10]"},
+                                         {{"dynamics.kind=sde_euler_maruyama", "dynamics.substeps=3"}, ""},
+                                         {{"loss.basis=axis", "noise.on=weights"}, ""},
+                                         {{"dynamics.optimizer=adam", "dynamics.weight_decay=0.01"}, ""},
+                                         {{"dynamics.optimizer=momentum"}, ""}};
   for (const auto& v : variants) {
     const RunRecord ref = run_with("scenarios/quadratic_isotropic.toml", 1, 256, v.sets, v.noise);
     for (int threads : {1, 2})

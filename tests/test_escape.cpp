@@ -181,8 +181,7 @@ TEST(EscapeTracker, CompactedAndFullLayoutsAgree) {
 }
 
 TEST(EscapeTracker, ObserveEveryStepMatchesUpdate) {
-  std::vector<std::shared_ptr<const Region>> targets{
-      std::make_shared<HalfSpace>((Vec(2) << 1.0, 1.0).finished(), 1.0)};
+  std::vector<std::shared_ptr<const Region>> targets{std::make_shared<HalfSpace>((Vec(2) << 1.0, 1.0).finished(), 1.0)};
   EscapeTracker a(targets, 3, {}), b(targets, 3, {});
   Mat X0 = Mat::Zero(3, 2), X1 = rows({{0.2, 0.2}, {1.0, 1.0}, {0.0, 0.1}}),
       X2 = rows({{0.6, 0.6}, {0.0, 0.0}, {0.0, 0.2}});

@@ -61,8 +61,7 @@ TEST(EscapeTimeMfpt, HarmonicWithOpenSide) {
     auto f = [eps](double y) {
       return std::exp(y * y / (2 * eps)) * std::sqrt(2 * kPi * eps) * 0.5 * std::erfc(-y / std::sqrt(2 * eps));
     };
-    const double exact =
-        boost::math::quadrature::gauss_kronrod<double, 61>::integrate(f, 0.0, b, 20, 1e-14) / eps;
+    const double exact = boost::math::quadrature::gauss_kronrod<double, 61>::integrate(f, 0.0, b, 20, 1e-14) / eps;
     MfptProblem p;
     p.potential = [](double x) { return 0.5 * x * x; };
     p.eps = eps;
@@ -149,8 +148,8 @@ TEST(EscapeTimeKramers, EyringKramersOnSeparableWellsAndPreconditioning) {
   const RatePrediction iso = eyring_kramers_for_diffusion(w.left_minimum().hessian, w.saddle().hessian, 1.5,
                                                           2 * eps * Mat::Identity(3, 3), Mat::Identity(3, 3));
   EXPECT_NEAR(iso.rate / ek.rate, 1.0, 1e-12);
-  const RatePrediction no = eyring_kramers_for_diffusion(w.left_minimum().hessian, w.saddle().hessian, 1.5, M,
-                                                         Mat::Identity(3, 3));
+  const RatePrediction no =
+      eyring_kramers_for_diffusion(w.left_minimum().hessian, w.saddle().hessian, 1.5, M, Mat::Identity(3, 3));
   EXPECT_FALSE(no.available);
   EXPECT_NE(no.reason.find("non-reversible"), std::string::npos);
 }

@@ -23,14 +23,25 @@ namespace {
 // [2^-54, 1]. Edge values, every binade of that range with random mantissas, and
 // a dense sweep just below 1 where log(u1) is tiny.
 std::vector<double> log_arguments() {
-  std::vector<double> x = {0x1p-54, 0x1p-53, 0x1.8p-53, 0.25, 0.5, 0.5 + 0x1p-53, 1.0 - 0x1p-53, 1.0,
-                           std::numbers::sqrt2 / 2, std::nextafter(std::numbers::sqrt2 / 2, 0.0),
-                           std::nextafter(std::numbers::sqrt2 / 2, 1.0), 0.75, 0.99, 0.999999};
+  std::vector<double> x = {0x1p-54,
+                           0x1p-53,
+                           0x1.8p-53,
+                           0.25,
+                           0.5,
+                           0.5 + 0x1p-53,
+                           1.0 - 0x1p-53,
+                           1.0,
+                           std::numbers::sqrt2 / 2,
+                           std::nextafter(std::numbers::sqrt2 / 2, 0.0),
+                           std::nextafter(std::numbers::sqrt2 / 2, 1.0),
+                           0.75,
+                           0.99,
+                           0.999999};
   for (std::uint32_t i = 0; i < 100000; ++i) {
     std::uint32_t w[4];
     philox_block({77, Purpose::sampling, 0}, i, 0, w);
     const double u = u01_open(w[0], w[1]);
-    x.push_back(u);                                                 // uniform in (0, 1]
+    x.push_back(u);                                                   // uniform in (0, 1]
     x.push_back(std::ldexp(1.0 + u, -1 - static_cast<int>(i % 54)));  // every binade
     x.push_back(1.0 - std::ldexp(static_cast<double>(i + 1), -53));   // just below 1
   }
@@ -82,8 +93,8 @@ double max_sincos_abs_error(const std::vector<double>& ts, double* vs_libm) {
     double c, s;
     fast_math::sincos_turns<kFma>(t, c, s);
     const long double a = two_pi * static_cast<long double>(t);
-    worst = std::max({worst, static_cast<double>(std::fabs(c - std::cos(a))),
-                      static_cast<double>(std::fabs(s - std::sin(a)))});
+    worst = std::max(
+        {worst, static_cast<double>(std::fabs(c - std::cos(a))), static_cast<double>(std::fabs(s - std::sin(a)))});
     const double ad = 2.0 * std::numbers::pi * t;
     worst_libm = std::max({worst_libm, std::fabs(c - std::cos(ad)), std::fabs(s - std::sin(ad))});
   }

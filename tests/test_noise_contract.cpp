@@ -37,8 +37,10 @@ std::map<std::string, Factory> all_models() {
       {"sgd/with_replacement", [](auto l) { return std::make_shared<SgdSampling>(l, S::with_replacement, 4); }},
       {"sgd/without_replacement", [](auto l) { return std::make_shared<SgdSampling>(l, S::without_replacement, 4); }},
       {"sgd/reshuffle", [](auto l) { return std::make_shared<SgdSampling>(l, S::reshuffle, 4); }},
-      {"multiplicative/gaussian_fisher", [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::gaussian_fisher, 1.3); }},
-      {"multiplicative/gaussian_cov", [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::gaussian_cov, 1.3); }},
+      {"multiplicative/gaussian_fisher",
+       [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::gaussian_fisher, 1.3); }},
+      {"multiplicative/gaussian_cov",
+       [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::gaussian_cov, 1.3); }},
       {"multiplicative/bernoulli", [](auto l) { return std::make_shared<MultiplicativeNoise>(l, M::bernoulli, 0.3); }},
       {"gaussian/factor",
        [](auto) {
@@ -179,7 +181,8 @@ TEST(NoiseContract, SamplingOrderAndTheMeanIterate) {
     }
     for (Index c = 0; c < 2; ++c) {
       const double m = T.col(c).mean();
-      const double se = std::sqrt((T.col(c).array() - m).square().sum() / static_cast<double>(N - 1) / static_cast<double>(N));
+      const double se =
+          std::sqrt((T.col(c).array() - m).square().sum() / static_cast<double>(N - 1) / static_cast<double>(N));
       EXPECT_NEAR(m, expect[c], 5.0 * se) << noise.kind() << " coordinate " << c;
     }
   }

@@ -114,9 +114,11 @@ TEST(NoiseForms, NonPsdOrMisshapedCovarianceIsAnInputError) {
   expect_error("kind = \"gaussian\"\ncovariance = \"matrix\"\nmatrix = [[1,0],[0,1]]", "noise.matrix", "4 x 4");
   expect_error("kind = \"gaussian\"\ncovariance = \"matrix\"", "noise.matrix", "required");
   expect_error("kind = \"gaussian\"\ncovariance = \"factor\"\nfactor = [[1.0]]", "noise.factor", "expected 4 rows");
-  expect_error("kind = \"gaussian\"\ncovariance = \"file\"\nmatrix_file = \"absent.csv\"", "noise.matrix_file", "cannot open");
+  expect_error("kind = \"gaussian\"\ncovariance = \"file\"\nmatrix_file = \"absent.csv\"", "noise.matrix_file",
+               "cannot open");
   expect_error("kind = \"diagonal\"\nvariances = [1, 2]", "noise.variances", "expected 4");
-  expect_error("kind = \"gaussian\"\ncovariance = \"isotropic\"\nscale = 0.0\ntrace = 1.0", "noise.trace", "zero covariance");
+  expect_error("kind = \"gaussian\"\ncovariance = \"isotropic\"\nscale = 0.0\ntrace = 1.0", "noise.trace",
+               "zero covariance");
 }
 
 // One OU step from theta* has covariance exactly Q_eta = int_0^eta e^{-Hs} D e^{-Hs} ds:

@@ -112,7 +112,12 @@ std::vector<Case> all_cases() {
       {"diag", gld(Type::diag, params())},
       {"diag_fisher", gld(Type::diag, diagf)},
       {"leading_k1", gld(Type::leading, k1)},
-      {"leading_k2_wor", gld(Type::leading, [&] { auto p = wor; p.k = 2; return p; }())},
+      {"leading_k2_wor", gld(Type::leading,
+                             [&] {
+                               auto p = wor;
+                               p.k = 2;
+                               return p;
+                             }())},
       {"hessian_k2", gld(Type::hessian, k2)},
       {"hessian_toy_weights", gld(Type::hessian, toy)},
       {"first_eigvec", gld(Type::first_eigvec, params())},
@@ -204,13 +209,13 @@ TEST(NoiseGldEqualTrace, DynamicHessianAndFirstEigvecHaveSgdTrace) {
         return GldNoise(loss, type, p).covariance(theta)->trace();
       };
       for (const auto& [type, k] : std::vector<std::pair<Type, Index>>{{Type::dynamic, 1},
-                                                                      {Type::hessian, 1},
-                                                                      {Type::hessian, 2},
-                                                                      {Type::hessian, 3},
-                                                                      {Type::first_eigvec, 1},
-                                                                      {Type::diag, 1},
-                                                                      {Type::leading, 3},
-                                                                      {Type::gaussian_sgd, 1}})
+                                                                       {Type::hessian, 1},
+                                                                       {Type::hessian, 2},
+                                                                       {Type::hessian, 3},
+                                                                       {Type::first_eigvec, 1},
+                                                                       {Type::diag, 1},
+                                                                       {Type::leading, 3},
+                                                                       {Type::gaussian_sgd, 1}})
         EXPECT_NEAR(trace_of(type, k), t, 1e-12 * t) << "type " << static_cast<int>(type) << " k " << k;
       const Mat H = loss->hessian(theta);
       Eigen::SelfAdjointEigenSolver<Mat> eh(H);
@@ -273,8 +278,19 @@ TEST(NoiseGldContractEdges, ZeroNoiseIsPlainGradientDescent) {
     noise->noisy_gradient(*loss, {1, Purpose::gradient_noise, 0}, 0, X, G);
     for (Index t = 0; t < 50; ++t) EXPECT_LT((G.row(t).transpose() - grad).cwiseAbs().maxCoeff(), 1e-13);
   }
-  EXPECT_THROW(GldNoise(loss, Type::leading, [] { auto p = params(); p.k = 4; return p; }()), std::invalid_argument);
+  EXPECT_THROW(GldNoise(loss, Type::leading,
+                        [] {
+                          auto p = params();
+                          p.k = 4;
+                          return p;
+                        }()),
+               std::invalid_argument);
   EXPECT_THROW(GldNoise(loss, Type::dynamic, params(Scheme::without_replacement, 13)), std::invalid_argument);
-  EXPECT_THROW(GldNoise(loss, Type::constant, [] { auto p = params(); p.variance = -1.0; return p; }()),
+  EXPECT_THROW(GldNoise(loss, Type::constant,
+                        [] {
+                          auto p = params();
+                          p.variance = -1.0;
+                          return p;
+                        }()),
                std::invalid_argument);
 }

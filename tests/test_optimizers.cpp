@@ -12,7 +12,8 @@ using namespace sgdnoise;
 
 namespace {
 std::shared_ptr<const Quadratic> quad(Index d) {
-  return std::make_shared<Quadratic>(Vec::LinSpaced(d, 2.0, 0.3), random_orthogonal(d, 5), Vec::LinSpaced(d, 0.1, -0.2));
+  return std::make_shared<Quadratic>(Vec::LinSpaced(d, 2.0, 0.3), random_orthogonal(d, 5),
+                                     Vec::LinSpaced(d, 0.1, -0.2));
 }
 }  // namespace
 

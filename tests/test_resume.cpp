@@ -28,7 +28,8 @@ std::string slurp(const fs::path& p) {
 }
 
 const std::string kArgs = test::source_path("scenarios/quadratic_fullcov_d100.toml") +
-                          " --set dynamics.steps=1000 --set dynamics.trajectories=512 --set checks.3.at_step=1000 --set checks.4.at_step=1000 --set checks.5.at_step=1000 --threads 2";
+                          " --set dynamics.steps=1000 --set dynamics.trajectories=512 --set checks.3.at_step=1000 "
+                          "--set checks.4.at_step=1000 --set checks.5.at_step=1000 --threads 2";
 
 // Starts the CLI in the background; returns its pid.
 pid_t start(const std::string& args) {
@@ -49,7 +50,8 @@ int wait_for(pid_t pid) {
 
 void expect_same_results(const fs::path& a, const fs::path& b) {
   EXPECT_EQ(slurp(a / "series.csv"), slurp(b / "series.csv"));
-  const auto ja = nlohmann::json::parse(slurp(a / "summary.json")), jb = nlohmann::json::parse(slurp(b / "summary.json"));
+  const auto ja = nlohmann::json::parse(slurp(a / "summary.json")),
+             jb = nlohmann::json::parse(slurp(b / "summary.json"));
   for (const char* key : {"results", "checks", "status", "seed", "scenario", "diverged_trajectories"})
     EXPECT_EQ(ja[key], jb[key]) << key;
 }
@@ -89,7 +91,8 @@ TEST(Resume, KilledRunsResumeBitwiseIdentical) {
 TEST(Resume, InterruptWritesCheckpointAndIncompleteSummary) {
   const fs::path dir = test::fresh_dir("interrupt");
   const fs::path out = dir / "run";
-  const pid_t pid = start("run " + kArgs + " --set dynamics.steps=100000 --checkpoint-every 3600 --out " + out.string());
+  const pid_t pid =
+      start("run " + kArgs + " --set dynamics.steps=100000 --checkpoint-every 3600 --out " + out.string());
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   ::kill(pid, SIGINT);
   EXPECT_EQ(wait_for(pid), 128 + SIGINT);

@@ -36,12 +36,12 @@ TEST(ShippedScenarios, GeneratedDocsAreCurrent) {
 // A stationary check on a scheme without a stationary solution fails with that
 // reason, while the run itself completes (edge of stability).
 TEST(ShippedScenarios, MissingStationarySolutionFailsTheCheckNotTheRun) {
-  const Experiment ex = build_experiment(
-      Scenario::load(test::source_path("scenarios/quadratic_fullcov_d100.toml"),
-                     {"dynamics.eta=2.5", "dynamics.trajectories=64", "dynamics.steps=20", "checks.3.at_step=20",
-                      "checks.4.at_step=20", "checks.5.at_step=20", "checks.0.at_step=20", "checks.1.at_step=20",
-                      "checks.2.at_step=20"}),
-      1);
+  const Experiment ex =
+      build_experiment(Scenario::load(test::source_path("scenarios/quadratic_fullcov_d100.toml"),
+                                      {"dynamics.eta=2.5", "dynamics.trajectories=64", "dynamics.steps=20",
+                                       "checks.3.at_step=20", "checks.4.at_step=20", "checks.5.at_step=20",
+                                       "checks.0.at_step=20", "checks.1.at_step=20", "checks.2.at_step=20"}),
+                       1);
   const RunResult r = run_experiment(ex);
   EXPECT_EQ(r.record.status, RunStatus::completed);
   bool saw = false;

@@ -22,8 +22,8 @@ CheckOutcome evaluate_check(const std::string& result, std::int64_t k, double ta
   const double tol = sigmas * measured.se + predicted.allowance;
   c.passed = std::abs(diff) <= tol;
   std::ostringstream m;
-  m << "|measured - predicted| = " << std::abs(diff) << (c.passed ? " <= " : " > ") << tol << " (" << sigmas
-    << " se" << (predicted.allowance > 0.0 ? " + allowance" : "") << ")";
+  m << "|measured - predicted| = " << std::abs(diff) << (c.passed ? " <= " : " > ") << tol << " (" << sigmas << " se"
+    << (predicted.allowance > 0.0 ? " + allowance" : "") << ")";
   c.reason = m.str();
   return c;
 }

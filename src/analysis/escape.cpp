@@ -288,10 +288,14 @@ double bridge_crossing_probability(double a, double b, double sigma2_dt) {
 
 std::string to_string(EscapeState s) {
   switch (s) {
-    case EscapeState::running: return "running";
-    case EscapeState::escaped: return "escaped";
-    case EscapeState::censored: return "censored";
-    case EscapeState::diverged: return "diverged";
+    case EscapeState::running:
+      return "running";
+    case EscapeState::escaped:
+      return "escaped";
+    case EscapeState::censored:
+      return "censored";
+    case EscapeState::diverged:
+      return "diverged";
   }
   return "unknown";
 }
@@ -542,7 +546,10 @@ KaplanMeier kaplan_meier(const SurvivalData& data) {
     Index d = 0, c = 0;
     std::size_t j = i;
     while (j < n && data.time[order[j]] == t) {
-      if (data.event[order[j]]) ++d; else ++c;
+      if (data.event[order[j]])
+        ++d;
+      else
+        ++c;
       ++j;
     }
     if (d > 0) {
@@ -707,16 +714,21 @@ EscapeCounts count_escapes(const std::vector<TrajectoryEscape>& results, Index n
         if (r.destination >= 0 && r.destination < n_targets)
           ++c.by_destination[static_cast<std::size_t>(r.destination)];
         break;
-      case EscapeState::censored: ++c.censored; break;
-      case EscapeState::diverged: ++c.diverged; break;
-      case EscapeState::running: ++c.running; break;
+      case EscapeState::censored:
+        ++c.censored;
+        break;
+      case EscapeState::diverged:
+        ++c.diverged;
+        break;
+      case EscapeState::running:
+        ++c.running;
+        break;
     }
   }
   return c;
 }
 
-EscapeSummary summarize_escapes(const EscapeTracker& tracker, double horizon_steps, DivergedAs diverged,
-                                double level) {
+EscapeSummary summarize_escapes(const EscapeTracker& tracker, double horizon_steps, DivergedAs diverged, double level) {
   EscapeSummary s;
   const double eta = tracker.spec().eta;
   s.counts = count_escapes(tracker.results(), tracker.n_targets());

@@ -179,10 +179,10 @@ struct TrajectoryEscape {
   /// Time of the event in steps: the (interpolated) first-passage time when escaped, the
   /// last step observed when censored, the step at which it was seen diverged.
   double steps = 0.0;
-  double tau = 0.0;                 // steps * eta
-  std::int64_t detected_at = -1;    // the step k at which the event was recorded
-  bool interpolated = false;        // the time was interpolated inside the crossing step
-  bool by_bridge = false;           // detected by the Brownian-bridge test
+  double tau = 0.0;               // steps * eta
+  std::int64_t detected_at = -1;  // the step k at which the event was recorded
+  bool interpolated = false;      // the time was interpolated inside the crossing step
+  bool by_bridge = false;         // detected by the Brownian-bridge test
 };
 
 /// all_rows: every call passes all N trajectories in original order (stopped rows are
@@ -191,10 +191,10 @@ struct TrajectoryEscape {
 enum class RowLayout { all_rows, live_rows };
 
 struct EscapeTrackerSpec {
-  double eta = 1.0;          // tau = k eta
+  double eta = 1.0;  // tau = k eta
   /// Running trajectories are censored once an update reaches k >= cap (default: no cap).
   std::int64_t cap = std::numeric_limits<std::int64_t>::max();
-  bool interpolate = true;   // linear interpolation inside the crossing step
+  bool interpolate = true;          // linear interpolation inside the crossing step
   double divergence_bound = 1e100;  // |theta_i| beyond this (or non-finite) counts as diverged
   RowLayout layout = RowLayout::all_rows;
 };

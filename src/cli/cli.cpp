@@ -74,10 +74,10 @@ void print_checks(std::ostream& out, const std::string& scenario, const RunResul
                 "measured (mean +- se, n)", "predicted (kind)", "allowance", "z", "P(false)", "verdict");
   out << line;
   for (const auto& c : r.checks) {
-    const std::string meas = fmt_g(c.measured.value) + " +- " + fmt_g(c.measured.se, 2) + " (" +
-                             std::to_string(c.measured.n) + ")";
-    const std::string pred = c.predicted.available ? fmt_g(c.predicted.value) + " (" + c.prediction_kind + ")"
-                                                   : "unavailable";
+    const std::string meas =
+        fmt_g(c.measured.value) + " +- " + fmt_g(c.measured.se, 2) + " (" + std::to_string(c.measured.n) + ")";
+    const std::string pred =
+        c.predicted.available ? fmt_g(c.predicted.value) + " (" + c.prediction_kind + ")" : "unavailable";
     std::snprintf(line, sizeof line, "%-28s %-14s %7lld %-28s %-32s %10s %7s %9.2g %s\n", scenario.c_str(),
                   c.result.c_str(), static_cast<long long>(c.k), meas.c_str(), pred.c_str(),
                   fmt_g(c.predicted.allowance, 2).c_str(), fmt_g(c.z, 3).c_str(), c.false_alarm,
@@ -121,15 +121,16 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   std::string out_dir = ro.out_dir;
   if (!ro.resume.empty()) {
     if (!o.sets.empty() || o.seed)
-      throw InputError("--resume", "", "a resumed run continues its checkpointed scenario: --set and --seed are not allowed");
+      throw InputError("--resume", "",
+                       "a resumed run continues its checkpointed scenario: --set and --seed are not allowed");
     out_dir = ro.resume;
     const fs::path cp = checkpoint_path(out_dir);
     if (!fs::exists(cp)) throw InputError(cp.string(), "", "no checkpoint to resume from");
     ck = parse_checkpoint(read_bytes(cp), cp.string());
   }
-  Experiment ex = build_experiment(ck ? Scenario::parse(ck->scenario_toml, ck->scenario_file)
-                                      : Scenario::load(ro.file, o.sets, o.seed),
-                                   o.threads, o.memory_limit_bytes());
+  Experiment ex = build_experiment(
+      ck ? Scenario::parse(ck->scenario_toml, ck->scenario_file) : Scenario::load(ro.file, o.sets, o.seed), o.threads,
+      o.memory_limit_bytes());
   if (out_dir.empty()) out_dir = "runs/" + ex.scenario.name();
   RunDirWriter writer(out_dir, ro.force);  // refuses an existing directory before any work
 
@@ -249,7 +250,8 @@ int cli_main(int argc, char** argv) {
       return kOk;
     }
     if (*run) {
-      if (ro.file.empty() && ro.resume.empty()) throw InputError("sgdnoise run", "", "give a scenario file or --resume DIR");
+      if (ro.file.empty() && ro.resume.empty())
+        throw InputError("sgdnoise run", "", "give a scenario file or --resume DIR");
       return cmd_run(ro, run_opts, command_line(argc, argv));
     }
     if (*check) return cmd_check(check_files, check_opts);

@@ -26,8 +26,8 @@ namespace {
 void check_draws(std::uint32_t first_draw, Index cols) {
   if (first_draw % 2 != 0) throw std::invalid_argument("fill_normals: first_draw must be even");
   if (std::uint64_t{first_draw} / 2 + (static_cast<std::uint64_t>(cols) + 1) / 2 > kMaxDrawPairs)
-    throw std::invalid_argument("random stream: more than 2^25 draws per trajectory and step (" +
-                                std::to_string(cols) + " requested)");
+    throw std::invalid_argument("random stream: more than 2^25 draws per trajectory and step (" + std::to_string(cols) +
+                                " requested)");
 }
 }  // namespace
 
@@ -193,9 +193,8 @@ void normals_column_baseline(const ColumnArgs& a) {
                                                                               std::uint64_t traj0, ChunkWords& out) {
   const __m256i low = bcast(kLow32), m0 = bcast(Philox4x32::kMul0), m1 = bcast(Philox4x32::kMul1);
   for (int v = 0; v < kChunk; v += 4) {
-    __m256i c0 = _mm256_and_si256(_mm256_add_epi64(bcast(traj0 + static_cast<std::uint64_t>(v)),
-                                                   _mm256_setr_epi64x(0, 1, 2, 3)),
-                                  low);
+    __m256i c0 = _mm256_and_si256(
+        _mm256_add_epi64(bcast(traj0 + static_cast<std::uint64_t>(v)), _mm256_setr_epi64x(0, 1, 2, 3)), low);
     __m256i c1 = bcast(cc.w1), c2 = bcast(cc.w2), c3 = bcast(cc.w3);
     for (int r = 0; r < 10; ++r) {
       const __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
@@ -248,8 +247,8 @@ std::vector<NamedKernel> usable_kernels() {
   std::vector<NamedKernel> k;
 #if SGDNOISE_RNG_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma"))
     k.push_back({"avx512", normals_column_avx512});
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) k.push_back({"avx2", normals_column_avx2});
 #endif
@@ -262,8 +261,8 @@ const std::vector<NamedKernel>& kernels() {
   return k;
 }
 
-void fill_normals_kernel(ColumnKernel kernel, const StreamCoords& s, std::uint64_t first_traj,
-                         std::uint32_t first_draw, BlockRef out) {
+void fill_normals_kernel(ColumnKernel kernel, const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw,
+                         BlockRef out) {
   check_draws(first_draw, out.cols());
   for (Index j = 0; j < out.cols(); j += 2) {
     const auto pair = static_cast<std::uint32_t>((first_draw + static_cast<std::uint32_t>(j)) / 2);
@@ -291,8 +290,7 @@ void fill_normals_with(const std::string& kernel, const StreamCoords& s, std::ui
   throw std::invalid_argument("fill_normals_with: no kernel '" + kernel + "' on this CPU");
 }
 
-void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw,
-                   BlockRef out) {
+void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out) {
   check_draws(first_draw, out.cols());
   for (Index j = 0; j < out.cols(); j += 2) {
     const auto pair = static_cast<std::uint32_t>((first_draw + static_cast<std::uint32_t>(j)) / 2);

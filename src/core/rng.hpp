@@ -24,11 +24,11 @@ namespace sgdnoise {
 
 /// What a random draw is for; different purposes never share numbers.
 enum class Purpose : std::uint32_t {
-  gradient_noise = 1,  // NoiseModel draws (one step of discrete dynamics)
-  sde_increment = 2,   // Brownian increments of an SDE sub-step
-  ou_exact = 3,        // exact Ornstein-Uhlenbeck transition
-  initial_state = 4,   // random initial conditions
-  sampling = 5,        // mini-batch indices and sampling weights
+  gradient_noise = 1,     // NoiseModel draws (one step of discrete dynamics)
+  sde_increment = 2,      // Brownian increments of an SDE sub-step
+  ou_exact = 3,           // exact Ornstein-Uhlenbeck transition
+  initial_state = 4,      // random initial conditions
+  sampling = 5,           // mini-batch indices and sampling weights
   epoch_permutation = 6,  // random reshuffling: one permutation per (trajectory, epoch); step = epoch
 };
 
@@ -70,8 +70,7 @@ struct StreamCoords {
 };
 
 /// Raw Philox output for one (trajectory, pair) coordinate.
-inline void philox_block(const StreamCoords& s, std::uint64_t traj, std::uint32_t pair,
-                         std::uint32_t out[4]) {
+inline void philox_block(const StreamCoords& s, std::uint64_t traj, std::uint32_t pair, std::uint32_t out[4]) {
   out[0] = static_cast<std::uint32_t>(traj);
   out[1] = (static_cast<std::uint32_t>(s.purpose) << 24) | pair;
   out[2] = static_cast<std::uint32_t>(s.step);
@@ -82,8 +81,7 @@ inline void philox_block(const StreamCoords& s, std::uint64_t traj, std::uint32_
 /// Fills out(i, j), i < out.rows(), j < out.cols(), with standard normals: row i
 /// belongs to trajectory first_traj + i, column j is draw index first_draw + j.
 /// first_draw must be even (pairs are never split across calls).
-void fill_normals(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw,
-                  BlockRef out);
+void fill_normals(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out);
 
 /// The normal kernels compiled into this binary that this CPU can run, fastest first
 /// ("avx512", "avx2", "baseline"); fill_normals uses the first. All draw the same
@@ -97,7 +95,6 @@ void fill_normals_with(const std::string& kernel, const StreamCoords& s, std::ui
                        std::uint32_t first_draw, BlockRef out);
 
 /// Fills out(i, j) with uniforms in (0, 1), one Philox block per (trajectory, pair of draws).
-void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw,
-                   BlockRef out);
+void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out);
 
 }  // namespace sgdnoise

@@ -106,8 +106,8 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     if (rec.n_diverged == N) {
       rec.status = RunStatus::diverged;
       std::ostringstream m;
-      m << "all " << N << " trajectories diverged (non-finite or |theta_i| > " << spec.divergence_bound
-        << ") by step " << k1;
+      m << "all " << N << " trajectories diverged (non-finite or |theta_i| > " << spec.divergence_bound << ") by step "
+        << k1;
       rec.failure = m.str();
       break;
     }

@@ -42,7 +42,7 @@ struct RunRecord {
   std::vector<SeriesRow> series;
   Mat final_state;
   RunStatus status = RunStatus::completed;
-  std::string failure;                   // why the run stopped early
+  std::string failure;                    // why the run stopped early
   std::vector<std::int64_t> diverged_at;  // per trajectory: first observation step that saw it diverged, or -1
   Index n_diverged = 0;
   Mat state;  // full state (theta and optimizer columns) when interrupted

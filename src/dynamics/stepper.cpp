@@ -27,13 +27,16 @@ void gradient_step(const Loss& loss, double h, BlockRef X) {
 
 double OptimizerConfig::eta_at(double eta, std::int64_t k) const {
   switch (schedule) {
-    case Schedule::constant: return eta;
+    case Schedule::constant:
+      return eta;
     case Schedule::step:
       return decay_every > 0 ? eta * std::pow(decay, static_cast<double>(k / decay_every)) : eta;
     case Schedule::cosine:
       if (horizon <= 0) return eta;
-      return k >= horizon ? 0.0
-                          : 0.5 * eta * (1.0 + std::cos(std::numbers::pi * static_cast<double>(k) / static_cast<double>(horizon)));
+      return k >= horizon
+                 ? 0.0
+                 : 0.5 * eta *
+                       (1.0 + std::cos(std::numbers::pi * static_cast<double>(k) / static_cast<double>(horizon)));
   }
   return eta;
 }
@@ -50,7 +53,9 @@ NoisyGD::NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseMo
 std::string NoisyGD::kind() const {
   if (opt_.plain()) return "discrete";
   std::string k = "discrete/";
-  k += opt_.kind == OptimizerConfig::Kind::adam ? "adam" : opt_.kind == OptimizerConfig::Kind::momentum ? "momentum" : "sgd";
+  k += opt_.kind == OptimizerConfig::Kind::adam       ? "adam"
+       : opt_.kind == OptimizerConfig::Kind::momentum ? "momentum"
+                                                      : "sgd";
   if (opt_.order == OptimizerConfig::Order::sequential) k += "+sequential";
   if (opt_.weight_decay != 0.0) k += "+weight_decay";
   if (opt_.schedule != OptimizerConfig::Schedule::constant) k += "+schedule";
@@ -60,9 +65,12 @@ std::string NoisyGD::kind() const {
 Index NoisyGD::extra_columns() const {
   const Index d = loss_->dim();
   switch (opt_.kind) {
-    case OptimizerConfig::Kind::sgd: return 0;
-    case OptimizerConfig::Kind::momentum: return d;
-    case OptimizerConfig::Kind::adam: return 2 * d;
+    case OptimizerConfig::Kind::sgd:
+      return 0;
+    case OptimizerConfig::Kind::momentum:
+      return d;
+    case OptimizerConfig::Kind::adam:
+      return 2 * d;
   }
   return 0;
 }
@@ -123,8 +131,8 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_t
   if (weight_noise) theta += zeta;
 }
 
-EulerMaruyama::EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise,
-                             double eta, int substeps)
+EulerMaruyama::EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
+                             int substeps)
     : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), m_(substeps) {
   if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
   if (m_ < 1) throw std::invalid_argument("substeps must be >= 1");
@@ -134,9 +142,8 @@ void EulerMaruyama::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t f
   const double dt = eta_ / m_;
   // D^{1/2} dW with D = Sigma_step / eta: a draw of S scaled by sqrt(dt eta) for
   // gradient noise (D = eta C) and by sqrt(dt / eta) for weight noise (D = S / eta).
-  const double scale = noise_ ? (noise_->target() == NoiseTarget::gradient ? std::sqrt(dt * eta_)
-                                                                           : std::sqrt(dt / eta_))
-                              : 0.0;
+  const double scale =
+      noise_ ? (noise_->target() == NoiseTarget::gradient ? std::sqrt(dt * eta_) : std::sqrt(dt / eta_)) : 0.0;
   thread_local Mat dW;
   for (int s = 0; s < m_; ++s) {
     const std::uint64_t sub = k * static_cast<std::uint64_t>(m_) + static_cast<std::uint64_t>(s);

@@ -32,14 +32,14 @@ struct OptimizerConfig {
   enum class Schedule { constant, step, cosine };
   enum class Order { simultaneous, sequential };
   Kind kind = Kind::sgd;
-  double momentum = 0.9;                                 // heavy ball: v <- mu v + g, theta -= eta v (Polyak 1964)
-  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;     // Adam (Kingma & Ba 2015, Algorithm 1)
-  double weight_decay = 0.0;                             // g <- g + lambda theta (L2, coupled)
+  double momentum = 0.9;                              // heavy ball: v <- mu v + g, theta -= eta v (Polyak 1964)
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // Adam (Kingma & Ba 2015, Algorithm 1)
+  double weight_decay = 0.0;                          // g <- g + lambda theta (L2, coupled)
   Schedule schedule = Schedule::constant;
-  double decay = 0.1;                                    // step schedule: eta * decay^floor(k / decay_every)
+  double decay = 0.1;  // step schedule: eta * decay^floor(k / decay_every)
   std::int64_t decay_every = 0;
-  std::int64_t horizon = 0;                              // cosine: eta/2 (1 + cos(pi k / horizon)), 0 after
-  Order order = Order::simultaneous;                     // sequential: Gauss-Seidel sweep over coordinates
+  std::int64_t horizon = 0;           // cosine: eta/2 (1 + cos(pi k / horizon)), 0 after
+  Order order = Order::simultaneous;  // sequential: Gauss-Seidel sweep over coordinates
   bool plain() const {
     return kind == Kind::sgd && weight_decay == 0.0 && schedule == Schedule::constant && order == Order::simultaneous;
   }
@@ -76,8 +76,7 @@ class NoisyGD final : public Stepper {
 /// dt = eta / m per unit of k (Kloeden & Platen 1992, sec. 9.1). D = Sigma_step / eta.
 class EulerMaruyama final : public Stepper {
  public:
-  EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
-                int substeps);
+  EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta, int substeps);
   std::string kind() const override { return "sde_euler_maruyama"; }
   double eta() const override { return eta_; }
   int substeps() const { return m_; }

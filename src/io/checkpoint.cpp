@@ -99,7 +99,8 @@ Checkpoint parse_checkpoint(const std::string& bytes, const std::string& where) 
   c.scenario_file = r.str();
   c.scenario_toml = r.str();
   const auto rows = r.pod<std::int64_t>(), cols = r.pod<std::int64_t>();
-  if (rows < 0 || cols < 0 || (cols > 0 && rows > static_cast<std::int64_t>(bytes.size() / 8) / cols)) r.bad("bad state shape");
+  if (rows < 0 || cols < 0 || (cols > 0 && rows > static_cast<std::int64_t>(bytes.size() / 8) / cols))
+    r.bad("bad state shape");
   c.state.resize(rows, cols);
   r.doubles(c.state.data(), static_cast<std::size_t>(c.state.size()));
   c.record.n_diverged = r.pod<std::int64_t>();

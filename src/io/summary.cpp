@@ -93,7 +93,8 @@ json spectrum_json(const SpectrumResult& s) {
   json j{{"method", s.method}, {"converged", s.converged}, {"iterations", s.iterations}, {"operations", s.operations}};
   if (s.converged) {
     j["eigenvalues"] = json::array();
-    for (Index i = 0; i < s.eigenvalues.size(); ++i) j["eigenvalues"].push_back(finite_or_status(s.eigenvalues[i], "undefined"));
+    for (Index i = 0; i < s.eigenvalues.size(); ++i)
+      j["eigenvalues"].push_back(finite_or_status(s.eigenvalues[i], "undefined"));
   } else {
     j["status"] = "not_converged";
     j["reason"] = s.reason;
@@ -103,7 +104,9 @@ json spectrum_json(const SpectrumResult& s) {
 
 json covariance_json(const Experiment& ex, const RunResult& r) {
   const SeriesRow& last = r.record.series.back();
-  json j{{"k", last.k}, {"tau", last.tau}, {"n", r.record.final_state.rows()},
+  json j{{"k", last.k},
+         {"tau", last.tau},
+         {"n", r.record.final_state.rows()},
          {"empirical", matrix_json(empirical_covariance(r.record.final_state))}};
   const PredictionContext ctx = prediction_context(ex);
   if (ctx.quadratic) {
@@ -121,7 +124,10 @@ json covariance_json(const Experiment& ex, const RunResult& r) {
   return j;
 }
 
-json interval_json(const Interval& i) { return json{{"lo", finite_or_status(i.lo, "undefined")}, {"hi", finite_or_status(i.hi, "undefined")}, {"level", i.level}}; }
+json interval_json(const Interval& i) {
+  return json{
+      {"lo", finite_or_status(i.lo, "undefined")}, {"hi", finite_or_status(i.hi, "undefined")}, {"level", i.level}};
+}
 
 // The escape engine's statistics (CONVENTIONS.md: censoring is reported, never dropped).
 json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
@@ -132,20 +138,30 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
     return j;
   }
   const EscapeSummary s = o.summary(last_step);
-  j["counts"] = {{"n", s.counts.n},           {"escaped", s.counts.escaped}, {"censored", s.counts.censored},
-                 {"diverged", s.counts.diverged}, {"started_inside", s.started_inside}};
+  j["counts"] = {{"n", s.counts.n},
+                 {"escaped", s.counts.escaped},
+                 {"censored", s.counts.censored},
+                 {"diverged", s.counts.diverged},
+                 {"started_inside", s.started_inside}};
   auto mean = [&](const MeanTime& m) {
     if (!m.available) return json{{"status", "unavailable"}, {"reason", m.statement}};
-    return json{{"value", finite_or_status(m.est.value, "undefined")}, {"se", finite_or_status(m.est.se, "undefined")},
-                {"n", m.est.n}, {"interval", interval_json(m.ci)}, {"restricted", m.restricted},
+    return json{{"value", finite_or_status(m.est.value, "undefined")},
+                {"se", finite_or_status(m.est.se, "undefined")},
+                {"n", m.est.n},
+                {"interval", interval_json(m.ci)},
+                {"restricted", m.restricted},
                 {"statement", m.statement}};
   };
   j["mean_escape_steps"] = mean(s.mean_steps);
   j["mean_escape_tau"] = mean(s.mean_tau);
   auto rate = [&](const RateEstimate& r) {
     if (!r.available) return json{{"status", "unavailable"}, {"reason", r.reason}};
-    return json{{"value", finite_or_status(r.rate, "undefined")}, {"se", finite_or_status(r.se, "undefined")},
-                {"events", r.events}, {"exposure", r.exposure}, {"interval", interval_json(r.ci)}, {"method", r.method}};
+    return json{{"value", finite_or_status(r.rate, "undefined")},
+                {"se", finite_or_status(r.se, "undefined")},
+                {"events", r.events},
+                {"exposure", r.exposure},
+                {"interval", interval_json(r.ci)},
+                {"method", r.method}};
   };
   j["rate_per_step"] = rate(s.rate_per_step);
   j["rate_per_tau"] = rate(s.rate_per_tau);
@@ -158,8 +174,11 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
   json km = json::array();
   const auto& K = s.survival_steps;
   for (std::size_t i = 0; i < K.time.size(); ++i)
-    km.push_back({{"k", K.time[i]}, {"at_risk", K.at_risk[i]}, {"events", K.events[i]},
-                  {"survival", finite_or_status(K.survival[i], "undefined")}, {"se", finite_or_status(K.se[i], "undefined")}});
+    km.push_back({{"k", K.time[i]},
+                  {"at_risk", K.at_risk[i]},
+                  {"events", K.events[i]},
+                  {"survival", finite_or_status(K.survival[i], "undefined")},
+                  {"se", finite_or_status(K.se[i], "undefined")}});
   j["kaplan_meier_steps"] = std::move(km);
   return j;
 }
@@ -173,7 +192,8 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
   const auto* thr = dynamic_cast<const CoordinateThreshold*>(&o.target());
   const auto* g = dynamic_cast<const GaussianNoise*>(ex.noise.get());
   if (!dw || dw->dim() != 1 || !thr || !g || ex.theta0.size() != 1)
-    return json{{"status", "unavailable"}, {"reason", "predictions are wired for a 1-D double well with Gaussian noise and a threshold target"}};
+    return json{{"status", "unavailable"},
+                {"reason", "predictions are wired for a 1-D double well with Gaussian noise and a threshold target"}};
   const double eta = ex.stepper->eta();
   const double D = noise_forms(g->S(), g->target(), eta).D(0, 0);
   const double eps = D / 2.0;
@@ -185,16 +205,22 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
   const MfptResult m = mean_first_passage_time_1d(prob);
   json j{{"eps", eps}, {"barrier_over_eps", dw->barrier_from_left() / eps}};
   if (m.ok)
-    j["mfpt_tau"] = json{{"value", finite_or_status(m.value, "overflow")}, {"source", m.source},
-                         {"note", "continuous Langevin dynamics; compare with mean_escape_tau when nothing is censored, "
-                                  "or with 1 / rate_per_tau"}};
+    j["mfpt_tau"] = json{{"value", finite_or_status(m.value, "overflow")},
+                         {"source", m.source},
+                         {"note",
+                          "continuous Langevin dynamics; compare with mean_escape_tau when nothing is censored, "
+                          "or with 1 / rate_per_tau"}};
   else
     j["mfpt_tau"] = json{{"status", "unavailable"}, {"reason", m.reason}};
-  const RatePrediction k = kramers_rate_1d(dw->potential_1d_curvature(dw->left_minimum().theta[0]),
-                                           dw->potential_1d_curvature(dw->saddle().theta[0]), dw->barrier_from_left(), eps);
+  const RatePrediction k =
+      kramers_rate_1d(dw->potential_1d_curvature(dw->left_minimum().theta[0]),
+                      dw->potential_1d_curvature(dw->saddle().theta[0]), dw->barrier_from_left(), eps);
   if (k.available)
-    j["kramers_rate_tau"] = json{{"value", finite_or_status(k.rate, "underflow")}, {"regime", k.regime}, {"source", k.source},
-                                 {"note", "to the far well, i.e. twice the time to reach the saddle at large barrier/eps"}};
+    j["kramers_rate_tau"] =
+        json{{"value", finite_or_status(k.rate, "underflow")},
+             {"regime", k.regime},
+             {"source", k.source},
+             {"note", "to the far well, i.e. twice the time to reach the saddle at large barrier/eps"}};
   else
     j["kramers_rate_tau"] = json{{"status", "unavailable"}, {"reason", k.reason}};
   return j;
@@ -218,10 +244,11 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   j["complete"] = r.record.status != RunStatus::interrupted;
   if (!r.record.failure.empty()) j["failure"] = r.record.failure;
   {
-    json dv{{"count", r.record.n_diverged},
-            {"fraction", static_cast<double>(r.record.n_diverged) / static_cast<double>(ex.trajectories)},
-            {"bound", ex.spec.divergence_bound},
-            {"rule", "non-finite or |theta_i| > bound; excluded from every statistic from the observation that saw it"}};
+    json dv{
+        {"count", r.record.n_diverged},
+        {"fraction", static_cast<double>(r.record.n_diverged) / static_cast<double>(ex.trajectories)},
+        {"bound", ex.spec.divergence_bound},
+        {"rule", "non-finite or |theta_i| > bound; excluded from every statistic from the observation that saw it"}};
     std::int64_t first = -1;
     for (auto at : r.record.diverged_at)
       if (at >= 0 && (first < 0 || at < first)) first = at;
@@ -246,12 +273,12 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   j["results"] = std::move(results);
   j["series_file"] = "series.csv";
   if (auto ind = indicators_json(ex); !ind.is_null()) j["indicators"] = std::move(ind);
-  if (ex.hessian_top_k > 0) j["hessian_top"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_top_k, true));
+  if (ex.hessian_top_k > 0)
+    j["hessian_top"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_top_k, true));
   if (ex.hessian_bottom_k > 0)
     j["hessian_bottom"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_bottom_k, false));
   for (const auto& o : ex.observers)
-    if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && !r.record.series.empty())
-    {
+    if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && !r.record.series.empty()) {
       j["escape"] = escape_json(*eo, r.record.series.back().k, ex.stepper->eta());
       j["escape"]["predictions"] = escape_predictions(ex, *eo);
     }
@@ -292,8 +319,7 @@ std::string series_csv(const RunResult& r) {
     for (std::size_t j = 0; j < row.values.size(); ++j) {
       const Estimate& e = row.values[j].est;
       const Prediction* p = i < r.exact.size() && j < r.exact[i].size() ? &r.exact[i][j] : nullptr;
-      o << "," << fmt(e.value) << "," << fmt(e.se) << "," << e.n << ","
-        << (p && p->available ? fmt(p->value) : "");
+      o << "," << fmt(e.value) << "," << fmt(e.se) << "," << e.n << "," << (p && p->available ? fmt(p->value) : "");
     }
     o << "\n";
   }

@@ -133,9 +133,7 @@ Mat DoubleWell::hessian(const Vec& theta) const {
   return H;
 }
 
-std::optional<Vec> DoubleWell::minimizer() const {
-  return left_.value < right_.value ? left_.theta : right_.theta;
-}
+std::optional<Vec> DoubleWell::minimizer() const { return left_.value < right_.value ? left_.theta : right_.theta; }
 std::optional<double> DoubleWell::minimum_value() const { return std::min(left_.value, right_.value); }
 
 // -------------------------------------------------------------------------- StrictSaddle
@@ -292,8 +290,7 @@ constexpr double kC = 0.70710678118654752440;
 
 /// The active branch of sample x at w, its loss, and its gradient (gx, gy).
 /// Sharp: 10 p^2 + 100 q^2 with p = k1.r, q = k2.r, r = w - x - mu1; flat: |w - x - mu2|^2.
-inline bool sharp_flat_sample(double w0, double w1, double x0, double x1, double& loss, double& gx,
-                              double& gy) {
+inline bool sharp_flat_sample(double w0, double w1, double x0, double x1, double& loss, double& gx, double& gy) {
   const double rx = w0 - x0 - 1.0, ry = w1 - x1 - 1.0;
   const double p = kC * (rx - ry), q = kC * (rx + ry);
   const double fs = 10.0 * p * p + 100.0 * q * q;
@@ -403,8 +400,7 @@ void SharpFlat2D::gradient(ConstBlockRef X, BlockRef G) const {
   G *= 1.0 / static_cast<double>(n);
 }
 
-void SharpFlat2D::sparse_weighted_gradient(ConstBlockRef X, const IndexBlock& idx, ConstBlockRef w,
-                                           BlockRef G) const {
+void SharpFlat2D::sparse_weighted_gradient(ConstBlockRef X, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const {
   const Index rows = X.rows(), m = idx.cols();
   for (Index t = 0; t < rows; ++t) {
     double ax = 0.0, ay = 0.0;
@@ -444,9 +440,7 @@ Mat SharpFlat2D::hessian(const Vec& theta) const {
   return fs * sharp_hessian() + (1.0 - fs) * 2.0 * Mat::Identity(2, 2);
 }
 
-std::optional<Vec> SharpFlat2D::minimizer() const {
-  return sharp_.value < flat_.value ? sharp_.theta : flat_.theta;
-}
+std::optional<Vec> SharpFlat2D::minimizer() const { return sharp_.value < flat_.value ? sharp_.theta : flat_.theta; }
 std::optional<double> SharpFlat2D::minimum_value() const { return std::min(sharp_.value, flat_.value); }
 
 }  // namespace sgdnoise

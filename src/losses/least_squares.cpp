@@ -71,7 +71,9 @@ void LeastSquares::half_mse(const Mat& X, const Vec& y, const Mat& Xt, ConstBloc
 }
 
 void LeastSquares::value(ConstBlockRef T, Eigen::Ref<Vec> out) const { half_mse(X_, y_, Xt_, T, out); }
-void LeastSquares::test_value(ConstBlockRef T, Eigen::Ref<Vec> out) const { half_mse(Xtest_, ytest_, Xtest_t_, T, out); }
+void LeastSquares::test_value(ConstBlockRef T, Eigen::Ref<Vec> out) const {
+  half_mse(Xtest_, ytest_, Xtest_t_, T, out);
+}
 
 void LeastSquares::dense_weighted_gradient(ConstBlockRef T, ConstBlockRef W, BlockRef G) const {
   const Index rows = T.rows(), n = n_samples();

@@ -42,7 +42,7 @@ class LeastSquares final : public FiniteSumLoss {
 
  private:
   static void half_mse(const Mat& X, const Vec& y, const Mat& Xt, ConstBlockRef T, Eigen::Ref<Vec> out);
-  Mat X_, Xt_;  // X (n x d) and X^T (d x n)
+  Mat X_, Xt_;                                                                   // X (n x d) and X^T (d x n)
   Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xrow_;  // rows x_i contiguous
   Vec y_;
   Mat Xtest_, Xtest_t_;

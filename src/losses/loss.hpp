@@ -55,8 +55,7 @@ class FiniteSumLoss : public Loss {
  public:
   virtual Index n_samples() const = 0;
   /// G.row(t) = sum_j w(t, j) grad l_{idx(t, j)}(X.row(t)).
-  virtual void sparse_weighted_gradient(ConstBlockRef X, const IndexBlock& idx, ConstBlockRef w,
-                                        BlockRef G) const = 0;
+  virtual void sparse_weighted_gradient(ConstBlockRef X, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const = 0;
   /// G.row(t) = sum_i W(t, i) grad l_i(X.row(t)), W: rows x n.
   virtual void dense_weighted_gradient(ConstBlockRef X, ConstBlockRef W, BlockRef G) const = 0;
   /// The d x n gradient matrix G(theta) = [grad l_1, ..., grad l_n] at one point.

@@ -8,8 +8,7 @@
 namespace sgdnoise {
 
 Quadratic::Quadratic(Vec eigenvalues, Mat basis, Vec theta_star, double offset)
-    : lambda_(std::move(eigenvalues)), U_(std::move(basis)), theta_star_(std::move(theta_star)),
-      offset_(offset) {
+    : lambda_(std::move(eigenvalues)), U_(std::move(basis)), theta_star_(std::move(theta_star)), offset_(offset) {
   const Index d = lambda_.size();
   if (U_.rows() != d || U_.cols() != d || theta_star_.size() != d)
     throw std::invalid_argument("quadratic: eigenvalues, basis and minimum disagree in dimension");

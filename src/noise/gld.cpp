@@ -33,15 +33,24 @@ GldNoise::GldNoise(std::shared_ptr<const FiniteSumLoss> loss, Type type, Params 
 
 std::string GldNoise::kind() const {
   switch (type_) {
-    case Type::constant: return "gld/const";
-    case Type::dynamic: return "gld/dynamic";
-    case Type::diag: return p_.diag_of_fisher ? "gld/diag_fisher" : "gld/diag";
-    case Type::leading: return "gld/leading";
-    case Type::hessian: return "gld/hessian";
-    case Type::first_eigvec: return "gld/first_eigvec";
-    case Type::gaussian_sgd: return "gaussian_sgd";
-    case Type::gaussian_fisher: return "gaussian_fisher";
-    case Type::gaussian_fisher_diag: return "gaussian_fisher_diag";
+    case Type::constant:
+      return "gld/const";
+    case Type::dynamic:
+      return "gld/dynamic";
+    case Type::diag:
+      return p_.diag_of_fisher ? "gld/diag_fisher" : "gld/diag";
+    case Type::leading:
+      return "gld/leading";
+    case Type::hessian:
+      return "gld/hessian";
+    case Type::first_eigvec:
+      return "gld/first_eigvec";
+    case Type::gaussian_sgd:
+      return "gaussian_sgd";
+    case Type::gaussian_fisher:
+      return "gaussian_fisher";
+    case Type::gaussian_fisher_diag:
+      return "gaussian_fisher_diag";
   }
   return "gld";
 }
@@ -116,7 +125,8 @@ GldNoise::Local GldNoise::local(const Vec& theta) const {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   if (p_.trace > 0.0) {  // papers.md 4.4 A: Sigma / Tr Sigma x budget

@@ -19,8 +19,8 @@ AlphaStableNoise::AlphaStableNoise(Index d, double alpha, double gamma, NoiseTar
 double AlphaStableNoise::cms(double alpha, double u1, double u2) {
   // Chambers, Mallows & Stuck (1976), symmetric case (beta = 0); Weron (1996), eq. (3.1)-(3.2).
   const double v = std::numbers::pi * (u1 - 0.5);  // uniform on (-pi/2, pi/2)
-  if (alpha == 1.0) return std::tan(v);          // Cauchy
-  const double w = -std::log(u2);                // Exp(1)
+  if (alpha == 1.0) return std::tan(v);            // Cauchy
+  const double w = -std::log(u2);                  // Exp(1)
   return std::sin(alpha * v) / std::pow(std::cos(v), 1.0 / alpha) *
          std::pow(std::cos((1.0 - alpha) * v) / w, (1.0 - alpha) / alpha);
 }
@@ -41,7 +41,7 @@ void AlphaStableNoise::add_sample(const StreamCoords& s, std::uint64_t first_tra
 }
 
 std::optional<Mat> AlphaStableNoise::covariance(const Vec&) const {
-  if (alpha_ < 2.0) return std::nullopt;  // infinite variance (CONVENTIONS.md, heavy tails)
+  if (alpha_ < 2.0) return std::nullopt;                      // infinite variance (CONVENTIONS.md, heavy tails)
   return Mat(2.0 * gamma_ * gamma_ * Mat::Identity(d_, d_));  // S_2(gamma) = N(0, 2 gamma^2)
 }
 
@@ -61,9 +61,12 @@ LabelNoiseSgd::LabelNoiseSgd(std::shared_ptr<const LeastSquares> loss, SgdSampli
 
 std::string LabelNoiseSgd::kind() const {
   switch (scheme_) {
-    case SgdSampling::Scheme::with_replacement: return "label_noise/with_replacement";
-    case SgdSampling::Scheme::without_replacement: return "label_noise/without_replacement";
-    case SgdSampling::Scheme::reshuffle: return "label_noise/reshuffle";
+    case SgdSampling::Scheme::with_replacement:
+      return "label_noise/with_replacement";
+    case SgdSampling::Scheme::without_replacement:
+      return "label_noise/without_replacement";
+    case SgdSampling::Scheme::reshuffle:
+      return "label_noise/reshuffle";
   }
   return "label_noise";
 }

@@ -76,8 +76,8 @@ void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords&
   }
 }
 
-void LargeBatchFisherNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                                       double scale, BlockRef out) const {
+void LargeBatchFisherNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
+                                       BlockRef out) const {
   Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
   noisy_gradient(*loss_, s, first_traj, X, g);
   loss_->gradient(X, full);

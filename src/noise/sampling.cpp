@@ -45,9 +45,12 @@ SgdSampling::SgdSampling(std::shared_ptr<const FiniteSumLoss> loss, Scheme schem
 
 std::string SgdSampling::kind() const {
   switch (scheme_) {
-    case Scheme::with_replacement: return "sgd/with_replacement";
-    case Scheme::without_replacement: return "sgd/without_replacement";
-    case Scheme::reshuffle: return "sgd/reshuffle";
+    case Scheme::with_replacement:
+      return "sgd/with_replacement";
+    case Scheme::without_replacement:
+      return "sgd/without_replacement";
+    case Scheme::reshuffle:
+      return "sgd/reshuffle";
   }
   return "sgd";
 }
@@ -82,7 +85,8 @@ void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, In
         idx(t, j) = perm[static_cast<std::size_t>(j)];
       }
       for (Index j = b_ - 1; j >= 0; --j)
-        std::swap(perm[static_cast<std::size_t>(j)], perm[static_cast<std::size_t>(swaps[static_cast<std::size_t>(j)])]);
+        std::swap(perm[static_cast<std::size_t>(j)],
+                  perm[static_cast<std::size_t>(swaps[static_cast<std::size_t>(j)])]);
     }
     return;
   }
@@ -150,9 +154,12 @@ MultiplicativeNoise::MultiplicativeNoise(std::shared_ptr<const FiniteSumLoss> lo
 
 std::string MultiplicativeNoise::kind() const {
   switch (type_) {
-    case Type::gaussian_fisher: return "multiplicative/gaussian_fisher";
-    case Type::gaussian_cov: return "multiplicative/gaussian_cov";
-    case Type::bernoulli: return "multiplicative/bernoulli";
+    case Type::gaussian_fisher:
+      return "multiplicative/gaussian_fisher";
+    case Type::gaussian_cov:
+      return "multiplicative/gaussian_cov";
+    case Type::bernoulli:
+      return "multiplicative/bernoulli";
   }
   return "multiplicative";
 }
@@ -180,8 +187,8 @@ void MultiplicativeNoise::draw_weights(const StreamCoords& s, std::uint64_t firs
   W = ((1.0 + strength_ * W.array()) / nd).matrix();
 }
 
-void MultiplicativeNoise::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64_t first_traj,
-                                         ConstBlockRef X, BlockRef G) const {
+void MultiplicativeNoise::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
+                                         BlockRef G) const {
   thread_local Mat W;
   draw_weights(s, first_traj, X.rows(), W);
   loss_->dense_weighted_gradient(X, W, G);
@@ -199,9 +206,12 @@ std::optional<Mat> MultiplicativeNoise::covariance(const Vec& theta) const {
   const double n = static_cast<double>(loss_->n_samples());
   const Mat G = loss_->sample_gradients(theta);
   switch (type_) {  // papers.md 1.2, rows 3-5
-    case Type::gaussian_fisher: return strength_ * strength_ / n * empirical_fisher(G);
-    case Type::gaussian_cov: return strength_ * strength_ / n * centred_gradient_covariance(G);
-    case Type::bernoulli: return (1.0 - strength_) / (strength_ * n) * empirical_fisher(G);
+    case Type::gaussian_fisher:
+      return strength_ * strength_ / n * empirical_fisher(G);
+    case Type::gaussian_cov:
+      return strength_ * strength_ / n * centred_gradient_covariance(G);
+    case Type::bernoulli:
+      return (1.0 - strength_) / (strength_ * n) * empirical_fisher(G);
   }
   return std::nullopt;
 }

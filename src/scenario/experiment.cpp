@@ -82,7 +82,8 @@ std::shared_ptr<const Quadratic> build_quadratic(const Scenario& sc) {
   }
   Vec lambda(d);
   if (spectrum == "explicit") {
-    if (sc.get_vector("loss.eigenvalues").size() == 0) sc.fail("loss.eigenvalues", "required when spectrum = \"explicit\"");
+    if (sc.get_vector("loss.eigenvalues").size() == 0)
+      sc.fail("loss.eigenvalues", "required when spectrum = \"explicit\"");
     lambda = vector_of_dim(sc, "loss.eigenvalues", d);
   } else {
     // d eigenvalues from lambda_max down to lambda_max / condition, log- or linearly spaced.
@@ -113,7 +114,8 @@ std::shared_ptr<const NoiseModel> build_gaussian(const Scenario& sc, NoiseTarget
   } else if (form == "factor") {
     key = "noise.factor";
     B = sc.get_matrix(key);
-    if (B.rows() != d) sc.fail(key, "expected " + std::to_string(d) + " rows (the loss dimension), got " + std::to_string(B.rows()));
+    if (B.rows() != d)
+      sc.fail(key, "expected " + std::to_string(d) + " rows (the loss dimension), got " + std::to_string(B.rows()));
   } else if (form == "isotropic") {
     S = scale * Mat::Identity(d, d);
   } else if (form == "random") {
@@ -129,12 +131,14 @@ std::shared_ptr<const NoiseModel> build_gaussian(const Scenario& sc, NoiseTarget
     } else {
       const double p = sc.get_number("noise.power");
       const bool integer_power = p == std::floor(p);
-      if (!integer_power && w.minCoeff() < 0.0) sc.fail("noise.power", "a non-integer power needs a positive semidefinite H");
+      if (!integer_power && w.minCoeff() < 0.0)
+        sc.fail("noise.power", "a non-integer power needs a positive semidefinite H");
       Vec wp(d);
       for (Index i = 0; i < d; ++i) wp[i] = w[i] == 0.0 && p <= 0.0 ? 0.0 : std::pow(w[i], p);
       S = scale * es.eigenvectors() * wp.asDiagonal() * es.eigenvectors().transpose();
       S = 0.5 * (S + S.transpose()).eval();
-      if (wp.minCoeff() < 0.0) sc.fail("noise.power", "H^power is not positive semidefinite (an odd power of an indefinite H)");
+      if (wp.minCoeff() < 0.0)
+        sc.fail("noise.power", "H^power is not positive semidefinite (an odd power of an indefinite H)");
     }
   }
   try {
@@ -207,11 +211,16 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
   if (kind == "gld") {
     needs_finite_sum();
     static const std::map<std::string, GldNoise::Type> types = {
-        {"const", GldNoise::Type::constant},         {"dynamic", GldNoise::Type::dynamic},
-        {"diag", GldNoise::Type::diag},              {"diag_fisher", GldNoise::Type::diag},
-        {"leading", GldNoise::Type::leading},        {"hessian", GldNoise::Type::hessian},
-        {"first_eigvec", GldNoise::Type::first_eigvec}, {"gaussian_sgd", GldNoise::Type::gaussian_sgd},
-        {"gaussian_fisher", GldNoise::Type::gaussian_fisher}, {"gaussian_fisher_diag", GldNoise::Type::gaussian_fisher_diag}};
+        {"const", GldNoise::Type::constant},
+        {"dynamic", GldNoise::Type::dynamic},
+        {"diag", GldNoise::Type::diag},
+        {"diag_fisher", GldNoise::Type::diag},
+        {"leading", GldNoise::Type::leading},
+        {"hessian", GldNoise::Type::hessian},
+        {"first_eigvec", GldNoise::Type::first_eigvec},
+        {"gaussian_sgd", GldNoise::Type::gaussian_sgd},
+        {"gaussian_fisher", GldNoise::Type::gaussian_fisher},
+        {"gaussian_fisher_diag", GldNoise::Type::gaussian_fisher_diag}};
     const std::string type = sc.get_string("noise.type");
     GldNoise::Params p;
     p.scheme = scheme_of("noise.sampling");
@@ -238,10 +247,11 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
     if (p.scheme != SgdSampling::Scheme::with_replacement && p.large_batch > fs->n_samples())
       sc.fail("noise.large_batch", "exceeds the number of samples " + std::to_string(fs->n_samples()));
     if (sc.get_number("noise.scale") >= 0.0) p.scale = sc.get_number("noise.scale");
-    return std::make_shared<LargeBatchFisherNoise>(
-        fs, sc.get_string("noise.added") == "full_fisher" ? LargeBatchFisherNoise::Added::full_fisher
-                                                         : LargeBatchFisherNoise::Added::diag_fisher,
-        p);
+    return std::make_shared<LargeBatchFisherNoise>(fs,
+                                                   sc.get_string("noise.added") == "full_fisher"
+                                                       ? LargeBatchFisherNoise::Added::full_fisher
+                                                       : LargeBatchFisherNoise::Added::diag_fisher,
+                                                   p);
   }
   if (kind == "label_noise") {
     const auto ls = std::dynamic_pointer_cast<const LeastSquares>(fs);
@@ -276,9 +286,10 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
     double sigma = sc.get_number("noise.sigma");
     if (const Index mb = sc.get_int("noise.match_batch"); mb > 0)
       sigma = std::sqrt(static_cast<double>(n) / static_cast<double>(mb));  // papers.md 1.2: sigma^2 = n / b
-    return std::make_shared<MultiplicativeNoise>(
-        fs, type == "gaussian_fisher" ? MultiplicativeNoise::Type::gaussian_fisher : MultiplicativeNoise::Type::gaussian_cov,
-        sigma);
+    return std::make_shared<MultiplicativeNoise>(fs,
+                                                 type == "gaussian_fisher" ? MultiplicativeNoise::Type::gaussian_fisher
+                                                                           : MultiplicativeNoise::Type::gaussian_cov,
+                                                 sigma);
   }
   sc.fail("noise.kind", "not implemented: " + kind);
 }
@@ -313,7 +324,8 @@ MemoryEstimate estimate_memory(const Scenario& s, int threads) {
   const double ensemble = N * d * 6.0, dense = d * d * 12.0, data = (n * 3.0 + n_test * 2.0) * (d + 1.0);
   const double scratch = static_cast<double>(threads) * block * (d * 8.0 + n * 2.0);
   // The series: one row per observation, about 16 values of 64 bytes each.
-  const double rows = static_cast<double>(s.get_int("dynamics.steps")) / static_cast<double>(s.get_int("observe.every"));
+  const double rows =
+      static_cast<double>(s.get_int("dynamics.steps")) / static_cast<double>(s.get_int("observe.every"));
   const double series = rows * 128.0;
   MemoryEstimate e;
   e.bytes = 8.0 * (ensemble + dense + data + scratch + series + N * 4.0);
@@ -400,7 +412,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   if (dyn == "discrete") {
     OptimizerConfig opt;
     const std::string o = s.get_string("dynamics.optimizer");
-    opt.kind = o == "adam" ? OptimizerConfig::Kind::adam
+    opt.kind = o == "adam"       ? OptimizerConfig::Kind::adam
                : o == "momentum" ? OptimizerConfig::Kind::momentum
                                  : OptimizerConfig::Kind::sgd;
     opt.momentum = s.get_number("dynamics.momentum");
@@ -411,7 +423,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     opt.epsilon = s.get_number("dynamics.adam_epsilon");
     opt.weight_decay = s.get_number("dynamics.weight_decay");
     const std::string sch = s.get_string("dynamics.schedule");
-    opt.schedule = sch == "step" ? OptimizerConfig::Schedule::step
+    opt.schedule = sch == "step"     ? OptimizerConfig::Schedule::step
                    : sch == "cosine" ? OptimizerConfig::Schedule::cosine
                                      : OptimizerConfig::Schedule::constant;
     opt.decay = s.get_number("dynamics.decay");
@@ -427,11 +439,12 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
       s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
     ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta, opt);
   } else if (dyn == "sde_euler_maruyama") {
-    ex.stepper = std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta,
-                                                 static_cast<int>(s.get_int("dynamics.substeps")));
+    ex.stepper =
+        std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta, static_cast<int>(s.get_int("dynamics.substeps")));
   } else if (dyn == "ou_exact") {
     if (!ex.quadratic) s.fail("dynamics.kind", "ou_exact needs a quadratic loss");
-    if (ex.noise && !ex.noise->constant_covariance()) s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
+    if (ex.noise && !ex.noise->constant_covariance())
+      s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
     ex.stepper = std::make_unique<OUExact>(ex.quadratic, ex.noise, eta);
   } else {
     s.fail("dynamics.kind", "not implemented: " + dyn);
@@ -482,10 +495,9 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (region == "threshold") {
       const Index c = s.get_int("escape.coordinate");
       if (c >= d) s.fail("escape.coordinate", "must be below the dimension " + std::to_string(d));
-      target = std::make_shared<CoordinateThreshold>(c, s.get_number("escape.value"),
-                                                     s.get_string("escape.side") == "above"
-                                                         ? CoordinateThreshold::Side::above
-                                                         : CoordinateThreshold::Side::below);
+      target = std::make_shared<CoordinateThreshold>(
+          c, s.get_number("escape.value"),
+          s.get_string("escape.side") == "above" ? CoordinateThreshold::Side::above : CoordinateThreshold::Side::below);
     } else if (region == "half_space") {
       const Vec nrm = vector_of_dim(s, "escape.normal", d);
       if (!(nrm.norm() > 0.0)) s.fail("escape.normal", "must be nonzero");
@@ -496,8 +508,8 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
       target = std::make_shared<LevelSet>(ex.loss, s.get_number("escape.level"));
     }
     const std::int64_t h = s.get_int("escape.horizon");
-    ex.observers.push_back(std::make_unique<EscapeObserver>(target, ex.trajectories, eta,
-                                                            static_cast<double>(h > 0 ? h : ex.spec.steps)));
+    ex.observers.push_back(
+        std::make_unique<EscapeObserver>(target, ex.trajectories, eta, static_cast<double>(h > 0 ? h : ex.spec.steps)));
   }
 
   std::vector<std::string> known;

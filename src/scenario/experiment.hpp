@@ -24,9 +24,9 @@ struct CheckSpec {
 struct Experiment {
   Scenario scenario;
   std::shared_ptr<const Loss> loss;
-  std::shared_ptr<const Quadratic> quadratic;        // set when the loss is a quadratic
+  std::shared_ptr<const Quadratic> quadratic;       // set when the loss is a quadratic
   std::shared_ptr<const FiniteSumLoss> finite_sum;  // set when the loss is a finite sum
-  std::shared_ptr<const NoiseModel> noise;     // null: no noise
+  std::shared_ptr<const NoiseModel> noise;          // null: no noise
   std::unique_ptr<Stepper> stepper;
   Vec theta0;
   Index trajectories = 0;

@@ -32,8 +32,8 @@ RunResult run_experiment(const Experiment& ex, const ProgressFn& progress) {
 RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord resume, Mat resume_state) {
   RunResult r;
   const bool resuming = !resume.series.empty();
-  if (resuming && (resume_state.rows() != ex.trajectories ||
-                   resume_state.cols() != ex.theta0.size() + ex.stepper->extra_columns()))
+  if (resuming &&
+      (resume_state.rows() != ex.trajectories || resume_state.cols() != ex.theta0.size() + ex.stepper->extra_columns()))
     throw std::invalid_argument("resume: the checkpoint's state does not fit this scenario");
   r.record = run_ensemble(*ex.stepper, resuming ? std::move(resume_state) : ex.initial_state(), ex.spec,
                           ex.observer_ptrs(), hooks, std::move(resume));

@@ -12,7 +12,9 @@ namespace sgdnoise {
 
 InputError::InputError(std::string where, std::string key, std::string reason)
     : std::runtime_error(where + (key.empty() ? "" : ": key '" + key + "'") + ": " + reason),
-      where_(std::move(where)), key_(std::move(key)), reason_(std::move(reason)) {}
+      where_(std::move(where)),
+      key_(std::move(key)),
+      reason_(std::move(reason)) {}
 
 namespace {
 
@@ -35,13 +37,20 @@ std::string join(const std::string& a, const std::string& b) { return a.empty() 
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "number";
-    case toml::node_type::boolean: return "boolean";
-    default: return "date/time";
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "number";
+    case toml::node_type::boolean:
+      return "boolean";
+    default:
+      return "date/time";
   }
 }
 
@@ -82,9 +91,7 @@ struct ScenarioBuilder {
   // Checks t[key] against p; integers given for numbers are stored as floats.
   void validate_value(toml::table& t, const std::string& key, const std::string& path, const Param& p) {
     toml::node& n = *t.get(key);
-    auto wrong = [&](const std::string& what) {
-      fail(path, &n, "expected " + what + ", got " + type_name(n));
-    };
+    auto wrong = [&](const std::string& what) { fail(path, &n, "expected " + what + ", got " + type_name(n)); };
     switch (p.type) {
       case ParamType::integer:
         if (!n.is_integer()) wrong("an integer");

@@ -6,12 +6,18 @@ namespace sgdnoise {
 
 const char* to_string(ParamType t) {
   switch (t) {
-    case ParamType::integer: return "integer";
-    case ParamType::number: return "number";
-    case ParamType::boolean: return "boolean";
-    case ParamType::string: return "string";
-    case ParamType::number_array: return "array of numbers";
-    case ParamType::number_matrix: return "matrix (array of rows)";
+    case ParamType::integer:
+      return "integer";
+    case ParamType::number:
+      return "number";
+    case ParamType::boolean:
+      return "boolean";
+    case ParamType::string:
+      return "string";
+    case ParamType::number_array:
+      return "array of numbers";
+    case ParamType::number_matrix:
+      return "matrix (array of rows)";
   }
   return "?";
 }
@@ -23,7 +29,9 @@ const KindSchema* SectionSchema::find_kind(const std::string& k) const {
 }
 
 namespace {
-Param req(std::string name, ParamType t, std::string doc) { return {std::move(name), t, std::move(doc), {}, {}, false, {}, {}}; }
+Param req(std::string name, ParamType t, std::string doc) {
+  return {std::move(name), t, std::move(doc), {}, {}, false, {}, {}};
+}
 Param opt(std::string name, ParamType t, std::string def, std::string doc) {
   return {std::move(name), t, std::move(doc), std::move(def), {}, false, {}, {}};
 }
@@ -45,156 +53,174 @@ std::vector<SectionSchema> build() {
   using T = ParamType;
   std::vector<SectionSchema> s;
 
-  s.push_back({"", "Top level of the scenario file.", true, false,
+  s.push_back({"",
+               "Top level of the scenario file.",
+               true,
+               false,
                {req("name", T::string, "Scenario name; the default run directory is runs/<name>."),
                 opt("description", T::string, "\"\"", "One sentence on what the scenario shows."),
                 at_least(opt("seed", T::integer, "1", "Key of every random stream (overridden by --seed)."), 0)},
                {}});
 
-  s.push_back({"loss", "The loss L(theta).", true, false, {},
-               {{"quadratic",
-                 "L = L* + 1/2 (theta - theta*)^T H (theta - theta*), H = U diag(eigenvalues) U^T.",
-                 {at_least(req("dim", T::integer, "Dimension d."), 1),
-                  one_of(opt("spectrum", T::string, "\"explicit\"",
-                             "How H is given: \"explicit\" (eigenvalues), \"log\" or \"linear\" (d eigenvalues "
-                             "spaced from lambda_max down to lambda_max / condition), \"matrix\" (hessian) or "
-                             "\"file\" (hessian_file)."),
-                         {"explicit", "log", "linear", "matrix", "file"}),
-                  opt("eigenvalues", T::number_array, "[]", "The d eigenvalues of H (any sign), for spectrum = \"explicit\"."),
-                  positive(opt("lambda_max", T::number, "1.0", "Largest eigenvalue, for log and linear spectra.")),
-                  at_least(opt("condition", T::number, "100.0", "lambda_max / lambda_min, for log and linear spectra."), 1.0),
-                  opt("hessian", T::number_matrix, "[]", "H as a symmetric d x d matrix, for spectrum = \"matrix\"."),
-                  opt("hessian_file", T::string, "\"\"",
-                      "CSV file with H (d rows of d numbers; relative to the scenario file), for spectrum = \"file\"."),
-                  one_of(opt("basis", T::string, "\"axis\"",
-                             "Eigenbasis U for generated spectra: \"axis\" (identity) or \"random\" (Haar-orthogonal "
-                             "from basis_seed)."),
-                         {"axis", "random"}),
-                  at_least(opt("basis_seed", T::integer, "0", "Seed of the random eigenbasis."), 0),
-                  opt("minimum", T::number_array, "[]", "theta* (d numbers; empty: the origin)."),
-                  opt("offset", T::number, "0.0", "L*, the value at theta*.")}},
-                {"least_squares",
-                 "L = (1/n) sum_i 1/2 (x_i^T theta - y_i)^2, a finite sum (papers.md 1.1). Synthetic: x_i ~ N(0, "
-                 "diag(s)), s log-spaced 1 .. 1/condition, teacher ~ N(0, I/d), y = x^T teacher + label_noise eps, "
-                 "and a held-out test set; or data_file.",
-                 {at_least(req("dim", T::integer, "Dimension d (number of features)."), 1),
-                  at_least(opt("samples", T::integer, "100", "Number n of training samples."), 1),
-                  at_least(opt("test_samples", T::integer, "1000", "Size of the held-out test set (0: none)."), 0),
-                  at_least(opt("condition", T::number, "10.0", "Ratio of the largest to the smallest feature variance."), 1.0),
-                  at_least(opt("label_noise", T::number, "0.5", "Standard deviation of the label noise."), 0.0),
-                  at_least(opt("data_seed", T::integer, "0", "Seed of the synthetic data."), 0),
-                  opt("data_file", T::string, "\"\"",
-                      "CSV with n rows of d features then the label (relative to the scenario file); replaces the "
-                      "synthetic training data.")}},
-                {"double_well",
-                 "L = barrier (x_1^2/a^2 - 1)^2 + tilt x_1 + 1/2 sum_{i>=2} transverse_i x_i^2: minima near x_1 = +-a, "
-                 "saddle near 0; curvature 8 barrier/a^2 at the untilted minima, -4 barrier/a^2 at the saddle.",
-                 {positive(opt("barrier", T::number, "1.0", "Barrier height of the untilted well.")),
-                  positive(opt("a", T::number, "1.0", "Half-distance between the untilted minima.")),
-                  opt("tilt", T::number, "0.0", "Linear tilt c (asymmetric well); |c| < 8 barrier / (3 sqrt(3) a)."),
-                  opt("transverse", T::number_array, "[]", "Curvatures of x_2..x_d (> 0); empty: d = 1.")}},
-                {"strict_saddle",
-                 "L = -1/2 lambda_minus x_1^2 + 1/4 beta x_1^4 + 1/2 sum_{i>=2} lambda_i x_i^2: a strict saddle at 0 "
-                 "confined by the quartic.",
-                 {positive(opt("lambda_minus", T::number, "1.0", "Negative curvature at the saddle (magnitude).")),
-                  positive(opt("beta", T::number, "1.0", "Quartic confinement.")),
-                  opt("lambda", T::number_array, "[]", "Curvatures of x_2..x_d (> 0).")}},
-                {"mueller_brown", "The Mueller-Brown surface (Mueller & Brown 1979), 2-D, scaled.",
-                 {positive(opt("scale", T::number, "1.0", "Multiplier of the potential."))}},
-                {"sharp_flat_2d",
-                 "Paper 3's 2-D landscape with a sharp and a flat minimum, a finite sum over data (papers.md 4.4A).",
-                 {at_least(opt("samples", T::integer, "100", "Number n of data points."), 1),
-                  positive(opt("data_scale", T::number, "0.01", "Scale of the data (papers.md 4.4A: 1e-2).")),
-                  at_least(opt("data_seed", T::integer, "0", "Seed of the data."), 0)}}}});
+  s.push_back(
+      {"loss",
+       "The loss L(theta).",
+       true,
+       false,
+       {},
+       {{"quadratic",
+         "L = L* + 1/2 (theta - theta*)^T H (theta - theta*), H = U diag(eigenvalues) U^T.",
+         {at_least(req("dim", T::integer, "Dimension d."), 1),
+          one_of(opt("spectrum", T::string, "\"explicit\"",
+                     "How H is given: \"explicit\" (eigenvalues), \"log\" or \"linear\" (d eigenvalues "
+                     "spaced from lambda_max down to lambda_max / condition), \"matrix\" (hessian) or "
+                     "\"file\" (hessian_file)."),
+                 {"explicit", "log", "linear", "matrix", "file"}),
+          opt("eigenvalues", T::number_array, "[]", "The d eigenvalues of H (any sign), for spectrum = \"explicit\"."),
+          positive(opt("lambda_max", T::number, "1.0", "Largest eigenvalue, for log and linear spectra.")),
+          at_least(opt("condition", T::number, "100.0", "lambda_max / lambda_min, for log and linear spectra."), 1.0),
+          opt("hessian", T::number_matrix, "[]", "H as a symmetric d x d matrix, for spectrum = \"matrix\"."),
+          opt("hessian_file", T::string, "\"\"",
+              "CSV file with H (d rows of d numbers; relative to the scenario file), for spectrum = \"file\"."),
+          one_of(opt("basis", T::string, "\"axis\"",
+                     "Eigenbasis U for generated spectra: \"axis\" (identity) or \"random\" (Haar-orthogonal "
+                     "from basis_seed)."),
+                 {"axis", "random"}),
+          at_least(opt("basis_seed", T::integer, "0", "Seed of the random eigenbasis."), 0),
+          opt("minimum", T::number_array, "[]", "theta* (d numbers; empty: the origin)."),
+          opt("offset", T::number, "0.0", "L*, the value at theta*.")}},
+        {"least_squares",
+         "L = (1/n) sum_i 1/2 (x_i^T theta - y_i)^2, a finite sum (papers.md 1.1). Synthetic: x_i ~ N(0, "
+         "diag(s)), s log-spaced 1 .. 1/condition, teacher ~ N(0, I/d), y = x^T teacher + label_noise eps, "
+         "and a held-out test set; or data_file.",
+         {at_least(req("dim", T::integer, "Dimension d (number of features)."), 1),
+          at_least(opt("samples", T::integer, "100", "Number n of training samples."), 1),
+          at_least(opt("test_samples", T::integer, "1000", "Size of the held-out test set (0: none)."), 0),
+          at_least(opt("condition", T::number, "10.0", "Ratio of the largest to the smallest feature variance."), 1.0),
+          at_least(opt("label_noise", T::number, "0.5", "Standard deviation of the label noise."), 0.0),
+          at_least(opt("data_seed", T::integer, "0", "Seed of the synthetic data."), 0),
+          opt("data_file", T::string, "\"\"",
+              "CSV with n rows of d features then the label (relative to the scenario file); replaces the "
+              "synthetic training data.")}},
+        {"double_well",
+         "L = barrier (x_1^2/a^2 - 1)^2 + tilt x_1 + 1/2 sum_{i>=2} transverse_i x_i^2: minima near x_1 = +-a, "
+         "saddle near 0; curvature 8 barrier/a^2 at the untilted minima, -4 barrier/a^2 at the saddle.",
+         {positive(opt("barrier", T::number, "1.0", "Barrier height of the untilted well.")),
+          positive(opt("a", T::number, "1.0", "Half-distance between the untilted minima.")),
+          opt("tilt", T::number, "0.0", "Linear tilt c (asymmetric well); |c| < 8 barrier / (3 sqrt(3) a)."),
+          opt("transverse", T::number_array, "[]", "Curvatures of x_2..x_d (> 0); empty: d = 1.")}},
+        {"strict_saddle",
+         "L = -1/2 lambda_minus x_1^2 + 1/4 beta x_1^4 + 1/2 sum_{i>=2} lambda_i x_i^2: a strict saddle at 0 "
+         "confined by the quartic.",
+         {positive(opt("lambda_minus", T::number, "1.0", "Negative curvature at the saddle (magnitude).")),
+          positive(opt("beta", T::number, "1.0", "Quartic confinement.")),
+          opt("lambda", T::number_array, "[]", "Curvatures of x_2..x_d (> 0).")}},
+        {"mueller_brown",
+         "The Mueller-Brown surface (Mueller & Brown 1979), 2-D, scaled.",
+         {positive(opt("scale", T::number, "1.0", "Multiplier of the potential."))}},
+        {"sharp_flat_2d",
+         "Paper 3's 2-D landscape with a sharp and a flat minimum, a finite sum over data (papers.md 4.4A).",
+         {at_least(opt("samples", T::integer, "100", "Number n of data points."), 1),
+          positive(opt("data_scale", T::number, "0.01", "Scale of the data (papers.md 4.4A: 1e-2).")),
+          at_least(opt("data_seed", T::integer, "0", "Seed of the data."), 0)}}}});
 
   const Param on = one_of(opt("on", T::string, "\"gradient\"",
                               "Where the noise acts: \"gradient\" (its covariance is C, the step adds -eta xi) "
                               "or \"weights\" (its covariance is Sigma_step)."),
                           {"gradient", "weights"});
-  s.push_back({"noise", "The noise added to gradient descent (CONVENTIONS.md: C, Sigma_step, D).", false, false,
-               {on},
-               {{"none", "No noise: plain gradient descent or gradient flow.", {}},
-                {"isotropic", "Gaussian with covariance variance * I.",
-                 {at_least(req("variance", T::number, "Variance per coordinate of the specified covariance."), 0)}},
-                {"diagonal", "Gaussian with covariance diag(variances).",
-                 {req("variances", T::number_array, "The d variances (>= 0).")}},
-                {"gaussian",
-                 "Gaussian with a constant covariance S, given in one of several forms (papers.md 1.4; paper 3's "
-                 "equal-trace protocol through `trace`).",
-                 {one_of(req("covariance", T::string,
-                             "Form of S: \"matrix\" (matrix), \"factor\" (S = B B^T, factor B d x r), "
-                             "\"hessian_power\" (S = scale H^power), \"top_eigenvector\" (S = scale u1 u1^T, u1 the "
-                             "top Hessian eigenvector), \"isotropic\" (S = scale I), \"file\" (matrix_file), \"random\" (S = scale B B^T / rank with B d x rank "
-                             "standard normal from seed: a full covariance that does not commute with H)."),
-                         {"matrix", "factor", "hessian_power", "top_eigenvector", "isotropic", "file", "random"}),
-                  opt("matrix", T::number_matrix, "[]", "S, symmetric positive semidefinite d x d."),
-                  opt("factor", T::number_matrix, "[]", "B, d x r (S = B B^T)."),
-                  opt("matrix_file", T::string, "\"\"", "CSV file with S (relative to the scenario file)."),
-                  at_least(opt("rank", T::integer, "0", "Rank of the random form (0: d)."), 0),
-                  at_least(opt("seed", T::integer, "0", "Seed of the random form."), 0),
-                  opt("power", T::number, "1.0", "p in S = scale H^p (H must be PSD unless p is an integer)."),
-                  at_least(opt("scale", T::number, "1.0", "Multiplier of the hessian_power, top_eigenvector, isotropic and random forms."), 0),
-                  at_least(opt("trace", T::number, "0.0",
-                               "If > 0, S is rescaled to this trace (the trace of the covariance the scenario "
-                               "specifies: C when on = \"gradient\", Sigma_step when on = \"weights\")."),
-                           0)}},
-                {"sgd",
-                 "SGD's own sampling noise on a finite-sum loss: the gradient of a mini-batch of b samples. "
-                 "C = Sigma_1 / b with replacement; (n - b)/(b (n - 1)) Sigma_1 without (papers.md 1.2).",
-                 {one_of(opt("sampling", T::string, "\"with_replacement\"",
-                             "\"with_replacement\" (b i.i.d. indices), \"without_replacement\" (an i.i.d. b-subset each "
-                             "step), \"reshuffle\" (random reshuffling: epochs of floor(n/b) disjoint batches)."),
-                         {"with_replacement", "without_replacement", "reshuffle"}),
-                  at_least(req("batch", T::integer, "Batch size b."), 1)}},
-                {"multiplicative",
-                 "Paper 1's multiplicative sampling noise g~ = G(theta) W on a finite-sum loss: \"gaussian_fisher\" "
-                 "W = (1 + sigma z)/n (C = sigma^2/n F), \"gaussian_cov\" W = (1 + sigma (z - zbar))/n "
-                 "(C = sigma^2/n Sigma_1), \"bernoulli\" W_i = B_i/(p n) (C = (1-p)/(p n) F) (papers.md 1.2).",
-                 {one_of(req("type", T::string, "The weight distribution."), {"gaussian_fisher", "gaussian_cov", "bernoulli"}),
-                  at_least(opt("sigma", T::number, "1.0", "sigma of the Gaussian types."), 0.0),
-                  at_least(opt("match_batch", T::integer, "0",
-                               "If > 0, sigma^2 = n / match_batch, so that the Cov type has SGD's covariance with "
-                               "replacement at that batch (papers.md 1.2)."),
-                           0),
-                  opt("p", T::number, "0.1", "Keep probability of the Bernoulli type, in (0, 1].")}},
-                {"gld",
-                 "Paper 3's Gaussian noises on a finite-sum loss, each at the trajectory's own theta (papers.md 4.2, "
-                 "Table 1), with C_sgd = c_b Sigma_1 the SGD covariance at `batch`: const (variance I), dynamic "
-                 "((Tr C_sgd / d) I), diag (diag C_sgd), diag_fisher (c_b diag F), leading (top-k of C_sgd), hessian "
-                 "(top-k of H rescaled to Tr C_sgd), first_eigvec (Tr C_sgd u1 u1^T), gaussian_sgd (C_sgd), "
-                 "gaussian_fisher (fisher_scale F), gaussian_fisher_diag (fisher_scale diag F).",
-                 {one_of(req("type", T::string, "The GLD variant."),
-                         {"const", "dynamic", "diag", "diag_fisher", "leading", "hessian", "first_eigvec", "gaussian_sgd",
-                          "gaussian_fisher", "gaussian_fisher_diag"}),
-                  one_of(opt("sampling", T::string, "\"with_replacement\"", "The SGD whose covariance is the reference."),
-                         {"with_replacement", "without_replacement", "reshuffle"}),
-                  at_least(opt("batch", T::integer, "1", "Batch size b of the reference SGD."), 1),
-                  at_least(opt("variance", T::number, "0.0", "sigma^2 of the const type."), 0.0),
-                  at_least(opt("k", T::integer, "1", "Eigenpairs kept by leading and hessian."), 1),
-                  at_least(opt("fisher_scale", T::number, "0.0", "s in s F (0: c_b, matching C_sgd at a minimum)."), 0.0),
-                  at_least(opt("trace", T::number, "0.0", "If > 0, C(theta) is rescaled to this trace at every theta."), 0.0)}},
-                {"large_batch_fisher",
-                 "Paper 2: the gradient of a large batch B plus Gaussian noise s F (full) or s diag F (diagonal). The "
-                 "paper's small-batch scaling is uncertain (papers.md 3.3): the default s matches the trace of SGD's "
-                 "covariance at small_batch.",
-                 {one_of(req("added", T::string, "\"full_fisher\" or \"diag_fisher\"."), {"full_fisher", "diag_fisher"}),
-                  one_of(opt("sampling", T::string, "\"with_replacement\"", "Sampling of the large batch."),
-                         {"with_replacement", "without_replacement"}),
-                  at_least(req("large_batch", T::integer, "B."), 1),
-                  at_least(req("small_batch", T::integer, "b <= B: the SGD whose trace the default s matches."), 1),
-                  at_least(opt("scale", T::number, "-1.0", "s (< 0: trace matching)."), -1.0)}},
-                {"alpha_stable",
-                 "Symmetric alpha-stable gradient noise, i.i.d. per coordinate with scale gamma (Chambers, Mallows & "
-                 "Stuck 1976): no covariance for alpha < 2, so C-based indicators are undefined.",
-                 {positive(req("alpha", T::number, "Stability index in (0, 2].")),
-                  positive(opt("gamma", T::number, "1.0", "Scale: E exp(i t X) = exp(-|gamma t|^alpha)."))}},
-                {"label_noise",
-                 "Label-noise SGD on least squares: each step uses labels y_i + delta eps_i in the mini-batch gradient; "
-                 "C = c_b Sigma_1 + delta^2 kappa H.",
-                 {one_of(opt("sampling", T::string, "\"with_replacement\"", "Mini-batch sampling."),
-                         {"with_replacement", "without_replacement", "reshuffle"}),
-                  at_least(req("batch", T::integer, "Batch size b."), 1),
-                  at_least(req("delta", T::number, "Label-noise standard deviation."), 0.0)}}}});
+  s.push_back(
+      {"noise",
+       "The noise added to gradient descent (CONVENTIONS.md: C, Sigma_step, D).",
+       false,
+       false,
+       {on},
+       {{"none", "No noise: plain gradient descent or gradient flow.", {}},
+        {"isotropic",
+         "Gaussian with covariance variance * I.",
+         {at_least(req("variance", T::number, "Variance per coordinate of the specified covariance."), 0)}},
+        {"diagonal",
+         "Gaussian with covariance diag(variances).",
+         {req("variances", T::number_array, "The d variances (>= 0).")}},
+        {"gaussian",
+         "Gaussian with a constant covariance S, given in one of several forms (papers.md 1.4; paper 3's "
+         "equal-trace protocol through `trace`).",
+         {one_of(req("covariance", T::string,
+                     "Form of S: \"matrix\" (matrix), \"factor\" (S = B B^T, factor B d x r), "
+                     "\"hessian_power\" (S = scale H^power), \"top_eigenvector\" (S = scale u1 u1^T, u1 the "
+                     "top Hessian eigenvector), \"isotropic\" (S = scale I), \"file\" (matrix_file), \"random\" (S = "
+                     "scale B B^T / rank with B d x rank "
+                     "standard normal from seed: a full covariance that does not commute with H)."),
+                 {"matrix", "factor", "hessian_power", "top_eigenvector", "isotropic", "file", "random"}),
+          opt("matrix", T::number_matrix, "[]", "S, symmetric positive semidefinite d x d."),
+          opt("factor", T::number_matrix, "[]", "B, d x r (S = B B^T)."),
+          opt("matrix_file", T::string, "\"\"", "CSV file with S (relative to the scenario file)."),
+          at_least(opt("rank", T::integer, "0", "Rank of the random form (0: d)."), 0),
+          at_least(opt("seed", T::integer, "0", "Seed of the random form."), 0),
+          opt("power", T::number, "1.0", "p in S = scale H^p (H must be PSD unless p is an integer)."),
+          at_least(opt("scale", T::number, "1.0",
+                       "Multiplier of the hessian_power, top_eigenvector, isotropic and random forms."),
+                   0),
+          at_least(opt("trace", T::number, "0.0",
+                       "If > 0, S is rescaled to this trace (the trace of the covariance the scenario "
+                       "specifies: C when on = \"gradient\", Sigma_step when on = \"weights\")."),
+                   0)}},
+        {"sgd",
+         "SGD's own sampling noise on a finite-sum loss: the gradient of a mini-batch of b samples. "
+         "C = Sigma_1 / b with replacement; (n - b)/(b (n - 1)) Sigma_1 without (papers.md 1.2).",
+         {one_of(opt("sampling", T::string, "\"with_replacement\"",
+                     "\"with_replacement\" (b i.i.d. indices), \"without_replacement\" (an i.i.d. b-subset each "
+                     "step), \"reshuffle\" (random reshuffling: epochs of floor(n/b) disjoint batches)."),
+                 {"with_replacement", "without_replacement", "reshuffle"}),
+          at_least(req("batch", T::integer, "Batch size b."), 1)}},
+        {"multiplicative",
+         "Paper 1's multiplicative sampling noise g~ = G(theta) W on a finite-sum loss: \"gaussian_fisher\" "
+         "W = (1 + sigma z)/n (C = sigma^2/n F), \"gaussian_cov\" W = (1 + sigma (z - zbar))/n "
+         "(C = sigma^2/n Sigma_1), \"bernoulli\" W_i = B_i/(p n) (C = (1-p)/(p n) F) (papers.md 1.2).",
+         {one_of(req("type", T::string, "The weight distribution."), {"gaussian_fisher", "gaussian_cov", "bernoulli"}),
+          at_least(opt("sigma", T::number, "1.0", "sigma of the Gaussian types."), 0.0),
+          at_least(opt("match_batch", T::integer, "0",
+                       "If > 0, sigma^2 = n / match_batch, so that the Cov type has SGD's covariance with "
+                       "replacement at that batch (papers.md 1.2)."),
+                   0),
+          opt("p", T::number, "0.1", "Keep probability of the Bernoulli type, in (0, 1].")}},
+        {"gld",
+         "Paper 3's Gaussian noises on a finite-sum loss, each at the trajectory's own theta (papers.md 4.2, "
+         "Table 1), with C_sgd = c_b Sigma_1 the SGD covariance at `batch`: const (variance I), dynamic "
+         "((Tr C_sgd / d) I), diag (diag C_sgd), diag_fisher (c_b diag F), leading (top-k of C_sgd), hessian "
+         "(top-k of H rescaled to Tr C_sgd), first_eigvec (Tr C_sgd u1 u1^T), gaussian_sgd (C_sgd), "
+         "gaussian_fisher (fisher_scale F), gaussian_fisher_diag (fisher_scale diag F).",
+         {one_of(req("type", T::string, "The GLD variant."),
+                 {"const", "dynamic", "diag", "diag_fisher", "leading", "hessian", "first_eigvec", "gaussian_sgd",
+                  "gaussian_fisher", "gaussian_fisher_diag"}),
+          one_of(opt("sampling", T::string, "\"with_replacement\"", "The SGD whose covariance is the reference."),
+                 {"with_replacement", "without_replacement", "reshuffle"}),
+          at_least(opt("batch", T::integer, "1", "Batch size b of the reference SGD."), 1),
+          at_least(opt("variance", T::number, "0.0", "sigma^2 of the const type."), 0.0),
+          at_least(opt("k", T::integer, "1", "Eigenpairs kept by leading and hessian."), 1),
+          at_least(opt("fisher_scale", T::number, "0.0", "s in s F (0: c_b, matching C_sgd at a minimum)."), 0.0),
+          at_least(opt("trace", T::number, "0.0", "If > 0, C(theta) is rescaled to this trace at every theta."), 0.0)}},
+        {"large_batch_fisher",
+         "Paper 2: the gradient of a large batch B plus Gaussian noise s F (full) or s diag F (diagonal). The "
+         "paper's small-batch scaling is uncertain (papers.md 3.3): the default s matches the trace of SGD's "
+         "covariance at small_batch.",
+         {one_of(req("added", T::string, "\"full_fisher\" or \"diag_fisher\"."), {"full_fisher", "diag_fisher"}),
+          one_of(opt("sampling", T::string, "\"with_replacement\"", "Sampling of the large batch."),
+                 {"with_replacement", "without_replacement"}),
+          at_least(req("large_batch", T::integer, "B."), 1),
+          at_least(req("small_batch", T::integer, "b <= B: the SGD whose trace the default s matches."), 1),
+          at_least(opt("scale", T::number, "-1.0", "s (< 0: trace matching)."), -1.0)}},
+        {"alpha_stable",
+         "Symmetric alpha-stable gradient noise, i.i.d. per coordinate with scale gamma (Chambers, Mallows & "
+         "Stuck 1976): no covariance for alpha < 2, so C-based indicators are undefined.",
+         {positive(req("alpha", T::number, "Stability index in (0, 2].")),
+          positive(opt("gamma", T::number, "1.0", "Scale: E exp(i t X) = exp(-|gamma t|^alpha)."))}},
+        {"label_noise",
+         "Label-noise SGD on least squares: each step uses labels y_i + delta eps_i in the mini-batch gradient; "
+         "C = c_b Sigma_1 + delta^2 kappa H.",
+         {one_of(opt("sampling", T::string, "\"with_replacement\"", "Mini-batch sampling."),
+                 {"with_replacement", "without_replacement", "reshuffle"}),
+          at_least(req("batch", T::integer, "Batch size b."), 1),
+          at_least(req("delta", T::number, "Label-noise standard deviation."), 0.0)}}}});
 
   const std::vector<Param> dyn_common = {
       positive(req("eta", T::number, "Step size eta; one step is tau = eta of continuous time.")),
@@ -208,90 +234,110 @@ std::vector<SectionSchema> build() {
       at_least(opt("max_diverged_fraction", T::number, "0.0",
                    "Checks fail when more than this fraction of trajectories diverged."),
                0.0)};
-  s.push_back({"dynamics", "How theta evolves.", true, false, dyn_common,
-               {{"discrete",
-                 "Noisy gradient descent theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k; optionally with "
-                 "momentum or Adam, weight decay, a step-size schedule, or a coordinate-sequential update order. "
-                 "Exact predictions apply to the plain form only.",
-                 {one_of(opt("optimizer", T::string, "\"sgd\"",
-                             "\"sgd\" (the plain step), \"momentum\" (heavy ball: v <- mu v + g, theta -= eta v), "
-                             "\"adam\" (Kingma & Ba 2015, bias-corrected)."),
-                         {"sgd", "momentum", "adam"}),
-                  at_least(opt("momentum", T::number, "0.9", "Heavy-ball coefficient mu."), 0.0),
-                  at_least(opt("beta1", T::number, "0.9", "Adam's first-moment decay."), 0.0),
-                  at_least(opt("beta2", T::number, "0.999", "Adam's second-moment decay."), 0.0),
-                  positive(opt("adam_epsilon", T::number, "1e-8", "Adam's epsilon.")),
-                  at_least(opt("weight_decay", T::number, "0.0", "L2 weight decay lambda: g <- g + lambda theta."), 0.0),
-                  one_of(opt("schedule", T::string, "\"constant\"",
-                             "Step-size schedule: \"constant\", \"step\" (eta decay^floor(k / decay_every)), "
-                             "\"cosine\" (eta/2 (1 + cos(pi k / schedule_horizon))). tau stays k eta (nominal)."),
-                         {"constant", "step", "cosine"}),
-                  positive(opt("decay", T::number, "0.1", "Factor of the step schedule.")),
-                  at_least(opt("decay_every", T::integer, "0", "Period of the step schedule in steps."), 0),
-                  at_least(opt("schedule_horizon", T::integer, "0", "Length of the cosine schedule in steps."), 0),
-                  one_of(opt("update_order", T::string, "\"simultaneous\"",
-                             "\"simultaneous\" (every coordinate from theta_k) or \"sequential\" (a Gauss-Seidel "
-                             "sweep, paper 5; plain optimizer only)."),
-                         {"simultaneous", "sequential"})}},
-                {"sde_euler_maruyama",
-                 "Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta, dt = eta / substeps.",
-                 {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
-                {"ou_exact",
-                 "The exact Ornstein-Uhlenbeck transition over tau = eta for a quadratic loss with constant "
-                 "Gaussian noise: the continuous dynamics sampled without discretisation error.",
-                 {}}}});
+  s.push_back(
+      {"dynamics",
+       "How theta evolves.",
+       true,
+       false,
+       dyn_common,
+       {{"discrete",
+         "Noisy gradient descent theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k; optionally with "
+         "momentum or Adam, weight decay, a step-size schedule, or a coordinate-sequential update order. "
+         "Exact predictions apply to the plain form only.",
+         {one_of(opt("optimizer", T::string, "\"sgd\"",
+                     "\"sgd\" (the plain step), \"momentum\" (heavy ball: v <- mu v + g, theta -= eta v), "
+                     "\"adam\" (Kingma & Ba 2015, bias-corrected)."),
+                 {"sgd", "momentum", "adam"}),
+          at_least(opt("momentum", T::number, "0.9", "Heavy-ball coefficient mu."), 0.0),
+          at_least(opt("beta1", T::number, "0.9", "Adam's first-moment decay."), 0.0),
+          at_least(opt("beta2", T::number, "0.999", "Adam's second-moment decay."), 0.0),
+          positive(opt("adam_epsilon", T::number, "1e-8", "Adam's epsilon.")),
+          at_least(opt("weight_decay", T::number, "0.0", "L2 weight decay lambda: g <- g + lambda theta."), 0.0),
+          one_of(opt("schedule", T::string, "\"constant\"",
+                     "Step-size schedule: \"constant\", \"step\" (eta decay^floor(k / decay_every)), "
+                     "\"cosine\" (eta/2 (1 + cos(pi k / schedule_horizon))). tau stays k eta (nominal)."),
+                 {"constant", "step", "cosine"}),
+          positive(opt("decay", T::number, "0.1", "Factor of the step schedule.")),
+          at_least(opt("decay_every", T::integer, "0", "Period of the step schedule in steps."), 0),
+          at_least(opt("schedule_horizon", T::integer, "0", "Length of the cosine schedule in steps."), 0),
+          one_of(opt("update_order", T::string, "\"simultaneous\"",
+                     "\"simultaneous\" (every coordinate from theta_k) or \"sequential\" (a Gauss-Seidel "
+                     "sweep, paper 5; plain optimizer only)."),
+                 {"simultaneous", "sequential"})}},
+        {"sde_euler_maruyama",
+         "Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta, dt = eta / substeps.",
+         {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
+        {"ou_exact",
+         "The exact Ornstein-Uhlenbeck transition over tau = eta for a quadratic loss with constant "
+         "Gaussian noise: the continuous dynamics sampled without discretisation error.",
+         {}}}});
 
-  s.push_back({"observe", "What is recorded along the run.", false, false,
-               {at_least(opt("every", T::integer, "1", "Observation period in steps (step 0 and the last are always observed)."), 1),
-                at_least(opt("hessian_top_k", T::integer, "0", "Top-k Hessian eigenvalues at theta* (Spectra Lanczos; dense for small d)."), 0),
-                at_least(opt("hessian_bottom_k", T::integer, "0", "Bottom-k Hessian eigenvalues at theta*."), 0),
-                at_least(opt("full_covariance_max_dim", T::integer, "10",
-                             "Write the whole empirical covariance of theta at the last step when d is at most this."), 0),
-                opt("mean_coordinates", T::number_array, "[]",
-                    "Coordinates i of theta whose ensemble mean is recorded as \"theta_i\"."),
-                opt("covariance_entries", T::number_matrix, "[]",
-                    "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based).")},
-               {}});
+  s.push_back(
+      {"observe",
+       "What is recorded along the run.",
+       false,
+       false,
+       {at_least(
+            opt("every", T::integer, "1", "Observation period in steps (step 0 and the last are always observed)."), 1),
+        at_least(opt("hessian_top_k", T::integer, "0",
+                     "Top-k Hessian eigenvalues at theta* (Spectra Lanczos; dense for small d)."),
+                 0),
+        at_least(opt("hessian_bottom_k", T::integer, "0", "Bottom-k Hessian eigenvalues at theta*."), 0),
+        at_least(opt("full_covariance_max_dim", T::integer, "10",
+                     "Write the whole empirical covariance of theta at the last step when d is at most this."),
+                 0),
+        opt("mean_coordinates", T::number_array, "[]",
+            "Coordinates i of theta whose ensemble mean is recorded as \"theta_i\"."),
+        opt("covariance_entries", T::number_matrix, "[]",
+            "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based).")},
+       {}});
 
-  s.push_back({"escape",
-               "First passage into a target region (the escape engine): escaped_fraction along the run and, in the "
-               "summary, Kaplan-Meier survival, mean escape time, rate and probability within a horizon, in steps and "
-               "in tau, censoring reported. Use observe.every = 1 for step resolution.",
-               false, false,
-               {one_of(opt("region", T::string, "\"none\"",
-                           "\"none\", \"threshold\" (theta_coordinate above/below value), \"half_space\" "
-                           "(normal . theta > offset), \"ball\" (|theta - centre| < radius), \"level_set\" "
-                           "(L(theta) > level)."),
-                       {"none", "threshold", "half_space", "ball", "level_set"}),
-                at_least(opt("coordinate", T::integer, "0", "Coordinate of the threshold."), 0),
-                opt("value", T::number, "0.0", "Threshold value."),
-                one_of(opt("side", T::string, "\"above\"", "Side of the threshold that counts as escaped."),
-                       {"above", "below"}),
-                opt("normal", T::number_array, "[]", "Normal of the half-space."),
-                opt("offset", T::number, "0.0", "Offset of the half-space."),
-                opt("centre", T::number_array, "[]", "Centre of the ball."),
-                positive(opt("radius", T::number, "1.0", "Radius of the ball.")),
-                opt("level", T::number, "0.0", "Loss level of the level set."),
-                at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."), 0)},
-               {}});
+  s.push_back(
+      {"escape",
+       "First passage into a target region (the escape engine): escaped_fraction along the run and, in the "
+       "summary, Kaplan-Meier survival, mean escape time, rate and probability within a horizon, in steps and "
+       "in tau, censoring reported. Use observe.every = 1 for step resolution.",
+       false,
+       false,
+       {one_of(opt("region", T::string, "\"none\"",
+                   "\"none\", \"threshold\" (theta_coordinate above/below value), \"half_space\" "
+                   "(normal . theta > offset), \"ball\" (|theta - centre| < radius), \"level_set\" "
+                   "(L(theta) > level)."),
+               {"none", "threshold", "half_space", "ball", "level_set"}),
+        at_least(opt("coordinate", T::integer, "0", "Coordinate of the threshold."), 0),
+        opt("value", T::number, "0.0", "Threshold value."),
+        one_of(opt("side", T::string, "\"above\"", "Side of the threshold that counts as escaped."),
+               {"above", "below"}),
+        opt("normal", T::number_array, "[]", "Normal of the half-space."),
+        opt("offset", T::number, "0.0", "Offset of the half-space."),
+        opt("centre", T::number_array, "[]", "Centre of the ball."),
+        positive(opt("radius", T::number, "1.0", "Radius of the ball.")),
+        opt("level", T::number, "0.0", "Loss level of the level set."),
+        at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."),
+                 0)},
+       {}});
 
-  s.push_back({"checks", "Comparisons of a result with a prediction ([[checks]], one table each).", false, true,
-               {req("result", T::string,
-                    "Result name: \"loss\", \"dist2\" (|theta - theta*|^2), \"cov_trace\", \"cov_frobenius\" "
-                    "(of the empirical Cov theta), \"cov_i_j\" (a recorded entry), \"theta_i\" (a recorded mean "
-                    "coordinate), \"test_loss\" (held-out loss, where the loss has a test set)."),
-                at_least(req("at_step", T::integer, "Step k at which to compare (an observed step)."), 0),
-                one_of(opt("prediction", T::string, "\"exact\"",
-                           "\"exact\": the exact prediction for the simulated scheme; \"discrete\": noisy GD at eta; "
-                           "\"continuous\": the SDE at tau = k eta; \"discrete_stationary\" and "
-                           "\"continuous_stationary\": the Lyapunov solutions. A prediction other than the scheme's "
-                           "own at step k gets the exact difference between the two as its allowance. \"gd\": the plain GD "
-                           "iterate, exact for theta_i when grad L is affine and the sampling is independent across "
-                           "steps (papers.md 1.5)."),
-                       {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary", "gd"}),
-                positive(opt("sigmas", T::number, "5.0",
-                             "Tolerance in standard errors; the check's false-alarm probability is printed."))},
-               {}});
+  s.push_back(
+      {"checks",
+       "Comparisons of a result with a prediction ([[checks]], one table each).",
+       false,
+       true,
+       {req("result", T::string,
+            "Result name: \"loss\", \"dist2\" (|theta - theta*|^2), \"cov_trace\", \"cov_frobenius\" "
+            "(of the empirical Cov theta), \"cov_i_j\" (a recorded entry), \"theta_i\" (a recorded mean "
+            "coordinate), \"test_loss\" (held-out loss, where the loss has a test set)."),
+        at_least(req("at_step", T::integer, "Step k at which to compare (an observed step)."), 0),
+        one_of(opt("prediction", T::string, "\"exact\"",
+                   "\"exact\": the exact prediction for the simulated scheme; \"discrete\": noisy GD at eta; "
+                   "\"continuous\": the SDE at tau = k eta; \"discrete_stationary\" and "
+                   "\"continuous_stationary\": the Lyapunov solutions. A prediction other than the scheme's "
+                   "own at step k gets the exact difference between the two as its allowance. \"gd\": the plain GD "
+                   "iterate, exact for theta_i when grad L is affine and the sampling is independent across "
+                   "steps (papers.md 1.5)."),
+               {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary", "gd"}),
+        positive(opt("sigmas", T::number, "5.0",
+                     "Tolerance in standard errors; the check's false-alarm probability is printed."))},
+       {}});
   return s;
 }
 }  // namespace
@@ -328,12 +374,13 @@ std::string schema_markdown() {
   auto table = [&](const std::vector<Param>& ps) {
     o << "\n| key | type | default | meaning |\n|---|---|---|---|\n";
     for (const auto& p : ps)
-      o << "| `" << p.name << "` | " << describe(p) << " | " << (p.default_toml ? "`" + *p.default_toml + "`" : "required")
-        << " | " << p.doc << " |\n";
+      o << "| `" << p.name << "` | " << describe(p) << " | "
+        << (p.default_toml ? "`" + *p.default_toml + "`" : "required") << " | " << p.doc << " |\n";
   };
   for (const auto& s : scenario_schema()) {
     o << "\n## " << (s.name.empty() ? "top level" : (s.array_of_tables ? "[[" + s.name + "]]" : "[" + s.name + "]"))
-      << (s.required ? "" : " (optional)") << "\n\n" << s.doc << "\n";
+      << (s.required ? "" : " (optional)") << "\n\n"
+      << s.doc << "\n";
     if (!s.common.empty()) table(s.common);
     for (const auto& k : s.kinds) {
       o << "\n### kind = \"" << k.name << "\"\n\n" << k.doc << "\n";

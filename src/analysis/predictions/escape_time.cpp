@@ -162,8 +162,8 @@ MfptResult mean_first_passage_time_1d(const MfptProblem& prob, const MfptOptions
     const bool is_min = dl < 0.0 && dr >= 0.0, is_max = dl > 0.0 && dr <= 0.0;
     if (!is_min && !is_max) continue;
     const double sign = is_min ? 1.0 : -1.0;
-    const auto best = boost::math::tools::brent_find_minima([&](double x) { return sign * U(x); }, xs[i - 1],
-                                                            xs[i + 1], std::numeric_limits<double>::digits / 2);
+    const auto best = boost::math::tools::brent_find_minima([&](double x) { return sign * U(x); }, xs[i - 1], xs[i + 1],
+                                                            std::numeric_limits<double>::digits / 2);
     extrema.push_back(best.first);
     refined[i] = is_min ? std::min(us[i], sign * best.second) : std::max(us[i], sign * best.second);
     if (extrema.size() > 256) {
@@ -235,11 +235,10 @@ RatePrediction kramers_rate_1d(double curvature_min, double curvature_saddle, do
 }
 
 RatePrediction eyring_kramers_rate(const Mat& H_min, const Mat& H_saddle, double barrier, double eps, const Mat* M) {
-  const std::string source =
-      M ? "Eyring-Kramers, preconditioned reversible dynamics (Berglund 2011, arXiv:1106.5799): "
-          "k = |lambda_-(M H_s)|/(2 pi) sqrt(det H_min/|det H_s|) exp(-dU/eps)"
-        : "Eyring-Kramers (Berglund 2011, arXiv:1106.5799; Bovier, Gayrard & Klein 2004): "
-          "k = |lambda_-(H_s)|/(2 pi) sqrt(det H_min/|det H_s|) exp(-dU/eps)";
+  const std::string source = M ? "Eyring-Kramers, preconditioned reversible dynamics (Berglund 2011, arXiv:1106.5799): "
+                                 "k = |lambda_-(M H_s)|/(2 pi) sqrt(det H_min/|det H_s|) exp(-dU/eps)"
+                               : "Eyring-Kramers (Berglund 2011, arXiv:1106.5799; Bovier, Gayrard & Klein 2004): "
+                                 "k = |lambda_-(H_s)|/(2 pi) sqrt(det H_min/|det H_s|) exp(-dU/eps)";
   RatePrediction fail;
   fail.source = source;
   fail.barrier = barrier;

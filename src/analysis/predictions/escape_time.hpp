@@ -27,16 +27,16 @@ struct MfptProblem {
 };
 
 struct MfptOptions {
-  double rel_tol = 1e-10;    // per Gauss-Kronrod integral
-  unsigned max_depth = 15;   // bisections of each adaptive integral
-  Index grid = 4096;         // samples of U used to find extrema (the integrals' break points)
-  double cut = 46.0;         // open side: integrate while (U - min U)/eps < cut (e^-46 ~ 1e-20)
+  double rel_tol = 1e-10;   // per Gauss-Kronrod integral
+  unsigned max_depth = 15;  // bisections of each adaptive integral
+  Index grid = 4096;        // samples of U used to find extrema (the integrals' break points)
+  double cut = 46.0;        // open side: integrate while (U - min U)/eps < cut (e^-46 ~ 1e-20)
 };
 
 struct MfptResult {
   bool ok = false;
-  double value = 0.0;      // T(x0) in tau; only where finite (see log_value)
-  double log_value = 0.0;  // ln T(x0), also where T overflows a double
+  double value = 0.0;           // T(x0) in tau; only where finite (see log_value)
+  double log_value = 0.0;       // ln T(x0), also where T overflows a double
   double error_estimate = 0.0;  // relative, from the Gauss-Kronrod error estimates
   /// The regime: max over y in [x0, target] of (U(y) - min_{z between the far side and y} U(z)) / eps,
   /// the barrier over eps (dU/eps for an escape over a saddle).
@@ -56,7 +56,7 @@ MfptResult mean_first_passage_time_1d(const MfptProblem& problem, const MfptOpti
 
 struct RatePrediction {
   bool available = false;
-  double rate = 0.0;       // per unit tau (0 where it underflows: see log_rate)
+  double rate = 0.0;  // per unit tau (0 where it underflows: see log_rate)
   double log_rate = 0.0;
   double mean_time = 0.0;  // 1/rate, in tau (where finite)
   double prefactor = 0.0;  // rate = prefactor exp(-barrier/eps)

@@ -76,16 +76,16 @@ Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std:
   for (std::int64_t j = 0; j < k; ++j) theta -= ctx.eta * ctx.loss->gradient_at(theta);
   p.available = std::isfinite(theta[i]);
   p.value = theta[i];
-  p.source = "plain GD iterate; exact for E theta_k with affine grad L and step-independent unbiased sampling "
-             "(papers.md 1.5, [DERIVED+CHECKED])";
+  p.source =
+      "plain GD iterate; exact for E theta_k with affine grad L and step-independent unbiased sampling "
+      "(papers.md 1.5, [DERIVED+CHECKED])";
   if (!p.available) p.reason = "the GD iterate is not finite";
   return p;
 }
 
 }  // namespace
 
-Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k,
-                   const std::string& which) {
+Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k, const std::string& which) {
   if (which == "gd") return gd_mean(ctx, result, k);
   Prediction p;
   if (!ctx.quadratic) {
@@ -142,13 +142,15 @@ Prediction predict(const PredictionContext& ctx, const std::string& result, std:
     p.source = kSrcContinuous;
   } else if (which == "discrete_stationary" || which == "continuous_stationary") {
     const bool disc = which == "discrete_stationary";
-    const Existence e = disc ? qm.discrete_stationary_exists(ctx.eta, f.Sigma_step) : qm.continuous_stationary_exists(f.D);
+    const Existence e =
+        disc ? qm.discrete_stationary_exists(ctx.eta, f.Sigma_step) : qm.continuous_stationary_exists(f.D);
     if (!e.exists) {
       p.available = false;
       p.reason = e.reason;
       return p;
     }
-    const Moments st{q.stationary_point(), disc ? qm.discrete_stationary(ctx.eta, f.Sigma_step) : qm.continuous_stationary(f.D)};
+    const Moments st{q.stationary_point(),
+                     disc ? qm.discrete_stationary(ctx.eta, f.Sigma_step) : qm.continuous_stationary(f.D)};
     p.value = *extract(qm, q, st, result);
     p.source = disc ? kSrcDiscreteStationary : kSrcContinuousStationary;
   } else {

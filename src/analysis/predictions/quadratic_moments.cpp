@@ -76,7 +76,8 @@ Moments QuadraticMoments::continuous(const Mat& D, const Vec& theta0, double tau
   const Mat Dt = to_eigen(D);
   Mat St(d, d);
   for (Index j = 0; j < d; ++j)
-    for (Index i = 0; i < d; ++i) St(i, j) = Dt(i, j) == 0.0 ? 0.0 : Dt(i, j) * exponential_integral(lam[i] + lam[j], tau);
+    for (Index i = 0; i < d; ++i)
+      St(i, j) = Dt(i, j) == 0.0 ? 0.0 : Dt(i, j) * exponential_integral(lam[i] + lam[j], tau);
   Vec e0 = q_.eigenvectors().transpose() * (theta0 - q_.stationary_point());
   for (Index i = 0; i < d; ++i) e0[i] *= std::exp(-lam[i] * tau);
   return {q_.stationary_point() + q_.eigenvectors() * e0, from_eigen(St)};
