@@ -1,6 +1,8 @@
-"""Shared helpers for the plot scripts: read a run directory written by `sgdnoise run`."""
+"""Shared helpers for the plot scripts: read a run directory written by `sgdnoise run`,
+and save a figure as PNG, PDF and the JSON of the numbers behind it."""
 import csv
 import json
+import math
 import os
 
 import matplotlib
@@ -20,12 +22,68 @@ def read_run(run_dir):
     return summary, cols
 
 
-def save(fig, out_png):
-    """Writes the figure as PNG and PDF beside it, through temporary files."""
+def _finite(values):
+    """Floats for JSON: non-finite values become None (JSON has no NaN)."""
+    out = []
+    for v in values:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            out.append(None)
+            continue
+        out.append(f if math.isfinite(f) else None)
+    return out
+
+
+def figure_numbers(fig):
+    """Every plotted series of the figure: lines (x, y, label), bars, error-bar segments
+    and filled bands, per axes with its title and axis labels."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.container import BarContainer
+
+    axes = []
+    for ax in fig.get_axes():
+        entry = {"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                 "xscale": ax.get_xscale(), "yscale": ax.get_yscale(), "lines": [], "bars": [],
+                 "errorbars": [], "bands": []}
+        for line in ax.get_lines():
+            x, y = line.get_xdata(), line.get_ydata()
+            if len(x) == 0:
+                continue
+            entry["lines"].append({"label": str(line.get_label()), "x": _finite(x), "y": _finite(y)})
+        for c in ax.containers:
+            if isinstance(c, BarContainer):
+                entry["bars"].append({"label": str(c.get_label()),
+                                      "x": _finite(p.get_x() + p.get_width() / 2 for p in c.patches),
+                                      "height": _finite(p.get_height() for p in c.patches)})
+        for coll in ax.collections:
+            if isinstance(coll, LineCollection):
+                entry["errorbars"].append([[_finite(pt) for pt in seg] for seg in coll.get_segments()])
+            elif isinstance(coll, PolyCollection):
+                entry["bands"].append([[_finite(pt) for pt in path.vertices] for path in coll.get_paths()])
+        axes.append(entry)
+    return axes
+
+
+def save(fig, out_png, numbers=None, check=None):
+    """Writes the figure as PNG and PDF beside it, and NAME.json with the numbers behind
+    it (every plotted series, plus `numbers` from the script) and the script's `check`
+    ({"passed": bool, "reason": str}) where it makes one; all through temporary files."""
     os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
     base, _ = os.path.splitext(out_png)
     for ext in (".png", ".pdf"):
         tmp = base + ".tmp" + ext
         fig.savefig(tmp, dpi=150, bbox_inches="tight")
         os.replace(tmp, base + ext)
+    doc = {"figure": os.path.basename(base), "axes": figure_numbers(fig)}
+    if numbers is not None:
+        doc["numbers"] = numbers
+    if check is not None:
+        doc["check"] = check
+    tmp = base + ".tmp.json"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1, allow_nan=False,
+                  default=lambda o: o.item() if hasattr(o, "item") else str(o))
+        f.write("\n")
+    os.replace(tmp, base + ".json")
     return out_png

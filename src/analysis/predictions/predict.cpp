@@ -83,10 +83,55 @@ Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std:
   return p;
 }
 
+// One step of noisy GD from theta0 on a loss with an affine gradient (quadratic, least
+// squares): theta_1 = theta0 - eta (grad L + xi), E xi = 0, Cov xi = C(theta0), and L is
+// exactly quadratic, so E L(theta_1) = L(theta0 - eta grad L) + 1/2 eta^2 Tr(H C(theta0))
+// (papers.md 3.3, the one-step loss increase 1/2 alpha^2 Tr(AC) from theta*, here from
+// any theta0; [DERIVED]). Valid for any covariance, state-dependent or not.
+Prediction one_step(const PredictionContext& ctx, const std::string& result, std::int64_t k) {
+  Prediction p;
+  if (k != 1) {
+    p.reason = "the \"one_step\" prediction is for step 1";
+    return p;
+  }
+  if (result != "loss") {
+    p.reason = "the \"one_step\" prediction is for the loss";
+    return p;
+  }
+  if (!ctx.loss || !ctx.loss->affine_gradient()) {
+    p.reason = "the one-step loss is exact only for losses with an affine gradient";
+    return p;
+  }
+  if (ctx.scheme != "discrete") {
+    p.reason = "the \"one_step\" prediction is for plain discrete dynamics";
+    return p;
+  }
+  const Index d = ctx.theta0.size();
+  Mat C = Mat::Zero(d, d);
+  if (ctx.noise) {
+    const auto S = ctx.noise->covariance(ctx.theta0);
+    if (!S) {
+      p.reason = "the noise has no covariance";
+      return p;
+    }
+    C = noise_forms(*S, ctx.noise->target(), ctx.eta).C;
+  }
+  const Mat H = ctx.loss->hessian(ctx.theta0);
+  const Vec gd = ctx.theta0 - ctx.eta * ctx.loss->gradient_at(ctx.theta0);
+  p.value = ctx.loss->value_at(gd) + 0.5 * ctx.eta * ctx.eta * (H * C).trace();
+  p.available = std::isfinite(p.value);
+  p.source =
+      "E L(theta_1) = L(theta_0 - eta grad L) + 1/2 eta^2 Tr(H C(theta_0)) for an affine gradient (papers.md 3.3, "
+      "[DERIVED])";
+  if (!p.available) p.reason = "the prediction is not finite";
+  return p;
+}
+
 }  // namespace
 
 Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k, const std::string& which) {
   if (which == "gd") return gd_mean(ctx, result, k);
+  if (which == "one_step") return one_step(ctx, result, k);
   Prediction p;
   if (!ctx.quadratic) {
     p.reason = "no analytic prediction for this loss";
