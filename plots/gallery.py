@@ -32,6 +32,10 @@ def run_dirs(name):
     return out
 
 
+def _num(v):
+    return f"{v:.6g}" if isinstance(v, (int, float)) else str(v)
+
+
 def checks_table(name):
     """One line per check of the figure's runs: run, result, step, measured, predicted, pass."""
     lines = []
@@ -45,8 +49,8 @@ def checks_table(name):
             for c in s.get("checks", []):
                 m, pred = c.get("measured", {}), c.get("prediction", {})
                 lines.append(f"{os.path.basename(d):28s} {c['result']:>14s} k={c.get('k', '?'):<6} "
-                             f"measured {m.get('mean', '?')!s:.10} +- {m.get('se', '?')!s:.8}  "
-                             f"predicted {pred.get('value', pred.get('status', '?'))!s:.10}  "
+                             f"measured {_num(m.get('mean'))} +- {_num(m.get('se'))}  "
+                             f"predicted {_num(pred.get('value', pred.get('status')))}  "
                              f"{'pass' if c.get('passed') else 'FAIL'}")
             for t in s.get("trends", []):
                 lines.append(f"{os.path.basename(d):28s} trend {t.get('trend', '?')}: "
