@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Arrhenius plot of escape from a well: mean first-passage time (95 % interval) against
+1/eps on a log scale, at each step size, with the exact mean first-passage time of the
+continuous Langevin dynamics (Gardiner 5.2.7, by quadrature) and Kramers' estimate
+1/(2k) of the time to reach the saddle; the lower panel shows the discretisation bias
+(mean / exact - 1), which shrinks with the step size dt = eta.
+
+Reads the sweep directory written by
+  sgdnoise sweep scenarios/arrhenius_double_well.toml --list scenarios/arrhenius_double_well.sweep
+or, with --run, runs that sweep first (with the sgdnoise given by --sgdnoise).
+
+usage: arrhenius.py SWEEP_DIR --out FIGURE.png [--run] [--sgdnoise build/sgdnoise] [--threads T]
+"""
+import argparse
+import json
+import os
+import subprocess
+
+from common import save
+import matplotlib.pyplot as plt
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sweep")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--run", action="store_true", help="run the sweep first (replacing SWEEP_DIR)")
+    ap.add_argument("--sgdnoise", default=os.path.join(ROOT, "build", "sgdnoise"))
+    ap.add_argument("--threads", default=str(os.cpu_count() or 1))
+    args = ap.parse_args()
+    if args.run:
+        subprocess.run([args.sgdnoise, "sweep", os.path.join(ROOT, "scenarios", "arrhenius_double_well.toml"),
+                        "--list", os.path.join(ROOT, "scenarios", "arrhenius_double_well.sweep"),
+                        "--out", args.sweep, "--force", "--threads", args.threads], check=True,
+                       stdout=subprocess.DEVNULL)
+    with open(os.path.join(args.sweep, "sweep.json")) as f:
+        sw = json.load(f)
+
+    by_eta = {}
+    for p in sw["points"]:
+        c = p["columns"]
+        eta = float(p["overrides"]["dynamics.eta"])
+        by_eta.setdefault(eta, []).append(c)
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(7, 7.5), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    exact = {}
+    numbers = []
+    print(f"{'eta':>6} {'1/eps':>6} {'mean tau':>10} {'95% interval':>22} {'escaped':>9} {'exact MFPT':>11}"
+          f" {'Kramers 1/2k':>12} {'bias':>8}")
+    for i, eta in enumerate(sorted(by_eta, reverse=True)):
+        pts = sorted(by_eta[eta], key=lambda c: 1.0 / c["eps"])
+        x = [1.0 / c["eps"] for c in pts]
+        m = [c["escape_mean_tau"] for c in pts]
+        lo = [c["escape_mean_tau_lo"] for c in pts]
+        hi = [c["escape_mean_tau_hi"] for c in pts]
+        col = f"C{i}"
+        restricted = any(c.get("escape_mean_tau_restricted") for c in pts)
+        ax.errorbar(x, m, yerr=[[a - b for a, b in zip(m, lo)], [b - a for a, b in zip(m, hi)]], fmt="o", color=col,
+                    capsize=3, label=f"discrete noisy GD, dt = eta = {eta:g}" + (" (restricted mean)" if restricted else ""))
+        rel = [a / c["mfpt_tau"] - 1.0 for a, c in zip(m, pts)]
+        rlo = [a / c["mfpt_tau"] - 1.0 for a, c in zip(lo, pts)]
+        rhi = [a / c["mfpt_tau"] - 1.0 for a, c in zip(hi, pts)]
+        bx.errorbar(x, rel, yerr=[[a - b for a, b in zip(rel, rlo)], [b - a for a, b in zip(rel, rhi)]], fmt="o-",
+                    color=col, capsize=3, label=f"dt = {eta:g}")
+        for c, xi, mi, l, h, r in zip(pts, x, m, lo, hi, rel):
+            exact[round(xi, 6)] = (c["mfpt_tau"], 0.5 / c["kramers_rate_tau"])
+            numbers.append({"eta": eta, "inv_eps": xi, "mean_tau": mi, "interval_95": [l, h], "mfpt_tau": c["mfpt_tau"],
+                            "kramers_half_inverse_rate": 0.5 / c["kramers_rate_tau"], "relative_bias": r})
+            print(f"{eta:6g} {xi:6.2f} {mi:10.3f} [{l:9.3f}, {h:9.3f}] {c['escape_escaped']:4d}/{c['escape_n']:<4d}"
+                  f" {c['mfpt_tau']:11.3f} {0.5 / c['kramers_rate_tau']:12.3f} {r:+8.3f}")
+    xs = sorted(exact)
+    ax.plot(xs, [exact[x][0] for x in xs], "k-", lw=1.2, label="exact MFPT of the SDE (Gardiner 5.2.7)")
+    ax.plot(xs, [exact[x][1] for x in xs], "k--", lw=1, label="Kramers: 1/(2k), k = sqrt(U''(m)|U''(s)|)/(2 pi) e^{-dL/eps}")
+    ax.set_yscale("log")
+    ax.set_ylabel("mean escape time (tau = k eta)")
+    ax.set_title("double well (x^2 - 1)^2: first passage from -1 over the saddle", fontsize=9)
+    ax.legend(fontsize=7)
+    bx.axhline(0.0, color="k", lw=0.8)
+    bx.set_xlabel("1/eps = dL/eps")
+    bx.set_ylabel("mean / exact MFPT - 1")
+    bx.legend(fontsize=7)
+    print(save(fig, args.out, numbers=numbers))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,538 @@
+#include "scenario/sweep.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "io/run_dir.hpp"
+#include "io/summary.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
+#include "sgdnoise/version.hpp"
+
+namespace sgdnoise {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// Splits on `sep` outside brackets and quotes (so "[1, 2]" and "\"a,b\"" stay whole).
+std::vector<std::string> split_top_level(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  char quote = 0;
+  for (char c : s) {
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == sep && depth == 0) {
+      out.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::vector<std::string> split_names(const std::string& s) {
+  std::vector<std::string> out;
+  for (const auto& x : split_top_level(s, ','))
+    if (!trim(x).empty()) out.push_back(trim(x));
+  return out;
+}
+
+std::string set_key(const std::string& assignment) { return assignment.substr(0, assignment.find('=')); }
+std::string set_value(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  return eq == std::string::npos ? "" : assignment.substr(eq + 1);
+}
+
+}  // namespace
+
+GridAxis parse_grid_axis(const std::string& spec) {
+  const auto eq = spec.find('=');
+  const std::string where = "--grid " + spec;
+  if (eq == std::string::npos || eq == 0) throw InputError(where, "", "expected key=v1,v2,...");
+  GridAxis g{trim(spec.substr(0, eq)), {}};
+  for (const auto& v : split_top_level(spec.substr(eq + 1), ',')) {
+    if (trim(v).empty()) throw InputError(where, g.key, "empty value in the list");
+    g.values.push_back(trim(v));
+  }
+  return g;
+}
+
+TrendSpec parse_trend(const std::string& spec) {
+  const std::string where = "trend \"" + spec + "\"";
+  const auto colon = spec.find(':');
+  const auto lt = spec.find('<');
+  if (colon == std::string::npos || lt == std::string::npos || lt < colon)
+    throw InputError(where, "", "expected \"METRIC: A,B,... < C,D,...\"");
+  TrendSpec t{spec, trim(spec.substr(0, colon)), split_names(spec.substr(colon + 1, lt - colon - 1)),
+              split_names(spec.substr(lt + 1))};
+  if (t.metric.empty() || t.lower.empty() || t.higher.empty())
+    throw InputError(where, "", "the metric and both groups must be non-empty");
+  return t;
+}
+
+SweepList parse_sweep_list(const std::string& text, const std::string& file) {
+  SweepList l;
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const std::string where = file + ":" + std::to_string(lineno);
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    if (line.rfind("trend ", 0) == 0) {
+      try {
+        l.trends.push_back(parse_trend(trim(line.substr(6))));
+      } catch (const InputError& e) {
+        throw InputError(where, "", e.reason());
+      }
+      continue;
+    }
+    SweepPoint p;
+    std::istringstream toks(line);
+    std::string tok;
+    bool first = true;
+    while (toks >> tok) {
+      if (first && tok.back() == ':' && tok.find('=') == std::string::npos) {
+        p.label = tok.substr(0, tok.size() - 1);
+      } else {
+        if (tok.find('=') == std::string::npos || tok.front() == '=')
+          throw InputError(where, "", "expected key=value, got \"" + tok + "\"");
+        p.sets.push_back(tok);
+      }
+      first = false;
+    }
+    l.rows.push_back(std::move(p));
+  }
+  return l;
+}
+
+std::vector<SweepPoint> expand_points(const std::vector<SweepPoint>& rows, const std::vector<GridAxis>& grid) {
+  // Each point keeps its row's label; the grid's overrides are appended to it.
+  std::vector<SweepPoint> pts = rows.empty() ? std::vector<SweepPoint>{SweepPoint{}} : rows;
+  std::vector<std::string> grid_part(pts.size());
+  for (const auto& axis : grid) {  // each axis nests inside the previous ones
+    std::vector<SweepPoint> next;
+    std::vector<std::string> next_part;
+    for (std::size_t i = 0; i < pts.size(); ++i)
+      for (const auto& v : axis.values) {
+        SweepPoint q = pts[i];
+        q.sets.push_back(axis.key + "=" + v);
+        next.push_back(std::move(q));
+        next_part.push_back(grid_part[i] + (grid_part[i].empty() ? "" : " ") + axis.key + "=" + v);
+      }
+    pts = std::move(next);
+    grid_part = std::move(next_part);
+  }
+  for (std::size_t i = 0; i < pts.size(); ++i) {
+    auto& p = pts[i];
+    for (std::size_t a = 0; a < p.sets.size(); ++a)
+      for (std::size_t b = a + 1; b < p.sets.size(); ++b)
+        if (set_key(p.sets[a]) == set_key(p.sets[b]))
+          throw InputError("sweep point " + std::to_string(i), set_key(p.sets[a]),
+                           "given twice (in the list and the grid, or twice in one of them)");
+    if (p.label.empty()) {
+      for (const auto& s : p.sets) p.label += (p.label.empty() ? "" : " ") + s;
+    } else if (!grid_part[i].empty()) {
+      p.label += " " + grid_part[i];
+    }
+  }
+  return pts;
+}
+
+std::string point_dir_name(std::size_t index, const SweepPoint& p) {
+  char num[16];
+  std::snprintf(num, sizeof num, "%03zu", index);
+  std::string name = std::string(num) + "-";
+  for (char c : p.label) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '=' || c == ',' ||
+                    c == '+' || c == '-';
+    name += ok ? c : '_';
+  }
+  if (name.size() > 120) name.resize(120);
+  return name;
+}
+
+namespace {
+
+// A number, or the reason there is none (summary.json writes {"status", "reason"}).
+void put(ordered_json& cols, const std::string& name, const json& v) {
+  if (v.is_number()) {
+    cols[name] = v;
+  } else if (v.is_object() && v.contains("status")) {
+    cols[name + "_status"] = v["status"].get<std::string>() + (v.contains("reason") ? ": " + v["reason"].dump() : "");
+  }
+}
+
+void put_interval(ordered_json& cols, const std::string& name, const json& v) {
+  if (!v.is_object()) return;
+  if (v.contains("status") && !v.contains("value")) {
+    put(cols, name, v);
+    return;
+  }
+  put(cols, name, v.value("value", json()));
+  if (v.contains("se")) put(cols, name + "_se", v["se"]);
+  if (v.contains("interval")) {
+    put(cols, name + "_lo", v["interval"].value("lo", json()));
+    put(cols, name + "_hi", v["interval"].value("hi", json()));
+  }
+}
+
+}  // namespace
+
+ordered_json summary_columns(const json& s) {
+  ordered_json c = ordered_json::object();
+  c["status"] = s.value("status", "unknown");
+  if (s.contains("diverged_trajectories")) c["diverged"] = s["diverged_trajectories"].value("count", 0);
+  for (const auto& r : s.value("results", json::array())) {
+    const std::string n = r.value("name", "?");
+    put(c, n + "_mean", r.value("mean", json()));
+    put(c, n + "_se", r.value("se", json()));
+    c[n + "_n"] = r.value("n", 0);
+    const json& p = r.value("prediction", json::object());
+    if (p.contains("value")) put(c, n + "_exact", p["value"]);
+  }
+  c["k_final"] = s.value("results", json::array()).empty() ? json(0) : s["results"][0].value("k", json(0));
+  if (s.contains("indicators")) {
+    for (const char* k : {"trace_H_C", "trace_H_Sigma_step", "trace_C", "trace_Sigma_step", "trace_D", "frobenius_C",
+                          "anisotropy_ratio"})
+      if (s["indicators"].contains(k)) put(c, k, s["indicators"][k]);
+  } else if (s.contains("scenario") && s["scenario"].contains("noise") &&
+             s["scenario"]["noise"].value("kind", "") == "none") {
+    // No noise: every covariance is zero, and so is every indicator built on one.
+    for (const char* k : {"trace_H_C", "trace_H_Sigma_step", "trace_C", "trace_Sigma_step", "trace_D", "frobenius_C"})
+      c[k] = 0.0;
+  }
+  if (s.contains("escape")) {
+    const json& e = s["escape"];
+    if (e.contains("counts")) {
+      for (const char* k : {"n", "escaped", "censored", "diverged", "started_inside"})
+        c[std::string("escape_") + k] = e["counts"].value(k, 0);
+    } else {
+      put(c, "escape", e);
+    }
+    put(c, "escape_horizon_tau", e.value("horizon_tau", json()));
+    put_interval(c, "escape_mean_tau", e.value("mean_escape_tau", json()));
+    if (e.contains("mean_escape_tau") && e["mean_escape_tau"].contains("restricted"))
+      c["escape_mean_tau_restricted"] = e["mean_escape_tau"]["restricted"];
+    put_interval(c, "escape_mean_steps", e.value("mean_escape_steps", json()));
+    put_interval(c, "escape_rate_tau", e.value("rate_per_tau", json()));
+    put_interval(c, "escape_rate_step", e.value("rate_per_step", json()));
+    const json& p = e.value("probability_within_horizon", json());
+    put_interval(c, "escape_probability", p);
+    if (p.is_object() && p.contains("method")) c["escape_probability_method"] = p["method"];
+    if (e.contains("predictions")) {
+      const json& pr = e["predictions"];
+      if (pr.contains("eps")) put(c, "eps", pr["eps"]);
+      if (pr.contains("barrier_over_eps")) put(c, "barrier_over_eps", pr["barrier_over_eps"]);
+      if (pr.contains("mfpt_tau")) put_interval(c, "mfpt_tau", pr["mfpt_tau"]);
+      if (pr.contains("kramers_rate_tau")) {
+        put_interval(c, "kramers_rate_tau", pr["kramers_rate_tau"]);
+        if (pr["kramers_rate_tau"].contains("regime")) c["kramers_regime"] = pr["kramers_rate_tau"]["regime"];
+      }
+      if (pr.contains("status")) put(c, "escape_predictions", pr);
+    }
+  }
+  const json& checks = s.value("checks", json::array());
+  int failed = 0;
+  std::string which;
+  for (const auto& ch : checks)
+    if (!ch.value("passed", false)) {
+      ++failed;
+      which += (which.empty() ? "" : "; ") + ch.value("result", "?") + " at k=" + std::to_string(ch.value("k", 0)) +
+               ": " + ch.value("reason", "");
+    }
+  c["checks_total"] = checks.size();
+  c["checks_failed"] = failed;
+  c["all_checks_passed"] = s.value("all_checks_passed", false);
+  if (!which.empty()) c["failed_checks"] = which;
+  return c;
+}
+
+TrendOutcome evaluate_trend(const TrendSpec& t, const std::vector<std::string>& labels,
+                            const std::vector<ordered_json>& columns) {
+  TrendOutcome o{t, false, ""};
+  struct Member {
+    std::string label;
+    double lo, hi;
+  };
+  auto members = [&](const std::vector<std::string>& names, std::vector<Member>& out) {
+    for (const auto& name : names) {
+      bool found = false;
+      for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i] != name) continue;
+        found = true;
+        const auto& c = columns[i];
+        const std::string lo = t.metric + "_lo", hi = t.metric + "_hi";
+        if (!c.contains(lo) || !c.contains(hi) || !c[lo].is_number() || !c[hi].is_number()) {
+          o.reason = "point \"" + name + "\" has no interval for " + t.metric + " (columns " + lo + ", " + hi + ")";
+          return false;
+        }
+        out.push_back({name, c[lo].get<double>(), c[hi].get<double>()});
+      }
+      if (!found) {
+        o.reason = "no point is labelled \"" + name + "\"";
+        return false;
+      }
+    }
+    return true;
+  };
+  std::vector<Member> low, high;
+  if (!members(t.lower, low) || !members(t.higher, high)) return o;
+  std::ostringstream why;
+  why.precision(4);
+  bool ok = true;
+  for (const auto& a : low)
+    for (const auto& b : high)
+      if (!(a.hi < b.lo)) {
+        ok = false;
+        why << (why.tellp() > 0 ? "; " : "") << a.label << " [" << a.lo << ", " << a.hi << "] overlaps or exceeds "
+            << b.label << " [" << b.lo << ", " << b.hi << "]";
+      }
+  if (ok) {
+    double max_low = -INFINITY, min_high = INFINITY;
+    for (const auto& a : low) max_low = std::max(max_low, a.hi);
+    for (const auto& b : high) min_high = std::min(min_high, b.lo);
+    why << "highest upper bound of the lower group " << max_low << " < lowest lower bound of the higher group "
+        << min_high;
+  }
+  o.passed = ok;
+  o.reason = why.str();
+  return o;
+}
+
+namespace {
+
+std::string csv_field(const ordered_json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return q + "\"";
+  }
+  if (v.is_number_float()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
+    return buf;
+  }
+  return v.dump();
+}
+
+void add_unique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+}  // namespace
+
+std::string sweep_csv(const ordered_json& sweep) {
+  std::vector<std::string> keys, cols;
+  for (const auto& p : sweep["points"]) {
+    for (const auto& el : p["overrides"].items()) add_unique(keys, el.key());
+    for (const auto& el : p["columns"].items()) add_unique(cols, el.key());
+  }
+  std::ostringstream o;
+  o << "point,label,dir";
+  for (const auto& k : keys) o << "," << csv_field(k);
+  for (const auto& c : cols) o << "," << csv_field(c);
+  o << "\n";
+  for (const auto& p : sweep["points"]) {
+    o << p["index"].get<int>() << "," << csv_field(p["label"]) << "," << csv_field(p["dir"]);
+    for (const auto& k : keys) o << "," << (p["overrides"].contains(k) ? csv_field(p["overrides"][k]) : "");
+    for (const auto& c : cols) o << "," << (p["columns"].contains(c) ? csv_field(p["columns"][c]) : "");
+    o << "\n";
+  }
+  return o.str();
+}
+
+int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) {
+  namespace fs = std::filesystem;
+  SweepList list;
+  if (!o.list.empty()) {
+    std::ifstream in(o.list, std::ios::binary);
+    if (!in) throw InputError(o.list, "", "cannot open the list file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    list = parse_sweep_list(ss.str(), o.list);
+    if (list.rows.empty()) throw InputError(o.list, "", "the list has no points");
+  }
+  std::vector<GridAxis> grid;
+  for (const auto& g : o.grid) grid.push_back(parse_grid_axis(g));
+  if (grid.empty() && list.rows.empty()) throw InputError("sgdnoise sweep", "", "give at least one --grid or a --list");
+  for (const auto& t : o.trends) list.trends.push_back(parse_trend(t));
+  const std::vector<SweepPoint> points = expand_points(list.rows, grid);
+
+  // Validate every point before running any, so a bad key or value costs nothing.
+  auto load = [&](std::size_t i) {
+    std::vector<std::string> sets = o.sets;
+    sets.insert(sets.end(), points[i].sets.begin(), points[i].sets.end());
+    try {
+      return build_experiment(Scenario::load(o.scenario, sets, o.seed), o.threads, o.memory_limit_bytes);
+    } catch (const InputError& e) {
+      throw InputError(e.where(), e.key(),
+                       e.reason() + " (sweep point " + std::to_string(i) + ": " +
+                           (points[i].label.empty() ? "no overrides" : points[i].label) + ")");
+    }
+  };
+  std::string name;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const Experiment ex = load(i);
+    if (i == 0) name = ex.scenario.name();
+  }
+  std::vector<std::string> labels;
+  for (const auto& p : points) labels.push_back(p.label);
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    for (std::size_t j = i + 1; j < labels.size(); ++j)
+      if (labels[i] == labels[j])
+        throw InputError("sgdnoise sweep", "", "two points are labelled \"" + labels[i] + "\"");
+  for (const auto& t : list.trends)
+    for (const auto* group : {&t.lower, &t.higher})
+      for (const auto& m : *group)
+        if (std::find(labels.begin(), labels.end(), m) == labels.end())
+          throw InputError("trend \"" + t.text + "\"", "", "no point is labelled \"" + m + "\"");
+
+  const std::string out_dir = o.out.empty() ? "runs/" + name + "-sweep" : o.out;
+  RunDirWriter writer(out_dir, o.force);  // refuses an existing directory before any work
+
+  ordered_json sweep;
+  sweep["sgdnoise"] = {{"version", kVersion}, {"git_hash", kGitHash}};
+  sweep["scenario_file"] = o.scenario;
+  sweep["command"] = o.command;
+  sweep["threads"] = o.threads;
+  if (o.seed) sweep["seed_override"] = *o.seed;
+  sweep["sets"] = o.sets;
+  sweep["list_file"] = o.list;
+  ordered_json g = ordered_json::array();
+  for (const auto& a : grid) g.push_back({{"key", a.key}, {"values", a.values}});
+  sweep["grid"] = std::move(g);
+  sweep["order"] =
+      "list rows in file order, each crossed with the grid; grid axes nested in the order given (the first slowest)";
+  sweep["execution"] = "points run one after another, each with all " + std::to_string(o.threads) +
+                       " threads (results do not depend on the thread count); every point uses the same seed";
+  sweep["points"] = ordered_json::array();
+
+  std::vector<ordered_json> columns;
+  std::vector<std::string> failures;
+  int status = 0;
+  const auto t_all = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const SweepPoint& p = points[i];
+    const std::string dir = point_dir_name(i, p);
+    progress << "sweep: point " << i + 1 << "/" << points.size() << " [" << p.label << "] ..." << std::flush;
+    const auto t0 = std::chrono::steady_clock::now();
+    const Experiment ex = load(i);
+    const RunResult r = run_experiment(ex);
+    const json summary = summary_json(ex, r, {o.threads, o.command});
+    {
+      RunDirWriter pw(writer.temp_path("points") / dir, false);
+      pw.write("summary.json", summary.dump(2) + "\n");
+      pw.write("series.csv", series_csv(r));
+      if (o.save_states) pw.write("final_states.npy", npy_bytes(r.record.final_state));
+      pw.commit();
+    }
+    ordered_json c = summary_columns(summary);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char tbuf[32];
+    std::snprintf(tbuf, sizeof tbuf, "%.1f s", secs);
+    progress << " " << c["status"].get<std::string>() << ", checks "
+             << (c["checks_total"].get<int>() == 0 ? "none" : (r.all_checks_passed() ? "pass" : "FAIL")) << ", " << tbuf
+             << "\n";
+    if (r.record.status != RunStatus::completed) {
+      status = std::max(status, 3);
+      failures.push_back("point " + std::to_string(i) + " [" + p.label +
+                         "]: run failed numerically: " + r.record.failure);
+    } else if (!r.all_checks_passed()) {
+      status = std::max(status, 1);
+      failures.push_back("point " + std::to_string(i) + " [" + p.label +
+                         "]: checks failed: " + c.value("failed_checks", std::string("?")));
+    }
+    ordered_json pj;
+    pj["index"] = i;
+    pj["label"] = p.label;
+    pj["dir"] = "points/" + dir;
+    pj["overrides"] = ordered_json::object();
+    for (const auto& s : p.sets) pj["overrides"][set_key(s)] = set_value(s);
+    pj["checks"] = ordered_json::array();  // each check's outcome, as in the point's summary.json
+    for (const auto& ch : summary.value("checks", json::array()))
+      pj["checks"].push_back({{"result", ch.value("result", "?")},
+                              {"k", ch.value("k", 0)},
+                              {"passed", ch.value("passed", false)},
+                              {"reason", ch.value("reason", "")}});
+    pj["columns"] = c;
+    sweep["points"].push_back(std::move(pj));
+    columns.push_back(std::move(c));
+  }
+  ordered_json trends = ordered_json::array();
+  for (const auto& t : list.trends) {
+    const TrendOutcome to = evaluate_trend(t, labels, columns);
+    trends.push_back({{"trend", t.text},
+                      {"metric", t.metric},
+                      {"lower", t.lower},
+                      {"higher", t.higher},
+                      {"rule", "every interval of the lower group lies wholly below every interval of the higher"},
+                      {"passed", to.passed},
+                      {"reason", to.reason}});
+    if (!to.passed) {
+      status = std::max(status, 1);
+      failures.push_back("trend \"" + t.text + "\": " + to.reason);
+    }
+  }
+  sweep["trends"] = std::move(trends);
+  sweep["failures"] = failures;
+  sweep["all_checks_passed"] = failures.empty();
+  writer.write("sweep.json", sweep.dump(2) + "\n");
+  writer.write("sweep.csv", sweep_csv(sweep));
+  writer.commit();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
+  progress << "sweep: " << points.size() << " points in " << static_cast<int>(std::round(secs)) << " s\n";
+
+  out << "wrote " << writer.dir().string() << "/sweep.json and sweep.csv\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%4s  %-40s %-10s %s\n", "pt", "label", "status", "checks");
+  out << line;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const auto& c = columns[i];
+    const int total = c["checks_total"].get<int>(), failed = c["checks_failed"].get<int>();
+    const std::string ch =
+        total == 0 ? "none"
+                   : (failed ? "FAIL " : "pass ") + std::to_string(total - failed) + "/" + std::to_string(total);
+    std::snprintf(line, sizeof line, "%4zu  %-40s %-10s %s\n", i, labels[i].c_str(),
+                  c["status"].get<std::string>().c_str(), ch.c_str());
+    out << line;
+  }
+  for (const auto& t : sweep["trends"])
+    out << "trend " << t["trend"].get<std::string>() << ": " << (t["passed"].get<bool>() ? "pass" : "FAIL") << " ("
+        << t["reason"].get<std::string>() << ")\n";
+  for (const auto& f : failures) out << "    " << f << "\n";
+  return status;
+}
+
+}  // namespace sgdnoise

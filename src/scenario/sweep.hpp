@@ -1,0 +1,106 @@
+#pragma once
+// Parameter sweeps: one scenario run at many points, each point a set of `--set`
+// overrides, each point a normal run directory, and one aggregated table of every
+// scalar result with its standard error or interval (sweep.csv, sweep.json).
+//
+// Points come from a product grid (`--grid key=v1,v2,...`, the first axis varying
+// slowest, as nested loops in the order given) and/or a list file of override rows; a
+// list and a grid together give every list row crossed with the grid. Every point is
+// validated (scenario parse, schema, experiment build) before any point runs, so a bad
+// key costs nothing (exit 2, naming the key). Points run one after another, each with
+// all the threads asked for (results do not depend on the thread count).
+//
+// The sweep directory is written atomically: everything goes into a temporary sibling
+// directory, renamed into place when the last point and the tables are written
+// (io/run_dir.hpp); an interrupted sweep leaves no sweep.json.
+//
+// Trends compare points across the sweep: "METRIC: A,B < C,D" passes when the interval
+// of METRIC (columns METRIC_lo, METRIC_hi) at every point labelled A or B lies wholly
+// below the interval at every point labelled C or D (non-overlapping intervals).
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sgdnoise {
+
+/// One axis of a product grid: `key=v1,v2,...`; values in TOML syntax (or bare words),
+/// split on commas outside brackets and quotes.
+struct GridAxis {
+  std::string key;
+  std::vector<std::string> values;
+};
+GridAxis parse_grid_axis(const std::string& spec);
+
+/// A point of the sweep: its overrides (`key=value`, applied after the sweep's --set)
+/// and its label (the list row's label, else the overrides joined by spaces).
+struct SweepPoint {
+  std::string label;
+  std::vector<std::string> sets;
+};
+
+struct TrendSpec {
+  std::string text;  // as given
+  std::string metric;
+  std::vector<std::string> lower, higher;  // point labels
+};
+/// "METRIC: A,B,... < C,D,..."
+TrendSpec parse_trend(const std::string& spec);
+
+/// A list file: one point per line, `[LABEL:] key=value key=value ...`, and trend lines
+/// `trend METRIC: A,B < C,D`; blank lines and `#` comments are ignored.
+struct SweepList {
+  std::vector<SweepPoint> rows;
+  std::vector<TrendSpec> trends;
+};
+SweepList parse_sweep_list(const std::string& text, const std::string& file);
+
+/// The points: list rows (or one empty row) crossed with the grid, grid axes nested in
+/// the order given (the first slowest). Throws InputError on a key given twice in a point.
+std::vector<SweepPoint> expand_points(const std::vector<SweepPoint>& rows, const std::vector<GridAxis>& grid);
+
+/// "NNN-label" with characters other than [A-Za-z0-9._=,+-] replaced by '_'.
+std::string point_dir_name(std::size_t index, const SweepPoint& p);
+
+/// The scalar results of one run's summary.json as ordered columns: status, final
+/// observer values (mean, se, n, exact prediction), indicators at theta_0, escape
+/// statistics with intervals and their predictions, check outcomes. Values that could not
+/// be computed are left out, with a COLUMN_status string saying why.
+nlohmann::ordered_json summary_columns(const nlohmann::json& summary);
+
+struct TrendOutcome {
+  TrendSpec spec;
+  bool passed = false;
+  std::string reason;
+};
+/// Evaluates a trend on the points' labels and columns (summary_columns).
+TrendOutcome evaluate_trend(const TrendSpec& t, const std::vector<std::string>& labels,
+                            const std::vector<nlohmann::ordered_json>& columns);
+
+/// The aggregated table as CSV: point, label, dir, one column per override key, then the
+/// union of every point's columns in first-seen order; empty where a point has no value.
+std::string sweep_csv(const nlohmann::ordered_json& sweep);
+
+struct SweepOptions {
+  std::string scenario;
+  std::vector<std::string> grid;  // "key=v1,v2"
+  std::string list;               // list file ("" none)
+  std::vector<std::string> trends;
+  std::string out;  // "" : runs/<scenario name>-sweep
+  int threads = 1;
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> sets;  // applied to every point before its own overrides
+  double memory_limit_bytes = -1.0;
+  bool force = false, save_states = false;
+  std::string command;
+};
+
+/// Runs the sweep and writes its directory. Returns the exit code of CONVENTIONS.md:
+/// 0, 1 when a check or a trend failed (the table says which), 3 when a point failed
+/// numerically. Bad input throws InputError before anything runs. Progress goes to
+/// `progress`, the final table to `out`.
+int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress);
+
+}  // namespace sgdnoise
