@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""sgdnoise against the numpy peers, side by side in one run.
+
+For each workload, alternates `sgdnoise bench --only W --json` and the numpy peer
+script (../shared/peers) ROUNDS times, one thread each (OpenBLAS's OpenMP build for
+numpy, 1 thread), takes medians and prints the Markdown table of the issue-8 targets
+with the date, CPU model and threads, then the thread scaling (2 threads / 1 thread)
+and the cost-growth exponents (log-log slopes of run time against N and d).
+
+usage: bench/compare.py [--rounds 3] [--bin build-bench/sgdnoise] [--peers ../shared/peers]
+                        [--only w1_d2 ...] [--no-scaling] [--no-growth] [--json OUT]
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--bin", default="build-bench/sgdnoise")
+ap.add_argument("--peers", default="../shared/peers")
+ap.add_argument("--only", nargs="*", default=None)
+ap.add_argument("--no-scaling", action="store_true")
+ap.add_argument("--no-growth", action="store_true")
+ap.add_argument("--json", default="")
+a = ap.parse_args()
+
+ENV = dict(os.environ, LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp", OMP_NUM_THREADS="1",
+           OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+PY = "/usr/bin/python3"
+
+# name: (label, peer args, peer rate key, target ratio, own-bound kind, bound target)
+WORKLOADS = [
+    ("w1_d2", "W1 d=2, N=100000", ["w1_diag_quadratic.py", "100000", "2", "1000"], "traj_steps_per_s", 2.8, "normals", 0.7),
+    ("w1_d100", "W1 d=100, N=4096", ["w1_diag_quadratic.py", "4096", "100", "1000"], "traj_steps_per_s", 2.8, "normals", 0.7),
+    ("w2", "W2 d=100, N=1024 full covariance", ["w2_dense_quadratic_fullcov.py", "1024", "100", "1000"],
+     "traj_steps_per_s", 1.7, "gemm", 0.6),
+    ("w3_with", "W3 least squares b=32, with replacement", ["w3_lstsq_sgd.py", "256", "1000", "100", "32", "1000",
+                                                           "--sampling", "with"], "traj_steps_per_s", 6.0, None, None),
+    ("w3_reshuffle", "W3 least squares b=32, reshuffling", ["w3_lstsq_sgd.py", "256", "1000", "100", "32", "1000",
+                                                           "--sampling", "without"], "traj_steps_per_s", 6.0, None, None),
+    ("w4_1d", "W4 double well 1-D (useful steps)", ["w4_double_well_escape.py", "100000", "--mode", "compact"],
+     "useful_traj_steps_per_s", 3.4, "normals", 0.7),
+    ("w4_2d", "W4 double well 2-D (useful steps)", ["w4_double_well_escape.py", "100000", "--mode", "compact",
+                                                   "--dim", "2"], "useful_traj_steps_per_s", 3.2, "normals", 0.7),
+]
+
+NUMPY_NORMALS = r"""
+import time, numpy as np
+rng = np.random.default_rng(1); buf = np.empty(1 << 20)
+rng.standard_normal(out=buf)
+t0 = time.perf_counter()
+for _ in range(40): rng.standard_normal(out=buf)
+print(40 * buf.size / (time.perf_counter() - t0))
+"""
+
+
+def ours(only, threads=1, extra=()):
+    out = subprocess.run([a.bin, "bench", "--json", "--threads", str(threads), "--only", only, *extra],
+                         check=True, capture_output=True, text=True).stdout
+    j = json.loads(out)
+    return j, [w for w in j["workloads"] if w["workload"] == only][0]
+
+
+def peer(args, key):
+    out = subprocess.run([PY, os.path.join(a.peers, args[0]), *args[1:]], check=True, capture_output=True,
+                         text=True, env=ENV).stdout
+    line = [ln for ln in out.splitlines() if ln.startswith("workload=")][-1]
+    kv = dict(t.split("=", 1) for t in line.split() if "=" in t)
+    return float(kv[key])
+
+
+def numpy_normals():
+    return float(subprocess.run([PY, "-c", NUMPY_NORMALS], check=True, capture_output=True, text=True,
+                                env=ENV).stdout)
+
+
+def med(v):
+    return statistics.median(v)
+
+
+def fmt(x):
+    return f"{x / 1e6:.3g} M" if x >= 1e5 else f"{x:.3g}"
+
+
+sel = [w for w in WORKLOADS if not a.only or w[0] in a.only]
+meta = None
+res = {}
+# The generator and the GEMM rate (the bounds' inputs), alternating with numpy's generator.
+gen_ours, gen_np, gemm = [], [], []
+for r in range(a.rounds):
+    meta, g = ours("normals")
+    gen_ours.append(g["normals_per_s"])
+    gen_np.append(numpy_normals())
+    gemm.append(ours("gemm")[1]["check"])
+normal_rate, gemm_gflops = med(gen_ours), med(gemm)
+for name, label, pargs, key, target, bound_kind, bound_target in sel:
+    o, p, rows = [], [], None
+    for r in range(a.rounds):
+        _, w = ours(name)
+        o.append(w["traj_steps_per_s"])
+        rows = w
+        p.append(peer(pargs, key))
+        print(f"# {name} round {r + 1}: sgdnoise {o[-1]:.4g}, numpy {p[-1]:.4g}", file=sys.stderr)
+    res[name] = {"ours": o, "numpy": p, "row": rows}
+
+date = datetime.date.today().isoformat()
+print(f"Measured {date} on {meta['cpu']} ({os.cpu_count()} cores, shared with other jobs), 1 thread each, "
+      f"medians of {a.rounds} alternating rounds; sgdnoise {meta['git']} ({meta['compiler'].split()[0]} "
+      f"{meta['compiler'].split()[1] if len(meta['compiler'].split()) > 1 else ''}, {meta['build_flags']}), "
+      f"normal kernel {meta['normal_kernel']}; numpy with OpenBLAS (OpenMP build).\n")
+print("| workload | sgdnoise traj-steps/s | numpy | ratio (target) | of own bound (target) |")
+print("|---|---|---|---|---|")
+ratio_gen = normal_rate / med(gen_np)
+print(f"| normal generation (normals/s) | {fmt(normal_rate)} | {fmt(med(gen_np))} | "
+      f"{ratio_gen:.2f} (≥ 3.5) {'✓' if ratio_gen >= 3.5 else '✗'} | — |")
+for name, label, pargs, key, target, bound_kind, bound_target in sel:
+    o, p, row = med(res[name]["ours"]), med(res[name]["numpy"]), res[name]["row"]
+    ratio = o / p
+    cell = "—"
+    if bound_kind == "normals":
+        bound = normal_rate / row["normals_per_traj_step"]
+        if name.startswith("w4"):  # escaped rows stepped until the next compaction cost too
+            bound *= row["traj_steps"] / row["executed_traj_steps"]
+        f = o / bound
+        cell = f"{f:.2f} of {fmt(bound)} (≥ {bound_target}) {'✓' if f >= bound_target else '✗'}"
+    elif bound_kind == "gemm":
+        d = row["d"]
+        bound = 1.0 / (4.0 * d * d / (gemm_gflops * 1e9) + d / normal_rate)
+        f = o / bound
+        cell = f"{f:.2f} of {fmt(bound)} (≥ {bound_target}) {'✓' if f >= bound_target else '✗'}"
+    print(f"| {label} | {fmt(o)} | {fmt(p)} | {ratio:.2f} (≥ {target}) {'✓' if ratio >= target else '✗'} | {cell} |")
+print(f"\nBounds: own normal rate {fmt(normal_rate)}/s ÷ normals per step; W2: 1 / (4 d² flops at Eigen's DGEMM "
+      f"rate {gemm_gflops:.1f} GFLOP/s + d normals); W4 counts only steps of live trajectories.")
+
+if not a.no_scaling:
+    print("\n| thread scaling (2 threads / 1 thread) | ratio (target ≥ 1.8) |\n|---|---|")
+    for name in ["normals", "w1_d100", "w2", "w4_1d"]:
+        one, two = [], []
+        for r in range(a.rounds):
+            one.append(ours(name, 1)[1]["traj_steps_per_s"])
+            two.append(ours(name, 2)[1]["traj_steps_per_s"])
+        s = med(two) / med(one)
+        print(f"| {name} | {s:.2f} {'✓' if s >= 1.8 else '✗'} |")
+
+
+def slope(xs, ys):
+    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    return sum((x - mx) * (y - my) for x, y in zip(lx, ly)) / sum((x - mx) ** 2 for x in lx)
+
+
+if not a.no_growth:
+    print("\n| cost growth (seconds ∝ size^p, one run per size) | sizes | exponent p (expected) |\n|---|---|---|")
+    runs = [("w1_d100", "--trajectories", [1024, 4096, 16384], ["--steps", "200"], "N, W1 d=100", 1),
+            ("w1_d100", "--dim", [25, 50, 100, 200], ["--steps", "200"], "d, W1 diagonal", 1),
+            ("w2", "--dim", [50, 100, 200], ["--steps", "200"], "d, W2 dense", 2)]
+    for name, opt, sizes, extra, label, expect in runs:
+        t = [ours(name, 1, [opt, str(s), *extra])[1]["seconds"] for s in sizes]
+        print(f"| {label} | {sizes} | {slope(sizes, t):.2f} ({expect}) |")
+    ws = [ours("w4_1d", 1, ["--trajectories", str(n)])[1] for n in [10000, 30000, 100000]]
+    print(f"| W4 1-D: seconds against live trajectory-steps | N = 1e4, 3e4, 1e5 | "
+          f"{slope([w['traj_steps'] for w in ws], [w['seconds'] for w in ws]):.2f} (1); executed / live steps "
+          f"{ws[-1]['executed_traj_steps'] / ws[-1]['traj_steps']:.3f} |")
+
+if a.json:
+    with open(a.json, "w") as f:
+        json.dump({"meta": meta, "results": res, "normal_rate": normal_rate, "numpy_normals": gen_np,
+                   "gemm_gflops": gemm}, f, indent=1)

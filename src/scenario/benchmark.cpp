@@ -1,0 +1,231 @@
+#include "scenario/benchmark.hpp"
+
+#include <chrono>
+#include <sstream>
+#include <stdexcept>
+
+#include "analysis/escape_observer.hpp"
+#include "analysis/escape_run.hpp"
+#include "core/rng.hpp"
+#include "scenario/experiment.hpp"
+
+namespace sgdnoise {
+
+namespace {
+
+std::string constant_array(Index n, double v) {
+  std::ostringstream o;
+  o << "[";
+  for (Index i = 0; i < n; ++i) o << (i ? "," : "") << v;
+  o << "]";
+  return o.str();
+}
+
+std::string dynamics_table(double eta, std::int64_t steps, Index N, Index block, const std::string& start) {
+  std::ostringstream o;
+  o << "[dynamics]\nkind = \"discrete\"\neta = " << eta << "\nsteps = " << steps << "\ntrajectories = " << N
+    << "\nblock = " << block << "\nstart = " << start << "\n[observe]\nevery = " << steps << "\n";
+  return o.str();
+}
+
+// W1: x <- x - eta h x + sqrt(eta) sigma xi, h log-spaced in [1e-3, 1], eta = 0.1, sigma = 1:
+// weight noise of variance eta sigma^2.
+BenchWorkload w1(Index N, Index d, std::int64_t T, Index block) {
+  BenchWorkload w;
+  w.name = "w1_d" + std::to_string(d);
+  w.title = "W1 diagonal quadratic, isotropic weight noise";
+  w.peer = "w1_diag_quadratic.py " + std::to_string(N) + " " + std::to_string(d) + " " + std::to_string(T);
+  w.trajectories = N, w.dim = d, w.steps = T, w.block = block, w.normals_per_step = static_cast<double>(d);
+  w.toml = "name = \"bench_" + w.name + "\"\nseed = 1\n[loss]\nkind = \"quadratic\"\ndim = " + std::to_string(d) +
+           "\nspectrum = \"log\"\nlambda_max = 1.0\ncondition = 1000.0\n[noise]\nkind = \"isotropic\"\non = "
+           "\"weights\"\nvariance = 0.1\n" +
+           dynamics_table(0.1, T, N, block, constant_array(d, 1.0));
+  return w;
+}
+
+// W2: X <- X (I - eta H) + sqrt(eta) Xi B^T, dense H (random basis), Sigma_step = eta sigma^2 H.
+BenchWorkload w2(Index N, Index d, std::int64_t T, Index block) {
+  BenchWorkload w;
+  w.name = "w2";
+  w.title = "W2 dense quadratic, full-covariance weight noise";
+  w.peer = "w2_dense_quadratic_fullcov.py " + std::to_string(N) + " " + std::to_string(d) + " " + std::to_string(T);
+  w.trajectories = N, w.dim = d, w.steps = T, w.block = block, w.normals_per_step = static_cast<double>(d);
+  w.toml = "name = \"bench_w2\"\nseed = 1\n[loss]\nkind = \"quadratic\"\ndim = " + std::to_string(d) +
+           "\nspectrum = \"log\"\nlambda_max = 1.0\ncondition = 1000.0\nbasis = \"random\"\nbasis_seed = 2\n"
+           "[noise]\nkind = \"gaussian\"\non = \"weights\"\ncovariance = \"hessian_power\"\npower = 1.0\nscale = "
+           "0.1\n" +
+           dynamics_table(0.1, T, N, block, constant_array(d, 1.0));
+  return w;
+}
+
+// W3: least squares n = 1000, d = 100, b = 32, lr 0.01, own batch per trajectory.
+BenchWorkload w3(Index N, Index d, std::int64_t T, Index block, bool reshuffle) {
+  BenchWorkload w;
+  w.name = reshuffle ? "w3_reshuffle" : "w3_with";
+  w.title =
+      reshuffle ? "W3 least-squares SGD, b = 32, random reshuffling" : "W3 least-squares SGD, b = 32, with replacement";
+  w.peer = "w3_lstsq_sgd.py " + std::to_string(N) + " 1000 " + std::to_string(d) + " 32 " + std::to_string(T) +
+           " --sampling " + (reshuffle ? "without" : "with");
+  w.trajectories = N, w.dim = d, w.steps = T, w.block = block;
+  w.toml = "name = \"bench_" + w.name + "\"\nseed = 1\n[loss]\nkind = \"least_squares\"\ndim = " + std::to_string(d) +
+           "\nsamples = 1000\ntest_samples = 0\n[noise]\nkind = \"sgd\"\nbatch = 32\nsampling = \"" +
+           (reshuffle ? "reshuffle" : "with_replacement") + "\"\n" +
+           dynamics_table(0.01, T, N, block, constant_array(d, 0.0));
+  return w;
+}
+
+// W4: (x^2 - 1)^2 (+ y^2), eta = 0.01, sigma = 1 (weight noise of variance eta sigma^2),
+// from the left minimum until 99 % have crossed x > 0.
+BenchWorkload w4(Index N, int dim, std::int64_t cap, Index block) {
+  BenchWorkload w;
+  w.name = "w4_" + std::to_string(dim) + "d";
+  w.title = "W4 double-well escape, " + std::to_string(dim) + "-D, until 99 % crossed";
+  w.peer = "w4_double_well_escape.py " + std::to_string(N) + " --mode compact" + (dim == 2 ? " --dim 2" : "");
+  w.trajectories = N, w.dim = dim, w.steps = cap, w.block = block, w.escape = true;
+  w.normals_per_step = dim;
+  w.toml = "name = \"bench_" + w.name + "\"\nseed = 1\n[loss]\nkind = \"double_well\"\nbarrier = 1.0\na = 1.0\n" +
+           std::string(dim == 2 ? "transverse = [2.0]\n" : "") +
+           "[noise]\nkind = \"isotropic\"\non = \"weights\"\nvariance = 0.01\n" +
+           dynamics_table(0.01, cap, N, block, dim == 2 ? "[-1.0, 0.0]" : "[-1.0]") +
+           "[escape]\nregion = \"threshold\"\ncoordinate = 0\nvalue = 0.0\nside = \"above\"\n";
+  return w;
+}
+
+template <class T>
+T pick(T override_value, T value) {
+  return override_value > 0 ? override_value : value;
+}
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+std::vector<BenchWorkload> bench_workloads(bool quick, const BenchSizes& s) {
+  const std::int64_t T = pick<std::int64_t>(s.steps, quick ? 20 : 1000);
+  std::vector<BenchWorkload> v;
+  v.push_back(w1(pick(s.trajectories, quick ? Index{4000} : Index{100000}), pick(s.dim, Index{2}), T, 1024));
+  v.push_back(w1(pick(s.trajectories, quick ? Index{512} : Index{4096}), pick(s.dim, Index{100}), T, 256));
+  v.push_back(w2(pick(s.trajectories, quick ? Index{256} : Index{1024}), pick(s.dim, Index{100}), T, 256));
+  v.push_back(w3(pick(s.trajectories, quick ? Index{64} : Index{256}), pick(s.dim, Index{100}), T, 64, false));
+  v.push_back(w3(pick(s.trajectories, quick ? Index{64} : Index{256}), pick(s.dim, Index{100}), T, 64, true));
+  const std::int64_t cap = pick<std::int64_t>(s.steps, 100000);
+  v.push_back(w4(pick(s.trajectories, quick ? Index{2000} : Index{100000}), 1, cap, 4096));
+  v.push_back(w4(pick(s.trajectories, quick ? Index{2000} : Index{100000}), 2, cap, 4096));
+  BenchWorkload g;
+  g.name = "normals";
+  g.title = "normal generation alone (fill_normals into a 1024 x 16 buffer)";
+  g.peer = "numpy standard_normal";
+  g.trajectories = 1024, g.dim = 16, g.steps = quick ? 200 : 20000, g.normals_per_step = 16;
+  v.push_back(g);
+  BenchWorkload m;
+  m.name = "gemm";
+  m.title = "Eigen DGEMM at the W2 shape (N x d) (d x d), for W2's bound; traj_steps/s = rows/s";
+  m.peer = "-";
+  m.trajectories = pick(s.trajectories, quick ? Index{256} : Index{1024});
+  m.dim = pick(s.dim, Index{100});
+  m.steps = quick ? 20 : 400;
+  v.push_back(m);
+  return v;
+}
+
+BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
+  BenchMeasurement m;
+  m.name = w.name;
+  m.threads = threads;
+  m.trajectories = w.trajectories;
+  m.dim = w.dim;
+  if (w.name == "gemm") {  // Eigen's matrix product (one per thread), for the W2 bound
+    const Index rows = w.trajectories, d = w.dim;
+    auto gemm = [&](std::int64_t steps) {
+#pragma omp parallel num_threads(threads)
+      {
+        Mat A = Mat::Constant(rows, d, 0.5), B = Mat::Identity(d, d) * 0.99, C(rows, d);
+#pragma omp for schedule(static)
+        for (std::int64_t k = 0; k < steps; ++k) {
+          C.noalias() = A * B;
+          A.swap(C);
+        }
+      }
+    };
+    gemm(threads * 2);
+    const auto t0 = Clock::now();
+    gemm(w.steps);
+    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    m.steps = w.steps;
+    m.traj_steps = m.executed_traj_steps = static_cast<double>(rows) * static_cast<double>(w.steps);
+    m.traj_steps_per_s = m.traj_steps / m.seconds;
+    m.check = 2.0 * m.traj_steps * static_cast<double>(d) * static_cast<double>(d) / m.seconds / 1e9;
+    m.check_name = "gflops";
+    return m;
+  }
+  if (w.toml.empty()) {  // the generator alone, one buffer per thread
+    const Index rows = w.trajectories, cols = w.dim;
+    auto fill = [&](std::int64_t steps) {
+#pragma omp parallel num_threads(threads)
+      {
+        Mat Z(rows, cols);
+#pragma omp for schedule(static)
+        for (std::int64_t k = 0; k < steps; ++k)
+          fill_normals({1, Purpose::gradient_noise, static_cast<std::uint64_t>(k)}, 0, 0, Z);
+      }
+    };
+    fill(threads * 10);
+    const auto t0 = Clock::now();
+    fill(w.steps);
+    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    m.steps = w.steps;
+    m.traj_steps = m.executed_traj_steps = static_cast<double>(rows) * static_cast<double>(w.steps);
+    m.traj_steps_per_s = m.traj_steps / m.seconds;
+    m.normals_per_s = m.traj_steps * static_cast<double>(cols) / m.seconds;
+    return m;
+  }
+  Experiment ex = build_experiment(Scenario::parse(w.toml, "<bench " + w.name + ">"), threads, 0.0);
+  const Mat X0 = ex.initial_state();
+  if (w.escape) {
+    const Region* target = nullptr;
+    for (const auto& o : ex.observers)
+      if (const auto* e = dynamic_cast<const EscapeObserver*>(o.get())) target = &e->target();
+    if (!target) throw std::logic_error("bench: the escape workload has no escape region");
+    EscapeRunSpec es;
+    es.seed = ex.spec.seed;
+    es.block = ex.spec.block;
+    es.threads = threads;
+    es.cap = w.steps;
+    es.fraction = 0.99;
+    EscapeRunSpec warm = es;
+    warm.cap = 20;
+    (void)run_until_escaped(*ex.stepper, X0, *target, warm);
+    const auto t0 = Clock::now();
+    const EscapeRunResult r = run_until_escaped(*ex.stepper, X0, *target, es);
+    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    m.steps = r.stop_step;
+    m.traj_steps = r.useful_steps;
+    m.executed_traj_steps = r.executed_steps;
+    double sum = 0.0;
+    for (const auto t : r.first_passage)
+      if (t >= 0) sum += static_cast<double>(t);
+    m.check = r.escaped > 0 ? sum / static_cast<double>(r.escaped) : 0.0;
+    m.check_name = "mean_escape_steps";
+  } else {
+    EnsembleSpec spec = ex.spec;
+    spec.every = spec.steps;
+    EnsembleSpec warm = spec;
+    warm.steps = warm.every = 3;
+    (void)run_ensemble(*ex.stepper, X0, warm, {});
+    const auto t0 = Clock::now();
+    const RunRecord rec = run_ensemble(*ex.stepper, X0, spec, {});
+    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    m.steps = spec.steps;
+    m.traj_steps = m.executed_traj_steps = static_cast<double>(X0.rows()) * static_cast<double>(spec.steps);
+    // Sanity: the mean over trajectories of the loss at the last step.
+    Vec L(rec.final_state.rows());
+    ex.loss->value(rec.final_state, L);
+    m.check = L.mean();
+    m.check_name = "mean_final_loss";
+  }
+  m.traj_steps_per_s = m.traj_steps / m.seconds;
+  m.normals_per_s = m.executed_traj_steps * w.normals_per_step / m.seconds;
+  return m;
+}
+
+}  // namespace sgdnoise

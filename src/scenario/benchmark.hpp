@@ -1,0 +1,53 @@
+#pragma once
+// The peer workloads W1-W4 (../shared/peers/README.md) as in-code scenarios, run
+// through the library's own path: Scenario -> build_experiment -> the experiment's
+// stepper under run_ensemble (W1-W3), or under run_until_escaped (W4: only the
+// trajectories still running are stepped). Observers are left out of the timed loop,
+// as the peers time only their simulation loop. Used by `sgdnoise bench`.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace sgdnoise {
+
+struct BenchWorkload {
+  std::string name;   // w1_d2, w1_d100, w2, w3_with, w3_reshuffle, w4_1d, w4_2d, normals
+  std::string title;  // one line: what one trajectory-step is
+  std::string peer;   // the peer command line (script and arguments)
+  Index trajectories = 0, dim = 0;
+  std::int64_t steps = 0;  // W4: the cap
+  Index block = 256;
+  bool escape = false;
+  std::string toml;               // the scenario (empty for the generator-only workload)
+  double normals_per_step = 0.0;  // normals per trajectory-step
+};
+
+/// Overrides of a workload's sizes (0: keep).
+struct BenchSizes {
+  Index trajectories = 0, dim = 0;
+  std::int64_t steps = 0;
+};
+
+/// All workloads at the peer sizes; quick: small sizes (seconds in all, for tests).
+std::vector<BenchWorkload> bench_workloads(bool quick, const BenchSizes& sizes = {});
+
+struct BenchMeasurement {
+  std::string name;
+  Index trajectories = 0, dim = 0;
+  std::int64_t steps = 0;            // steps run (W4: the stop step)
+  double seconds = 0.0;              // the timed loop
+  double traj_steps = 0.0;           // counted trajectory-steps (W4: useful, live ones)
+  double executed_traj_steps = 0.0;  // computed (W4: also escaped rows until compaction)
+  double traj_steps_per_s = 0.0;
+  double normals_per_s = 0.0;  // normals drawn per second (executed)
+  double check = 0.0;          // a sanity value (see check_name)
+  std::string check_name;
+  int threads = 1;
+};
+
+/// Runs one workload: a short untimed warm-up, then the timed loop.
+BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads);
+
+}  // namespace sgdnoise

@@ -1,0 +1,86 @@
+// `sgdnoise bench`: the output's shape (never its speed), and the compacting escape run
+// giving the same first passages for any thread count, block size and sync period.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/escape_observer.hpp"
+#include "analysis/escape_run.hpp"
+#include "scenario/benchmark.hpp"
+#include "scenario/experiment.hpp"
+#include "test_util.hpp"
+
+using namespace sgdnoise;
+
+TEST(BenchCommand, QuickJsonHasEveryWorkloadAndTheMetadata) {
+  const auto r = test::run_cli("bench --quick --json --only w1_d2 w3_with w4_1d normals");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  for (const char* k : {"version", "git", "compiler", "build_flags", "normal_kernel", "threads", "cpu"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  ASSERT_EQ(j["workloads"].size(), 4u);
+  for (const auto& w : j["workloads"]) {
+    EXPECT_GT(w["traj_steps_per_s"].get<double>(), 0.0);
+    EXPECT_GT(w["seconds"].get<double>(), 0.0);
+    EXPECT_EQ(w["threads"].get<int>(), 1);
+  }
+}
+
+TEST(BenchCommand, TextOutputAndBadSelection) {
+  const auto r = test::run_cli("bench --quick --only w2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("normal kernel"), std::string::npos);
+  EXPECT_NE(r.output.find("w2 "), std::string::npos);
+  EXPECT_EQ(test::run_cli("bench --only nothing").code, 2);
+}
+
+TEST(EscapeRun, IdenticalForAnyThreadsBlockAndSyncPeriod) {
+  for (int dim : {1, 2}) {
+    const auto ws = bench_workloads(true, {3000, 0, 0});
+    const auto& w = ws[dim == 1 ? 5 : 6];
+    ASSERT_TRUE(w.escape);
+    Experiment ex = build_experiment(Scenario::parse(w.toml, "<test>"), 1, 0.0);
+    const Region* target = nullptr;
+    for (const auto& o : ex.observers)
+      if (const auto* e = dynamic_cast<const EscapeObserver*>(o.get())) target = &e->target();
+    ASSERT_NE(target, nullptr);
+    EscapeRunSpec spec;
+    spec.seed = 3;
+    spec.cap = 4000;
+    spec.block = 3000;
+    spec.sync_every = 1;
+    const EscapeRunResult ref = run_until_escaped(*ex.stepper, ex.initial_state(), *target, spec);
+    EXPECT_GT(ref.escaped, 2900);
+    EXPECT_LE(ref.useful_steps, ref.executed_steps);
+    for (int threads : {1, 2})
+      for (Index block : {7, 256})
+        for (std::int64_t sync : {1, 13}) {
+          spec.threads = threads;
+          spec.block = block;
+          spec.sync_every = sync;
+          const EscapeRunResult r = run_until_escaped(*ex.stepper, ex.initial_state(), *target, spec);
+          EXPECT_EQ(r.first_passage, ref.first_passage) << threads << " " << block << " " << sync;
+          EXPECT_EQ(r.stop_step, ref.stop_step);
+          EXPECT_EQ(r.useful_steps, ref.useful_steps);
+        }
+  }
+}
+
+TEST(TrajectoryMap, MappedRowsDrawTheirTrajectorysNumbers) {
+  const std::vector<std::uint64_t> ids = {5, 2, 40, 41, 1000, 7, 3, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 99};
+  const auto n = static_cast<Index>(ids.size());
+  Mat Zn(n, 5), Zu(n, 4);
+  {
+    const ScopedTrajectoryMap map(ids.data());
+    fill_normals({9, Purpose::gradient_noise, 4}, 0, 0, Zn);
+    fill_uniforms({9, Purpose::sampling, 4}, 0, 0, Zu);
+  }
+  EXPECT_EQ(trajectory_map(), nullptr);
+  for (Index i = 0; i < n; ++i) {
+    Mat a(1, 5), u(1, 4);
+    fill_normals({9, Purpose::gradient_noise, 4}, ids[static_cast<std::size_t>(i)], 0, a);
+    fill_uniforms({9, Purpose::sampling, 4}, ids[static_cast<std::size_t>(i)], 0, u);
+    EXPECT_EQ(Zn.row(i), a.row(0)) << i;
+    EXPECT_EQ(Zu.row(i), u.row(0)) << i;
+  }
+}
