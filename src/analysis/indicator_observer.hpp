@@ -1,0 +1,47 @@
+#pragma once
+// "observe.indicators": paper 3's indicator along a run (Zhu et al. 2019; papers.md 4.3 (P-a),
+// (P-c), Figure 4 of 4.4 B). At each observation step k it records
+//   trace_H_C        Tr(H C), C the gradient-noise covariance the noise model states at the
+//                    point and step (covariance_at_step; C = Sigma_step / eta^2 for noise on the
+//                    weights, CONVENTIONS.md), H the loss's exact Hessian;
+//   trace_H_Cbar     Tr(H Cbar) = Tr H Tr C / d, Cbar = (Tr C / d) I the isotropic noise of equal
+//                    trace (paper 3's comparison, indicators.hpp);
+//   trace_C          Tr C;
+//   anisotropy_ratio Tr(H C) / Tr(H Cbar) (NaN, with the method saying why, where Tr H Tr C = 0).
+// Where: "mean" evaluates them once at the ensemble-mean point, a deterministic function of the
+// ensemble (standard error 0, method "exact at the ensemble mean"); "trajectories" at each of
+// the first k trajectories (rows in original order), reported as their mean and the standard
+// error over the k (for a non-convex loss such as a network, where the mean of the weights
+// need not be a meaningful point). Costs, per point, one dense Hessian and one covariance.
+#include <memory>
+
+#include "analysis/observers.hpp"
+#include "noise/noise.hpp"
+
+namespace sgdnoise {
+
+class IndicatorObserver final : public Observer {
+ public:
+  /// trajectories = 0: at the ensemble mean; > 0: over the first that many trajectories.
+  IndicatorObserver(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
+                    Index trajectories)
+      : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), trajectories_(trajectories) {}
+  std::vector<std::string> names() const override {
+    return {"trace_H_C", "trace_H_Cbar", "trace_C", "anisotropy_ratio"};
+  }
+  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+
+  struct Values {
+    double trace_H_C = 0.0, trace_H_Cbar = 0.0, trace_C = 0.0, ratio = 0.0;
+  };
+  /// The four indicators at one point and step.
+  Values at(const Vec& theta, std::uint64_t k) const;
+
+ private:
+  std::shared_ptr<const Loss> loss_;
+  std::shared_ptr<const NoiseModel> noise_;
+  double eta_;
+  Index trajectories_;
+};
+
+}  // namespace sgdnoise
