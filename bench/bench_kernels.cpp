@@ -31,13 +31,21 @@ void run_fill(benchmark::State& state, Fill fill, const char* label) {
 }
 
 void BM_FillNormals(benchmark::State& state) {
-  run_fill(state, [](std::uint64_t step, Mat& Z) { fill_normals({1, Purpose::gradient_noise, step}, 0, 0, Z); },
-           "normals");
+  run_fill(
+      state,
+      [](std::uint64_t step, Mat& Z) {
+        fill_normals({1, Purpose::gradient_noise, step}, 0, 0, Z);
+      },
+      "normals");
 }
 
 void BM_FillUniforms(benchmark::State& state) {
-  run_fill(state, [](std::uint64_t step, Mat& Z) { fill_uniforms({1, Purpose::sampling, step}, 0, 0, Z); },
-           "uniforms");
+  run_fill(
+      state,
+      [](std::uint64_t step, Mat& Z) {
+        fill_uniforms({1, Purpose::sampling, step}, 0, 0, Z);
+      },
+      "uniforms");
 }
 
 void shapes(benchmark::internal::Benchmark* b) {
@@ -49,16 +57,14 @@ void shapes(benchmark::internal::Benchmark* b) {
 int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_FillNormals", BM_FillNormals)->Apply(shapes);
   for (const std::string& kernel : normal_kernels())
-    benchmark::RegisterBenchmark(("BM_FillNormalsKernel/" + kernel).c_str(),
-                                 [kernel](benchmark::State& state) {
-                                   run_fill(
-                                       state,
-                                       [&kernel](std::uint64_t step, Mat& Z) {
-                                         fill_normals_with(kernel, {1, Purpose::gradient_noise, step}, 0, 0, Z);
-                                       },
-                                       "normals");
-                                 })
-        ->Apply(shapes);
+    benchmark::RegisterBenchmark(("BM_FillNormalsKernel/" + kernel).c_str(), [kernel](benchmark::State& state) {
+      run_fill(
+          state,
+          [&kernel](std::uint64_t step, Mat& Z) {
+            fill_normals_with(kernel, {1, Purpose::gradient_noise, step}, 0, 0, Z);
+          },
+          "normals");
+    })->Apply(shapes);
   benchmark::RegisterBenchmark("BM_FillUniforms", BM_FillUniforms)->Args({4096, 100})->Unit(benchmark::kMicrosecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -82,3 +82,60 @@ TEST(Indicators, RejectsMismatchedSizes) {
 
 }  // namespace
 }  // namespace sgdnoise
+
+namespace sgdnoise {
+namespace {
+
+// Paper 3's alignment u1^T C u1 Tr H / (lambda1 Tr C) (papers.md 4.3 (P-b)).
+TEST(Alignment, HessianIsOneIsotropicAndTopEigenvectorAreTheirClosedForms) {
+  const Quadratic q = test_quadratic();
+  const Mat& H = q.H();
+  const double trH = H.trace();
+  // C = c I: c Tr H / (lambda1 c d) = Tr H / (d lambda1).
+  const Indicators iso = noise_indicators(H, 0.3 * Mat::Identity(12, 12), 0.1);
+  ASSERT_TRUE(iso.alignment.has_value()) << iso.alignment_reason;
+  EXPECT_NEAR(*iso.alignment, trH / (12.0 * 9.0), kRel);
+  EXPECT_EQ(iso.top_multiplicity, 1);
+  const Vec u1 = q.eigenvectors().col(0);
+  const Indicators top = noise_indicators(H, 2.0 * u1 * u1.transpose(), 0.1);
+  ASSERT_TRUE(top.alignment.has_value());
+  EXPECT_NEAR(*top.alignment, trH / 9.0, kRel * trH / 9.0);
+  // C = c H: u1^T (c H) u1 Tr H / (lambda1 c Tr H) = 1.
+  const Indicators prop = noise_indicators(H, 0.5 * H, 0.1);
+  EXPECT_NEAR(*prop.alignment, 1.0, kRel);
+  // A noise orthogonal to u1 has alignment 0.
+  const Vec u2 = q.eigenvectors().col(1);
+  EXPECT_NEAR(*noise_indicators(H, u2 * u2.transpose(), 0.1).alignment, 0.0, kRel);
+}
+
+TEST(Alignment, DegenerateTopEigenvalueAveragesOverTheEigenspace) {
+  Vec lambda(4);
+  lambda << 3.0, 3.0, 1.0, 1.0;
+  const Quadratic q(lambda, random_orthogonal(4, 9), Vec::Zero(4));
+  const Vec u = q.eigenvectors().col(0);  // one vector of the top eigenspace
+  const Indicators ind = noise_indicators(q.H(), u * u.transpose(), 0.1);
+  ASSERT_TRUE(ind.alignment.has_value());
+  EXPECT_EQ(ind.top_multiplicity, 2);
+  // Tr(P1 C) / 2 = 1/2, so the alignment is (1/2) * 8 / (3 * 1).
+  EXPECT_NEAR(*ind.alignment, 0.5 * 8.0 / 3.0, 1e-12);
+}
+
+TEST(Alignment, UndefinedWithAReasonNeverNaN) {
+  const Quadratic q = test_quadratic();
+  const Indicators none = noise_indicators(q.H(), Mat::Zero(12, 12), 0.1);
+  EXPECT_FALSE(none.alignment.has_value());
+  EXPECT_NE(none.alignment_reason.find("Tr C"), std::string::npos) << none.alignment_reason;
+  const Mat negative = -Mat::Identity(3, 3);
+  const Indicators neg = noise_indicators(negative, Mat::Identity(3, 3), 0.1);
+  EXPECT_FALSE(neg.alignment.has_value());
+  EXPECT_NE(neg.alignment_reason.find("lambda_1"), std::string::npos) << neg.alignment_reason;
+  // A saddle with Tr H < 0 but a positive top eigenvalue: Tr H is not positive.
+  Mat saddle = Mat::Zero(2, 2);
+  saddle.diagonal() << 1.0, -3.0;
+  const Indicators s = noise_indicators(saddle, Mat::Identity(2, 2), 0.1);
+  EXPECT_FALSE(s.alignment.has_value());
+  EXPECT_NE(s.alignment_reason.find("Tr H"), std::string::npos) << s.alignment_reason;
+}
+
+}  // namespace
+}  // namespace sgdnoise

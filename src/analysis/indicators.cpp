@@ -1,5 +1,7 @@
 #include "analysis/indicators.hpp"
 
+#include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -16,6 +18,47 @@ bool trace_is_zero(const Mat& M, double trace) {
   const double bound =
       static_cast<double>(M.rows()) * std::numeric_limits<double>::epsilon() * M.diagonal().cwiseAbs().sum();
   return std::abs(trace) <= bound;
+}
+
+// Paper 3's alignment u_1^T C u_1 Tr H / (lambda_1 Tr C) (papers.md 4.3 (P-b), condition 2).
+void set_alignment(const Mat& H, const Mat& C, double trace_H, Indicators& ind) {
+  const Index d = H.rows();
+  if (d == 0) {
+    ind.alignment_reason = "d = 0";
+    return;
+  }
+  Eigen::SelfAdjointEigenSolver<Mat> es(0.5 * (H + H.transpose()));
+  if (es.info() != Eigen::Success) {
+    ind.alignment_reason = "alignment undefined: the dense symmetric eigensolver did not converge on H";
+    return;
+  }
+  const Vec& lam = es.eigenvalues();  // ascending
+  const double lambda1 = lam[d - 1];
+  // Eigenvalues agree to rounding within about d eps ||H||_2 (Golub & Van Loan, 8.1).
+  const double tol =
+      static_cast<double>(d) * std::numeric_limits<double>::epsilon() * std::max(std::abs(lam[0]), std::abs(lambda1));
+  std::ostringstream m;
+  if (!(lambda1 > tol)) {
+    m << "alignment undefined: the top Hessian eigenvalue lambda_1 = " << lambda1
+      << " is not positive, so there is no curvature direction to align with";
+  } else if (!(trace_H > 0.0) || trace_is_zero(H, trace_H)) {
+    m << "alignment undefined: Tr H = " << trace_H << " is not positive";
+  } else if (!(ind.trace_C > 0.0) || trace_is_zero(C, ind.trace_C)) {
+    m << "alignment undefined: Tr C = " << ind.trace_C << " is not positive (no noise)";
+  }
+  if (!m.str().empty()) {
+    ind.alignment_reason = m.str();
+    return;
+  }
+  Index mult = 0;
+  double u_C_u = 0.0;  // Tr(P_1 C) over the top eigenspace
+  for (Index i = d - 1; i >= 0 && lambda1 - lam[i] <= tol; --i, ++mult) {
+    const auto u = es.eigenvectors().col(i);
+    u_C_u += u.dot(C * u);
+  }
+  u_C_u /= static_cast<double>(mult);
+  ind.top_multiplicity = mult;
+  ind.alignment = u_C_u * trace_H / (lambda1 * ind.trace_C);
 }
 
 }  // namespace
@@ -45,6 +88,7 @@ Indicators noise_indicators(const Mat& H, const Mat& C, double eta) {
     // Tr(HC) / (Tr H Tr C / d), papers.md 1.4 item 3.
     ind.anisotropy_ratio = ind.trace_H_C * static_cast<double>(d) / (trace_H * ind.trace_C);
   }
+  set_alignment(H, C, trace_H, ind);
   return ind;
 }
 

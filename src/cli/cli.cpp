@@ -13,10 +13,15 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/bench_cmd.hpp"
+#include "cli/figures_cmd.hpp"
+#include "cli/fp_cmd.hpp"
+#include "cli/indicators_command.hpp"
 #include "io/checkpoint.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
 #include "scenario/schema.hpp"
+#include "scenario/sweep.hpp"
 #include "sgdnoise/version.hpp"
 
 namespace sgdnoise {
@@ -232,9 +237,37 @@ int cli_main(int argc, char** argv) {
   check->add_option("scenarios", check_files, "Scenario files")->required();
   add_common(check, check_opts);
 
+  Common sweep_opts;
+  SweepOptions so;
+  auto* sweep = app.add_subcommand("sweep", "Run a scenario over a grid or list of overrides; aggregate the results");
+  sweep->add_option("scenario", so.scenario, "Scenario file (TOML)")->required();
+  sweep->add_option("--grid", so.grid, "A grid axis key=v1,v2,... (repeatable; product, the first axis slowest)");
+  sweep->add_option("--list", so.list, "File of points, one per line: [LABEL:] key=value ...; `trend` lines");
+  sweep->add_option("--trend", so.trends, "METRIC: A,B < C,D (point labels; intervals must not overlap)");
+  sweep->add_option("--out", so.out, "Sweep directory (default runs/<scenario name>-sweep)");
+  sweep->add_flag("--force", so.force, "Replace an existing sweep directory");
+  sweep->add_flag("--save-states", so.save_states, "Write each point's final states as final_states.npy");
+  add_common(sweep, sweep_opts);
+
+  Common ind_opts;
+  IndicatorsCommand ind_cmd;
+  auto* indicators = add_indicators_subcommand(app, ind_cmd);
+  add_common(indicators, ind_opts);
+
+  Common fp_opts;
+  FpCommand fp_cmd;
+  auto* fp = add_fp_subcommand(app, fp_cmd);
+  add_common(fp, fp_opts);
+
   bool markdown = false;
   auto* list = app.add_subcommand("list", "List every scenario section, kind and parameter");
   list->add_flag("--markdown", markdown, "Print the scenario documentation as Markdown");
+
+  BenchOptions bench_opts;
+  auto* bench = add_bench_command(app, bench_opts);
+
+  FiguresOptions fig_opts;
+  auto* figures = add_figures_command(app, fig_opts);
 
   try {
     app.parse(argc, argv);
@@ -255,6 +288,23 @@ int cli_main(int argc, char** argv) {
       return cmd_run(ro, run_opts, command_line(argc, argv));
     }
     if (*check) return cmd_check(check_files, check_opts);
+    if (*indicators)
+      return run_indicators_command(
+          ind_cmd, build_experiment(Scenario::load(ind_cmd.file, ind_opts.sets, ind_opts.seed), ind_opts.threads,
+                                    ind_opts.memory_limit_bytes()));
+    if (*fp)
+      return run_fp_command(fp_cmd, build_experiment(Scenario::load(fp_cmd.file, fp_opts.sets, fp_opts.seed),
+                                                     fp_opts.threads, fp_opts.memory_limit_bytes()));
+    if (*bench) return cmd_bench(bench_opts);
+    if (*figures) return cmd_figures(fig_opts);
+    if (*sweep) {
+      so.threads = sweep_opts.threads;
+      so.seed = sweep_opts.seed;
+      so.sets = sweep_opts.sets;
+      so.memory_limit_bytes = sweep_opts.memory_limit_bytes();
+      so.command = command_line(argc, argv);
+      return run_sweep(so, std::cout, std::cerr);
+    }
     if (*list) {
       std::cout << (markdown ? schema_markdown() : schema_listing());
       return kOk;

@@ -23,6 +23,16 @@ extern "C" double sqrt(double) noexcept __attribute__((const));
 namespace sgdnoise {
 
 namespace {
+thread_local const std::uint64_t* t_trajectory_map = nullptr;
+}  // namespace
+
+ScopedTrajectoryMap::ScopedTrajectoryMap(const std::uint64_t* ids) : previous_(t_trajectory_map) {
+  t_trajectory_map = ids;
+}
+ScopedTrajectoryMap::~ScopedTrajectoryMap() { t_trajectory_map = previous_; }
+const std::uint64_t* trajectory_map() { return t_trajectory_map; }
+
+namespace {
 void check_draws(std::uint32_t first_draw, Index cols) {
   if (first_draw % 2 != 0) throw std::invalid_argument("fill_normals: first_draw must be even");
   if (std::uint64_t{first_draw} / 2 + (static_cast<std::uint64_t>(cols) + 1) / 2 > kMaxDrawPairs)
@@ -73,24 +83,31 @@ struct ChunkWords {
   alignas(64) std::uint64_t w0[kChunk], w1[kChunk], w2[kChunk], w3[kChunk];
 };
 
+/// The trajectory index (counter word 0) of each lane of the chunk at row i: first_traj + i + l,
+/// or through the trajectory map; lanes past the end of the column repeat the last row.
+struct ChunkCounters {
+  alignas(64) std::uint64_t c[kChunk];
+};
+
 struct ColumnArgs {
   const ColumnCoords* cc;
   std::uint64_t first_traj;
+  const std::uint64_t* ids;  // trajectory map of the calling thread (row r: ids[first_traj + r]), or null
   Index n;
-  double* col0;  // draw 2 pair (cosine branch)
-  double* col1;  // draw 2 pair + 1 (sine branch), or null
+  double* col0;          // draw 2 pair (cosine branch)
+  double* col1;          // draw 2 pair + 1 (sine branch), or null
+  bool uniform = false;  // uniforms u01_open(w0, w1), u01_open(w2, w3) instead of normals
 };
 
 // Baseline Philox: Philox4x32::apply itself, one counter per iteration; GCC
 // vectorizes the loop over the chunk (pmuludq on SSE2). Defined outside the
 // fp-contract region below, whose functions cannot inline functions compiled with
 // other options, so that apply is inlined here.
-[[gnu::noinline]] void philox_chunk_apply(const ColumnCoords& cc, std::uint64_t traj0, ChunkWords& out) {
+[[gnu::noinline]] void philox_chunk_apply(const ColumnCoords& cc, const ChunkCounters& ctr, ChunkWords& out) {
   alignas(64) std::uint32_t w[4][kChunk];
   for (int l = 0; l < kChunk; ++l) {
-    std::uint32_t c[4] = {static_cast<std::uint32_t>(traj0 + static_cast<std::uint64_t>(l)),
-                          static_cast<std::uint32_t>(cc.w1), static_cast<std::uint32_t>(cc.w2),
-                          static_cast<std::uint32_t>(cc.w3)};
+    std::uint32_t c[4] = {static_cast<std::uint32_t>(ctr.c[l]), static_cast<std::uint32_t>(cc.w1),
+                          static_cast<std::uint32_t>(cc.w2), static_cast<std::uint32_t>(cc.w3)};
     Philox4x32::apply(c, static_cast<std::uint32_t>(cc.key0[0]), static_cast<std::uint32_t>(cc.key1[0]));
     for (int k = 0; k < 4; ++k) w[k][l] = c[k];
   }
@@ -111,12 +128,22 @@ struct ColumnArgs {
 
 namespace {
 
+[[gnu::always_inline]] inline void chunk_counters(const ColumnArgs& a, Index i, ChunkCounters& out) {
+  if (!a.ids) {
+    for (int l = 0; l < kChunk; ++l) out.c[l] = a.first_traj + static_cast<std::uint64_t>(i + l);
+    return;
+  }
+  const std::uint64_t* ids = a.ids + a.first_traj;
+  for (int l = 0; l < kChunk; ++l) out.c[l] = ids[i + l < a.n ? i + l : a.n - 1];
+}
+
 // The rounds of Philox4x32::apply with every word in a 64-bit lane, masked to 32
 // bits before each multiply: with AVX-512DQ, GCC vectorizes this with vpmullq and
 // no 32 <-> 64-bit lane shuffles (1.6x the loop above there).
-[[gnu::always_inline]] inline void philox_chunk_wide(const ColumnCoords& cc, std::uint64_t traj0, ChunkWords& out) {
+[[gnu::always_inline]] inline void philox_chunk_wide(const ColumnCoords& cc, const ChunkCounters& ctr,
+                                                     ChunkWords& out) {
   for (int l = 0; l < kChunk; ++l) {
-    std::uint64_t c0 = (traj0 + static_cast<std::uint64_t>(l)) & kLow32, c1 = cc.w1, c2 = cc.w2, c3 = cc.w3;
+    std::uint64_t c0 = ctr.c[l] & kLow32, c1 = cc.w1, c2 = cc.w2, c3 = cc.w3;
     for (int r = 0; r < 10; ++r) {
       const std::uint64_t p0 = std::uint64_t{Philox4x32::kMul0} * (c0 & kLow32);
       const std::uint64_t p1 = std::uint64_t{Philox4x32::kMul1} * (c2 & kLow32);
@@ -153,6 +180,16 @@ template <bool kCvt>
 template <bool kFma, bool kCvt>
 [[gnu::always_inline]] inline void finish_chunk(const ChunkWords& w, const ColumnArgs& a, Index i) {
   alignas(64) double rad[kChunk], zc[kChunk], zs[kChunk];
+  const auto len = static_cast<std::size_t>(a.n - i < kChunk ? a.n - i : kChunk);
+  if (a.uniform) {  // fill_uniforms: the words as they come
+    for (int l = 0; l < kChunk; ++l) {
+      zc[l] = u01_open_bits<kCvt>(w.w0[l], w.w1[l]);
+      zs[l] = u01_open_bits<kCvt>(w.w2[l], w.w3[l]);
+    }
+    std::memcpy(a.col0 + i, zc, len * sizeof(double));
+    if (a.col1) std::memcpy(a.col1 + i, zs, len * sizeof(double));
+    return;
+  }
   for (int l = 0; l < kChunk; ++l)
     rad[l] = std::sqrt(-2.0 * fast_math::log_normal_pos<kFma>(u01_open_bits<kCvt>(w.w0[l], w.w1[l])));
   for (int l = 0; l < kChunk; ++l) {
@@ -161,7 +198,6 @@ template <bool kFma, bool kCvt>
     zc[l] = rad[l] * c;
     zs[l] = rad[l] * s;
   }
-  const auto len = static_cast<std::size_t>(a.n - i < kChunk ? a.n - i : kChunk);
   std::memcpy(a.col0 + i, zc, len * sizeof(double));
   if (a.col1) std::memcpy(a.col1 + i, zs, len * sizeof(double));
 }
@@ -176,7 +212,9 @@ void normals_column_baseline(const ColumnArgs& a) {
 #endif
   for (Index i = 0; i < a.n; i += kChunk) {
     ChunkWords w;
-    philox_chunk_apply(*a.cc, a.first_traj + static_cast<std::uint64_t>(i), w);
+    ChunkCounters ctr;
+    chunk_counters(a, i, ctr);
+    philox_chunk_apply(*a.cc, ctr, w);
     finish_chunk<kFma, false>(w, a, i);
   }
 }
@@ -190,11 +228,11 @@ void normals_column_baseline(const ColumnArgs& a) {
 }
 
 [[gnu::target("avx2,fma"), gnu::always_inline]] inline void philox_chunk_avx2(const ColumnCoords& cc,
-                                                                              std::uint64_t traj0, ChunkWords& out) {
+                                                                              const ChunkCounters& ctr,
+                                                                              ChunkWords& out) {
   const __m256i low = bcast(kLow32), m0 = bcast(Philox4x32::kMul0), m1 = bcast(Philox4x32::kMul1);
   for (int v = 0; v < kChunk; v += 4) {
-    __m256i c0 = _mm256_and_si256(
-        _mm256_add_epi64(bcast(traj0 + static_cast<std::uint64_t>(v)), _mm256_setr_epi64x(0, 1, 2, 3)), low);
+    __m256i c0 = _mm256_and_si256(_mm256_load_si256(reinterpret_cast<const __m256i*>(ctr.c + v)), low);
     __m256i c1 = bcast(cc.w1), c2 = bcast(cc.w2), c3 = bcast(cc.w3);
     for (int r = 0; r < 10; ++r) {
       const __m256i p0 = _mm256_mul_epu32(c0, m0), p1 = _mm256_mul_epu32(c2, m1);
@@ -213,7 +251,9 @@ void normals_column_baseline(const ColumnArgs& a) {
 [[gnu::target("avx2,fma")]] void normals_column_avx2(const ColumnArgs& a) {
   for (Index i = 0; i < a.n; i += kChunk) {
     ChunkWords w;
-    philox_chunk_avx2(*a.cc, a.first_traj + static_cast<std::uint64_t>(i), w);
+    ChunkCounters ctr;
+    chunk_counters(a, i, ctr);
+    philox_chunk_avx2(*a.cc, ctr, w);
     finish_chunk<true, false>(w, a, i);
   }
 }
@@ -221,7 +261,9 @@ void normals_column_baseline(const ColumnArgs& a) {
 [[gnu::target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]] void normals_column_avx512(const ColumnArgs& a) {
   for (Index i = 0; i < a.n; i += kChunk) {
     ChunkWords w;
-    philox_chunk_wide(*a.cc, a.first_traj + static_cast<std::uint64_t>(i), w);
+    ChunkCounters ctr;
+    chunk_counters(a, i, ctr);
+    philox_chunk_wide(*a.cc, ctr, w);
     finish_chunk<true, true>(w, a, i);
   }
 }
@@ -267,7 +309,8 @@ void fill_normals_kernel(ColumnKernel kernel, const StreamCoords& s, std::uint64
   for (Index j = 0; j < out.cols(); j += 2) {
     const auto pair = static_cast<std::uint32_t>((first_draw + static_cast<std::uint32_t>(j)) / 2);
     const ColumnCoords cc = column_coords(s, pair);
-    kernel({&cc, first_traj, out.rows(), out.col(j).data(), j + 1 < out.cols() ? out.col(j + 1).data() : nullptr});
+    kernel({&cc, first_traj, trajectory_map(), out.rows(), out.col(j).data(),
+            j + 1 < out.cols() ? out.col(j + 1).data() : nullptr, false});
   }
 }
 
@@ -292,14 +335,12 @@ void fill_normals_with(const std::string& kernel, const StreamCoords& s, std::ui
 
 void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out) {
   check_draws(first_draw, out.cols());
+  const ColumnKernel kernel = kernels().front().fn;
   for (Index j = 0; j < out.cols(); j += 2) {
     const auto pair = static_cast<std::uint32_t>((first_draw + static_cast<std::uint32_t>(j)) / 2);
-    for (Index i = 0; i < out.rows(); ++i) {
-      std::uint32_t w[4];
-      philox_block(s, first_traj + static_cast<std::uint64_t>(i), pair, w);
-      out(i, j) = u01_open(w[0], w[1]);
-      if (j + 1 < out.cols()) out(i, j + 1) = u01_open(w[2], w[3]);
-    }
+    const ColumnCoords cc = column_coords(s, pair);
+    kernel({&cc, first_traj, trajectory_map(), out.rows(), out.col(j).data(),
+            j + 1 < out.cols() ? out.col(j + 1).data() : nullptr, true});
   }
 }
 

@@ -24,12 +24,15 @@ namespace sgdnoise {
 
 /// What a random draw is for; different purposes never share numbers.
 enum class Purpose : std::uint32_t {
-  gradient_noise = 1,     // NoiseModel draws (one step of discrete dynamics)
-  sde_increment = 2,      // Brownian increments of an SDE sub-step
-  ou_exact = 3,           // exact Ornstein-Uhlenbeck transition
-  initial_state = 4,      // random initial conditions
-  sampling = 5,           // mini-batch indices and sampling weights
-  epoch_permutation = 6,  // random reshuffling: one permutation per (trajectory, epoch); step = epoch
+  gradient_noise = 1,       // NoiseModel draws (one step of discrete dynamics)
+  sde_increment = 2,        // Brownian increments of an SDE sub-step
+  ou_exact = 3,             // exact Ornstein-Uhlenbeck transition
+  initial_state = 4,        // random initial conditions
+  sampling = 5,             // mini-batch indices and sampling weights
+  epoch_permutation = 6,    // random reshuffling: one permutation per (trajectory, epoch); step = epoch
+  sde_weak2_auxiliary = 7,  // weak order-2 SDE scheme: the two-point variables V_{r,j} of a sub-step
+  slq_probe = 8,            // stochastic Lanczos quadrature: Rademacher probes; step = probe index
+  // Next free value: 9. A value never changes meaning (old runs must replay).
 };
 
 inline constexpr std::uint32_t kMaxDrawPairs = 1u << 24;
@@ -78,9 +81,27 @@ inline void philox_block(const StreamCoords& s, std::uint64_t traj, std::uint32_
   Philox4x32::apply(out, static_cast<std::uint32_t>(s.seed), static_cast<std::uint32_t>(s.seed >> 32));
 }
 
+/// Compacted ensembles (escaped trajectories removed, rows no longer consecutive
+/// trajectories): while a ScopedTrajectoryMap is alive on a thread, row i of every
+/// fill_normals / fill_uniforms call on that thread with first_traj f draws for
+/// trajectory ids[f + i] instead of f + i. Every model draws through these two
+/// functions, so steppers and noise models follow the map unchanged. Scopes nest.
+class ScopedTrajectoryMap {
+ public:
+  explicit ScopedTrajectoryMap(const std::uint64_t* ids);
+  ~ScopedTrajectoryMap();
+  ScopedTrajectoryMap(const ScopedTrajectoryMap&) = delete;
+  ScopedTrajectoryMap& operator=(const ScopedTrajectoryMap&) = delete;
+
+ private:
+  const std::uint64_t* previous_;
+};
+/// The calling thread's trajectory map, or null.
+const std::uint64_t* trajectory_map();
+
 /// Fills out(i, j), i < out.rows(), j < out.cols(), with standard normals: row i
-/// belongs to trajectory first_traj + i, column j is draw index first_draw + j.
-/// first_draw must be even (pairs are never split across calls).
+/// belongs to trajectory first_traj + i (or ids[first_traj + i], see ScopedTrajectoryMap), column j is draw index
+/// first_draw + j. first_draw must be even (pairs are never split across calls).
 void fill_normals(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out);
 
 /// The normal kernels compiled into this binary that this CPU can run, fastest first

@@ -108,6 +108,10 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_t
     gradient(coords, first_traj, theta, G);
     switch (opt_.kind) {
       case OptimizerConfig::Kind::sgd:
+        if (weight_noise) {  // one pass, the same operations as the two below
+          theta = (theta - h * G) + zeta;
+          return;
+        }
         theta -= h * G;
         break;
       case OptimizerConfig::Kind::momentum: {

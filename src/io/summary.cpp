@@ -84,6 +84,11 @@ json indicators_json(const Experiment& ex) {
     j["anisotropy_ratio"] = finite_or_status(*ind.anisotropy_ratio, "undefined");
   else
     j["anisotropy_ratio"] = json{{"status", "undefined"}, {"reason", ind.anisotropy_reason}};
+  // Paper 3's alignment u_1^T C u_1 Tr H / (lambda_1 Tr C) (papers.md 4.3 (P-b)).
+  if (ind.alignment)
+    j["alignment"] = finite_or_status(*ind.alignment, "undefined");
+  else
+    j["alignment"] = json{{"status", "undefined"}, {"reason", ind.alignment_reason}};
   return j;
 }
 
@@ -284,6 +289,17 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
     }
   if (ex.loss->dim() <= ex.full_covariance_max_dim && r.record.final_state.rows() > 1 && !r.record.series.empty())
     j["final_covariance"] = covariance_json(ex, r);
+  if (ex.loss->dim() <= ex.full_covariance_max_dim) {
+    // The start point's loss, gradient and Hessian (small d): enough to draw the contours
+    // of a quadratic loss and the GD step from theta_0 without the data.
+    const Vec g = ex.loss->gradient_at(ex.theta0);
+    const Mat H = ex.loss->hessian(ex.theta0);
+    if (std::isfinite(ex.loss->value_at(ex.theta0)) && g.allFinite() && H.allFinite())
+      j["start"] = {{"theta", std::vector<double>(ex.theta0.data(), ex.theta0.data() + ex.theta0.size())},
+                    {"loss", ex.loss->value_at(ex.theta0)},
+                    {"gradient", std::vector<double>(g.data(), g.data() + g.size())},
+                    {"hessian", matrix_json(H)}};
+  }
 
   json checks = json::array();
   for (const auto& c : r.checks) {

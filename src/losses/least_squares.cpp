@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "core/kernels.hpp"
 #include "core/rng.hpp"
@@ -14,6 +15,79 @@ Mat& scratch(int which, Index rows, Index cols) {
   Mat& m = buf[which];
   if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
   return m;
+}
+
+// The gradient of one trajectory's weighted samples, g = sum_j w_j x_{i_j} (x_{i_j}^T theta
+// - y_{i_j}) (the per-sample gradients of the header). The dot product keeps eight partial
+// sums (coordinate c goes to sum c mod 8) added in a fixed tree, so it vectorizes without
+// reassociation by the compiler: the same operations for every trajectory wherever it lies
+// in a block. The kernels for CPUs with FMA (AVX-512, AVX2) round a * b + c once and give
+// identical bits; the baseline rounds twice (CONVENTIONS.md: across instruction sets,
+// results agree statistically).
+struct SampleArgs {
+  const double* X;  // n x d, row-major
+  const double* y;
+  Index d;
+  const double* theta;
+  const std::int32_t* idx;
+  const double* w;
+  Index m;
+  double* g;
+};
+
+template <bool kFma>
+[[gnu::always_inline]] inline double madd(double a, double b, double c) {
+  if constexpr (kFma)
+    return __builtin_fma(a, b, c);
+  else
+    return a * b + c;
+}
+
+template <bool kFma>
+[[gnu::always_inline]] inline void sample_gradient(const SampleArgs& a) {
+  constexpr Index kLanes = 8;
+  const Index d = a.d, d8 = d - d % kLanes;
+  for (Index c = 0; c < d; ++c) a.g[c] = 0.0;
+  for (Index j = 0; j < a.m; ++j) {
+    const Index i = a.idx[j];
+    const double* x = a.X + i * d;
+    double acc[kLanes] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    for (Index c = 0; c < d8; c += kLanes)
+      for (Index l = 0; l < kLanes; ++l) acc[l] = madd<kFma>(x[c + l], a.theta[c + l], acc[l]);
+    for (Index l = 0; l < d - d8; ++l) acc[l] = madd<kFma>(x[d8 + l], a.theta[d8 + l], acc[l]);
+    const double dot = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    const double r = (dot - a.y[i]) * a.w[j];
+    for (Index c = 0; c < d; ++c) a.g[c] = madd<kFma>(r, x[c], a.g[c]);
+  }
+}
+
+void sample_gradient_baseline(const SampleArgs& a) {
+#ifdef FP_FAST_FMA
+  sample_gradient<true>(a);
+#else
+  sample_gradient<false>(a);
+#endif
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+[[gnu::target("avx2,fma")]] void sample_gradient_avx2(const SampleArgs& a) { sample_gradient<true>(a); }
+[[gnu::target("avx512f,avx512dq,avx512vl,avx2,fma")]] void sample_gradient_avx512(const SampleArgs& a) {
+  sample_gradient<true>(a);
+}
+#endif
+
+using SampleKernel = void (*)(const SampleArgs&);
+SampleKernel sample_kernel() {
+  static const SampleKernel k = [] {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("fma"))
+      return &sample_gradient_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &sample_gradient_avx2;
+#endif
+    return &sample_gradient_baseline;
+  }();
+  return k;
 }
 }  // namespace
 
@@ -98,21 +172,21 @@ void LeastSquares::gradient(ConstBlockRef T, BlockRef G) const {
 
 void LeastSquares::sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const {
   const Index rows = T.rows(), d = dim(), m = idx.cols();
-  thread_local Vec theta, g;
-  theta.resize(d);
-  g.resize(d);
+  thread_local std::vector<double> theta, g, ws;
+  thread_local std::vector<std::int32_t> is;
+  theta.resize(static_cast<std::size_t>(d));
+  g.resize(static_cast<std::size_t>(d));
+  ws.resize(static_cast<std::size_t>(m));
+  is.resize(static_cast<std::size_t>(m));
+  const SampleKernel kernel = sample_kernel();
   for (Index t = 0; t < rows; ++t) {
-    theta = T.row(t).transpose();
-    g.setZero();
+    for (Index c = 0; c < d; ++c) theta[static_cast<std::size_t>(c)] = T(t, c);
     for (Index j = 0; j < m; ++j) {
-      const Index i = idx(t, j);
-      const double* x = Xrow_.row(i).data();
-      double r = -y_[i];
-      for (Index c = 0; c < d; ++c) r += x[c] * theta[c];
-      r *= w(t, j);
-      for (Index c = 0; c < d; ++c) g[c] += r * x[c];
+      is[static_cast<std::size_t>(j)] = idx(t, j);
+      ws[static_cast<std::size_t>(j)] = w(t, j);
     }
-    G.row(t) = g.transpose();
+    kernel({Xrow_.data(), y_.data(), d, theta.data(), is.data(), ws.data(), m, g.data()});
+    for (Index c = 0; c < d; ++c) G(t, c) = g[static_cast<std::size_t>(c)];
   }
 }
 

@@ -31,6 +31,9 @@ class Loss {
   /// A global minimizer and the minimum value, where the loss knows them.
   virtual std::optional<Vec> minimizer() const { return std::nullopt; }
   virtual std::optional<double> minimum_value() const { return std::nullopt; }
+  /// The loss's own starting point (a network's seeded initialisation), where it has one
+  /// (dynamics.start_at = "initial").
+  virtual std::optional<Vec> initial_point() const { return std::nullopt; }
 
   /// True when grad L is affine in theta (quadratics, least squares): then the mean of
   /// any unbiased noisy GD with state-independent sampling follows plain GD exactly

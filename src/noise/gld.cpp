@@ -6,15 +6,6 @@
 
 namespace sgdnoise {
 
-double sgd_covariance_factor(SgdSampling::Scheme scheme, Index n, Index b) {
-  if (b < 1 || n < 1) throw std::invalid_argument("SGD covariance: n and b must be >= 1");
-  const double nd = static_cast<double>(n), bd = static_cast<double>(b);
-  if (scheme == SgdSampling::Scheme::with_replacement) return 1.0 / bd;  // papers.md 1.2, row 2
-  if (b > n) throw std::invalid_argument("SGD covariance: batch size exceeds the number of samples");
-  if (n == 1) return 0.0;
-  return (nd - bd) / (bd * (nd - 1.0));  // papers.md 1.2, row 1 (also reshuffling's one-step marginal)
-}
-
 GldNoise::GldNoise(std::shared_ptr<const FiniteSumLoss> loss, Type type, Params p)
     : NoiseModel(p.target), loss_(std::move(loss)), type_(type), p_(p) {
   if (!loss_) throw std::invalid_argument("GLD noise: no loss");
@@ -176,17 +167,23 @@ void GldNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, Const
   }
 }
 
-std::optional<Mat> GldNoise::covariance(const Vec& theta) const {
-  if (weight_type()) {
-    const Mat G = loss_->sample_gradients(theta);
-    Mat C = type_ == Type::gaussian_sgd ? (c_b_ * centred_gradient_covariance(G)).eval()
-                                        : (fisher_s_ * empirical_fisher(G)).eval();
-    if (p_.trace > 0.0) {
-      const double tr = C.trace();
-      C *= tr > 0.0 ? p_.trace / tr : 0.0;
-    }
-    return C;
+std::optional<GradientCovarianceOperator> GldNoise::covariance_operator(const Vec& theta) const {
+  if (!weight_type()) return std::nullopt;
+  // xi = G w with Cov(w) = (c_b / n)(I - 1 1^T / n) (gaussian_sgd) or (s / n) I (gaussian_fisher),
+  // the weights drawn in add_sample (papers.md 1.2, rows 4-5).
+  const double nd = static_cast<double>(loss_->n_samples());
+  const SamplingCovariance v =
+      type_ == Type::gaussian_sgd ? SamplingCovariance{c_b_ / nd, 0.0} : SamplingCovariance{0.0, fisher_s_ / nd};
+  GradientCovarianceOperator op(loss_->sample_gradients(theta), v);
+  if (p_.trace > 0.0) {  // papers.md 4.4 A: Sigma / Tr Sigma x budget
+    const double tr = op.trace();
+    op.scale(tr > 0.0 ? p_.trace / tr : 0.0);
   }
+  return op;
+}
+
+std::optional<Mat> GldNoise::covariance(const Vec& theta) const {
+  if (weight_type()) return covariance_operator(theta)->dense();
   const Local L = local(theta);
   if (diagonal_type()) return Mat(L.sd.cwiseAbs2().asDiagonal());
   return Mat(L.B * L.B.transpose());

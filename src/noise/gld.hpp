@@ -43,10 +43,6 @@
 
 namespace sgdnoise {
 
-/// c_b with C_sgd = c_b Sigma_1 (papers.md 1.2): 1/b with replacement, (n - b)/(b (n - 1))
-/// for i.i.d. batches without replacement and for reshuffling's one-step marginal.
-double sgd_covariance_factor(SgdSampling::Scheme scheme, Index n, Index b);
-
 class GldNoise final : public NoiseModel {
  public:
   enum class Type {
@@ -85,6 +81,8 @@ class GldNoise final : public NoiseModel {
   void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
                   BlockRef out) const override;
   std::optional<Mat> covariance(const Vec& theta) const override;
+  /// gaussian_sgd and gaussian_fisher only: they re-weight the per-sample gradients.
+  std::optional<GradientCovarianceOperator> covariance_operator(const Vec& theta) const override;
   bool constant_covariance() const override;
 
   Type type() const { return type_; }

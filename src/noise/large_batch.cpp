@@ -84,16 +84,23 @@ void LargeBatchFisherNoise::add_sample(const StreamCoords& s, std::uint64_t firs
   out += scale * (g - full);
 }
 
-std::optional<Mat> LargeBatchFisherNoise::covariance(const Vec& theta) const {
+std::optional<GradientCovarianceOperator> LargeBatchFisherNoise::covariance_operator(const Vec& theta) const {
+  if (added_ != Added::full_fisher) return std::nullopt;
+  // Independent draws: Cov(V) = (c_B / n)(I - 1 1^T / n) (the large batch, papers.md 1.2) + (s / n) I
+  // (xi = G z sqrt(s / n), row 4).
   const Mat G = loss_->sample_gradients(theta);
-  const double sc = added_scale(G);
-  Mat C = c_large_ * centred_gradient_covariance(G);  // papers.md 1.2: the large batch's sampling noise
-  const Mat F = empirical_fisher(G);
-  if (added_ == Added::full_fisher)
-    C += sc * F;
-  else
-    C.diagonal() += sc * F.diagonal();
-  return C;  // independent draws: the covariances add
+  const double nd = static_cast<double>(G.cols());
+  return GradientCovarianceOperator(G, {c_large_ / nd, added_scale(G) / nd});
+}
+
+std::optional<Mat> LargeBatchFisherNoise::covariance(const Vec& theta) const {
+  if (added_ == Added::full_fisher) return covariance_operator(theta)->dense();
+  const Mat G = loss_->sample_gradients(theta);
+  const double nd = static_cast<double>(G.cols());
+  // papers.md 1.2: the large batch's sampling noise, plus s diag F (independent draws: the covariances add).
+  Mat C = sampling_covariance_matrix(G, {c_large_ / nd, 0.0});
+  C.diagonal() += added_scale(G) * empirical_fisher(G).diagonal();
+  return C;
 }
 
 }  // namespace sgdnoise

@@ -56,6 +56,8 @@ class LargeBatchFisherNoise final : public NoiseModel {
   void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
                   BlockRef out) const override;
   std::optional<Mat> covariance(const Vec& theta) const override;
+  /// full_fisher only (the diagonal Fisher is not a re-weighting of the gradients).
+  std::optional<GradientCovarianceOperator> covariance_operator(const Vec& theta) const override;
   bool constant_covariance() const override { return false; }
 
   /// The scale s at theta (the fixed one, or the trace-matching one).

@@ -12,6 +12,7 @@
 #include "core/rng.hpp"
 #include "core/types.hpp"
 #include "losses/loss.hpp"
+#include "noise/covariance_operator.hpp"
 
 namespace sgdnoise {
 
@@ -38,6 +39,15 @@ class NoiseModel {
                               BlockRef G) const;
   /// The specified covariance S(theta); empty where the noise has none (heavy tails).
   virtual std::optional<Mat> covariance(const Vec& theta) const = 0;
+  /// The specified covariance of the draw at step k. Noises that change with the step (SGD
+  /// with a batch-size schedule) override it, and their covariance(theta) is then the one
+  /// of step 0; for every other noise the two are the same.
+  virtual std::optional<Mat> covariance_at_step(const Vec& theta, std::uint64_t /*k*/) const {
+    return covariance(theta);
+  }
+  /// S(theta) as a matrix-free operator (O(n d) per product) for the noises that re-weight
+  /// the per-sample gradients (covariance_operator.hpp); empty for the others.
+  virtual std::optional<GradientCovarianceOperator> covariance_operator(const Vec&) const { return std::nullopt; }
   /// True when S does not depend on theta.
   virtual bool constant_covariance() const = 0;
   /// False when the draws of different steps are dependent (random reshuffling).

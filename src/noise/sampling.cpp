@@ -36,11 +36,63 @@ struct EpochCache {
 };
 }  // namespace
 
-SgdSampling::SgdSampling(std::shared_ptr<const FiniteSumLoss> loss, Scheme scheme, Index batch)
-    : NoiseModel(NoiseTarget::gradient), loss_(std::move(loss)), scheme_(scheme), b_(batch) {
+SgdSampling::SgdSampling(std::shared_ptr<const FiniteSumLoss> loss, Scheme scheme, Index batch, BatchSchedule schedule)
+    : NoiseModel(NoiseTarget::gradient), loss_(std::move(loss)), scheme_(scheme), b_(batch), schedule_(schedule) {
   if (b_ < 1) throw std::invalid_argument("batch size must be >= 1");
   if (scheme_ != Scheme::with_replacement && b_ > loss_->n_samples())
     throw std::invalid_argument("batch size exceeds the number of samples");
+  if (schedule_.cap == 0) schedule_.cap = std::max(b_, loss_->n_samples());
+  if (schedule_.kind == BatchSchedule::Kind::step) {
+    if (schedule_.every == 0) throw std::invalid_argument("batch schedule: every must be >= 1");
+    if (schedule_.growth < 1) throw std::invalid_argument("batch schedule: growth must be >= 1");
+    if (schedule_.cap < b_) throw std::invalid_argument("batch schedule: the cap is below the initial batch size");
+    if (scheme_ != Scheme::with_replacement && schedule_.cap > loss_->n_samples())
+      throw std::invalid_argument("batch schedule: the cap exceeds the number of samples");
+  }
+}
+
+Index SgdSampling::batch_of_phase(std::uint64_t p) const {
+  // b_0 growth^p, saturating at the cap (a few dozen multiplications at most before it does).
+  Index b = b_;
+  for (std::uint64_t j = 0; j < p && b < schedule_.cap && schedule_.growth > 1; ++j)
+    b = b > schedule_.cap / schedule_.growth ? schedule_.cap : std::min(schedule_.cap, b * schedule_.growth);
+  return b;
+}
+
+Index SgdSampling::batch_at(std::uint64_t k) const {
+  if (schedule_.kind == BatchSchedule::Kind::constant) return b_;
+  return batch_of_phase(k / schedule_.every);
+}
+
+SgdSampling::EpochPosition SgdSampling::epoch_position(std::uint64_t k) const {
+  const auto n = static_cast<std::uint64_t>(loss_->n_samples());
+  auto per_epoch = [&](Index b) { return n / static_cast<std::uint64_t>(b); };
+  if (schedule_.kind == BatchSchedule::Kind::constant) {
+    const std::uint64_t m = per_epoch(b_);
+    return {k / m, static_cast<Index>(k % m), b_};
+  }
+  // Phases of `every` steps, each with its own b; phase q holds ceil(every / m_q) epochs
+  // (the last one cut short when m_q does not divide `every`). Once b reaches the cap all
+  // later phases are alike, so counting the epochs before phase p needs no loop over p.
+  const std::uint64_t every = schedule_.every, p = k / every, in_phase = k % every;
+  std::uint64_t epochs = 0, q = 0;
+  Index b = b_;
+  for (; q < p && b < schedule_.cap; ++q) {
+    const std::uint64_t m = per_epoch(b);
+    epochs += (every + m - 1) / m;
+    b = batch_of_phase(q + 1);
+  }
+  if (q < p) {
+    const std::uint64_t m = per_epoch(b);
+    epochs += (p - q) * ((every + m - 1) / m);
+  }
+  const std::uint64_t m = per_epoch(b);
+  return {epochs + in_phase / m, static_cast<Index>(in_phase % m), b};
+}
+
+std::optional<Mat> SgdSampling::covariance_at_step(const Vec& theta, std::uint64_t k) const {
+  return sampling_covariance_matrix(loss_->sample_gradients(theta),
+                                    sgd_weight_covariance(scheme_, loss_->n_samples(), batch_at(k)));
 }
 
 std::string SgdSampling::kind() const {
@@ -57,18 +109,19 @@ std::string SgdSampling::kind() const {
 
 void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, Index rows, IndexBlock& idx) const {
   const Index n = loss_->n_samples();
-  if (idx.rows() != rows || idx.cols() != b_) idx.resize(rows, b_);
+  const Index b = batch_at(s.step);  // b_k
+  if (idx.rows() != rows || idx.cols() != b) idx.resize(rows, b);
   if (scheme_ == Scheme::with_replacement) {
-    Mat& U = uniform_scratch(rows, b_);
+    Mat& U = uniform_scratch(rows, b);
     fill_uniforms({s.seed, Purpose::sampling, s.step}, first_traj, 0, U);
-    for (Index j = 0; j < b_; ++j)
+    for (Index j = 0; j < b; ++j)
       for (Index t = 0; t < rows; ++t) idx(t, j) = to_index(U(t, j), n);
     return;
   }
   if (scheme_ == Scheme::without_replacement) {
     // A uniform b-subset by a partial Fisher-Yates shuffle (Knuth, TAOCP vol. 2, 3.4.2),
     // undone afterwards so the scratch permutation stays the identity.
-    Mat& U = uniform_scratch(rows, b_);
+    Mat& U = uniform_scratch(rows, b);
     fill_uniforms({s.seed, Purpose::sampling, s.step}, first_traj, 0, U);
     thread_local std::vector<std::int32_t> perm;
     if (static_cast<Index>(perm.size()) != n) {
@@ -76,31 +129,34 @@ void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, In
       std::iota(perm.begin(), perm.end(), 0);
     }
     thread_local std::vector<std::int32_t> swaps;
-    swaps.resize(static_cast<std::size_t>(b_));
+    swaps.resize(static_cast<std::size_t>(b));
     for (Index t = 0; t < rows; ++t) {
-      for (Index j = 0; j < b_; ++j) {
+      for (Index j = 0; j < b; ++j) {
         const std::int32_t r = static_cast<std::int32_t>(j) + to_index(U(t, j), n - j);
         swaps[static_cast<std::size_t>(j)] = r;
         std::swap(perm[static_cast<std::size_t>(j)], perm[static_cast<std::size_t>(r)]);
         idx(t, j) = perm[static_cast<std::size_t>(j)];
       }
-      for (Index j = b_ - 1; j >= 0; --j)
+      for (Index j = b - 1; j >= 0; --j)
         std::swap(perm[static_cast<std::size_t>(j)],
                   perm[static_cast<std::size_t>(swaps[static_cast<std::size_t>(j)])]);
     }
     return;
   }
   // Random reshuffling: floor(n / b) batches per epoch from one permutation per
-  // (trajectory, epoch); the n - b floor(n/b) samples left over in an epoch are unused.
-  const Index per_epoch = batches_per_epoch();
-  const std::uint64_t epoch = s.step / static_cast<std::uint64_t>(per_epoch);
-  const Index pos = static_cast<Index>(s.step % static_cast<std::uint64_t>(per_epoch));
+  // (trajectory, epoch); the n - b floor(n/b) samples left over in an epoch are unused
+  // (and, under a batch schedule, those of an epoch cut short by a change of b).
+  const EpochPosition at = epoch_position(s.step);
+  const std::uint64_t epoch = at.epoch;
+  const Index pos = at.position;
   thread_local EpochCache cache;
-  if (cache.seed != s.seed || cache.first_traj != first_traj || cache.epoch != epoch || cache.rows != rows ||
+  // Under a trajectory map (a compacted ensemble) rows change trajectories between calls: no caching.
+  const bool mapped = trajectory_map() != nullptr;
+  if (mapped || cache.seed != s.seed || cache.first_traj != first_traj || cache.epoch != epoch || cache.rows != rows ||
       cache.n != n) {
     cache.seed = s.seed;
     cache.first_traj = first_traj;
-    cache.epoch = epoch;
+    cache.epoch = mapped ? ~std::uint64_t{0} : epoch;
     cache.rows = rows;
     cache.n = n;
     cache.perm.resize(rows, n);
@@ -116,8 +172,8 @@ void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, In
       for (Index j = 0; j < n; ++j) cache.perm(t, j) = p[static_cast<std::size_t>(j)];
     }
   }
-  for (Index j = 0; j < b_; ++j)
-    for (Index t = 0; t < rows; ++t) idx(t, j) = cache.perm(t, pos * b_ + j);
+  for (Index j = 0; j < b; ++j)
+    for (Index t = 0; t < rows; ++t) idx(t, j) = cache.perm(t, pos * b + j);
 }
 
 void SgdSampling::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
@@ -125,8 +181,8 @@ void SgdSampling::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64
   thread_local IndexBlock idx;
   draw_batch(s, first_traj, X.rows(), idx);
   thread_local Mat w;
-  if (w.rows() != X.rows() || w.cols() != b_) w.resize(X.rows(), b_);
-  w.setConstant(1.0 / static_cast<double>(b_));
+  if (w.rows() != X.rows() || w.cols() != idx.cols()) w.resize(X.rows(), idx.cols());
+  w.setConstant(1.0 / static_cast<double>(idx.cols()));  // 1 / b_k
   loss_->sparse_weighted_gradient(X, idx, w, G);
 }
 
@@ -138,12 +194,29 @@ void SgdSampling::add_sample(const StreamCoords& s, std::uint64_t first_traj, Co
   out += scale * (g - full);
 }
 
+double sgd_covariance_factor(SgdSampling::Scheme scheme, Index n, Index b) {
+  if (b < 1 || n < 1) throw std::invalid_argument("SGD covariance: n and b must be >= 1");
+  const double nd = static_cast<double>(n), bd = static_cast<double>(b);
+  if (scheme == SgdSampling::Scheme::with_replacement) return 1.0 / bd;  // papers.md 1.2, row 2
+  if (b > n) throw std::invalid_argument("SGD covariance: batch size exceeds the number of samples");
+  if (n == 1) return 0.0;
+  return (nd - bd) / (bd * (nd - 1.0));  // papers.md 1.2, row 1 (also reshuffling's one-step marginal)
+}
+
+SamplingCovariance sgd_weight_covariance(SgdSampling::Scheme scheme, Index n, Index b) {
+  // Cov(V) = (1/(b n)) (I - 1 1^T/n) with replacement, (n-b)/(b n (n-1)) (I - 1 1^T/n)
+  // without: c_b / n times the centring projector (papers.md 1.2, rows 1-2).
+  return {sgd_covariance_factor(scheme, n, b) / static_cast<double>(n), 0.0};
+}
+
 std::optional<Mat> SgdSampling::covariance(const Vec& theta) const {
-  const double n = static_cast<double>(loss_->n_samples()), b = static_cast<double>(b_);
-  const Mat S1 = centred_gradient_covariance(loss_->sample_gradients(theta));
-  if (scheme_ == Scheme::with_replacement) return S1 / b;  // papers.md 1.2, row 2
-  if (n == 1.0) return Mat::Zero(S1.rows(), S1.cols());
-  return (n - b) / (b * (n - 1.0)) * S1;  // papers.md 1.2, row 1 (also reshuffling's one-step marginal)
+  return sampling_covariance_matrix(loss_->sample_gradients(theta),
+                                    sgd_weight_covariance(scheme_, loss_->n_samples(), b_));
+}
+
+std::optional<GradientCovarianceOperator> SgdSampling::covariance_operator(const Vec& theta) const {
+  return GradientCovarianceOperator(loss_->sample_gradients(theta),
+                                    sgd_weight_covariance(scheme_, loss_->n_samples(), b_));
 }
 
 MultiplicativeNoise::MultiplicativeNoise(std::shared_ptr<const FiniteSumLoss> loss, Type type, double strength)
@@ -202,18 +275,25 @@ void MultiplicativeNoise::add_sample(const StreamCoords& s, std::uint64_t first_
   out += scale * (g - full);
 }
 
-std::optional<Mat> MultiplicativeNoise::covariance(const Vec& theta) const {
+SamplingCovariance MultiplicativeNoise::weight_covariance() const {
   const double n = static_cast<double>(loss_->n_samples());
-  const Mat G = loss_->sample_gradients(theta);
-  switch (type_) {  // papers.md 1.2, rows 3-5
-    case Type::gaussian_fisher:
-      return strength_ * strength_ / n * empirical_fisher(G);
-    case Type::gaussian_cov:
-      return strength_ * strength_ / n * centred_gradient_covariance(G);
-    case Type::bernoulli:
-      return (1.0 - strength_) / (strength_ * n) * empirical_fisher(G);
+  switch (type_) {               // papers.md 1.2, rows 3-5
+    case Type::gaussian_fisher:  // W = (1 + sigma z) / n: Cov(V) = (sigma^2 / n^2) I, C = sigma^2 / n F
+      return {0.0, strength_ * strength_ / (n * n)};
+    case Type::gaussian_cov:  // W = (1 + sigma (z - zbar)) / n: (sigma^2 / n^2)(I - 1 1^T / n), C = sigma^2 / n Sigma_1
+      return {strength_ * strength_ / (n * n), 0.0};
+    case Type::bernoulli:  // W_i = B_i / (p n): ((1 - p) / p)(1 / n^2) I, C = (1 - p) / (p n) F
+      return {0.0, (1.0 - strength_) / (strength_ * n * n)};
   }
-  return std::nullopt;
+  return {};
+}
+
+std::optional<Mat> MultiplicativeNoise::covariance(const Vec& theta) const {
+  return sampling_covariance_matrix(loss_->sample_gradients(theta), weight_covariance());
+}
+
+std::optional<GradientCovarianceOperator> MultiplicativeNoise::covariance_operator(const Vec& theta) const {
+  return GradientCovarianceOperator(loss_->sample_gradients(theta), weight_covariance());
 }
 
 }  // namespace sgdnoise

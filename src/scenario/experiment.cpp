@@ -9,11 +9,17 @@
 
 #include "io/matrix_file.hpp"
 #include "analysis/escape_observer.hpp"
+#include "analysis/indicator_observer.hpp"
 #include "dynamics/ou_exact.hpp"
+#include "dynamics/flows.hpp"
+#include "dynamics/sde_schemes.hpp"
 #include <map>
 
 #include "losses/landscapes.hpp"
 #include "losses/least_squares.hpp"
+#include "losses/logistic.hpp"
+#include "losses/relu_network.hpp"
+#include "losses/sum_of_quadratics.hpp"
 #include "noise/gld.hpp"
 #include "noise/heavy_tail.hpp"
 #include "noise/large_batch.hpp"
@@ -180,6 +186,90 @@ std::shared_ptr<const FiniteSumLoss> build_least_squares(const Scenario& sc) {
   return std::make_shared<LeastSquares>(LeastSquares::synthetic(syn));
 }
 
+const std::string kFiniteSumLosses = "least_squares, logistic, sum_of_quadratics, relu_network or sharp_flat_2d";
+
+std::shared_ptr<const FiniteSumLoss> build_logistic(const Scenario& sc) {
+  const Index d = sc.get_int("loss.dim");
+  const double l2 = sc.get_number("loss.l2");
+  if (!sc.get_string("loss.data_file").empty()) {
+    Mat data;
+    try {
+      data = read_matrix_csv(sc.resolve_path("loss.data_file"));
+    } catch (const InputError& e) {
+      sc.fail("loss.data_file", e.where() + ": " + e.reason());
+    }
+    if (data.cols() != d + 1)
+      sc.fail("loss.data_file", "expected " + std::to_string(d + 1) + " columns (dim features, then the label), got " +
+                                    std::to_string(data.cols()));
+    try {
+      return std::make_shared<Logistic>(data.leftCols(d), data.col(d), l2);
+    } catch (const std::invalid_argument& e) {
+      sc.fail("loss.data_file", e.what());  // e.g. a label other than 0 or 1
+    }
+  }
+  Logistic::Synthetic syn;
+  syn.n = sc.get_int("loss.samples");
+  syn.d = d;
+  syn.n_test = sc.get_int("loss.test_samples");
+  syn.condition = sc.get_number("loss.condition");
+  syn.teacher_scale = sc.get_number("loss.teacher_scale");
+  syn.l2 = l2;
+  syn.seed = static_cast<std::uint64_t>(sc.get_int("loss.data_seed"));
+  return std::make_shared<Logistic>(Logistic::synthetic(syn));
+}
+
+std::shared_ptr<const FiniteSumLoss> build_sum_of_quadratics(const Scenario& sc) {
+  const Index d = sc.get_int("loss.dim");
+  const Mat stacked = sc.get_matrix("loss.hessians"), centres = sc.get_matrix("loss.centres");
+  if (stacked.size() > 0 || centres.size() > 0) {
+    if (centres.size() == 0) sc.fail("loss.centres", "required with loss.hessians");
+    if (stacked.size() == 0) sc.fail("loss.hessians", "required with loss.centres");
+    const Index n = centres.rows();
+    if (centres.cols() != d)
+      sc.fail("loss.centres",
+              "expected rows of " + std::to_string(d) + " numbers (loss.dim), got " + std::to_string(centres.cols()));
+    if (stacked.rows() != n * d || stacked.cols() != d)
+      sc.fail("loss.hessians", "expected " + std::to_string(n * d) + " rows of " + std::to_string(d) +
+                                   " numbers (one d x d block per centre), got " + std::to_string(stacked.rows()) +
+                                   " x " + std::to_string(stacked.cols()));
+    std::vector<Mat> H;
+    for (Index i = 0; i < n; ++i) H.push_back(stacked.middleRows(i * d, d));
+    try {
+      return std::make_shared<SumOfQuadratics>(std::move(H), centres);
+    } catch (const std::invalid_argument& e) {
+      sc.fail("loss.hessians", e.what());
+    }
+  }
+  SumOfQuadratics::Synthetic syn;
+  syn.n = sc.get_int("loss.samples");
+  syn.d = d;
+  syn.n_test = sc.get_int("loss.test_samples");
+  syn.lambda_max = sc.get_number("loss.lambda_max");
+  syn.condition = sc.get_number("loss.condition");
+  syn.spread = sc.get_number("loss.hessian_spread");  // in [0, 1] by the schema
+  syn.centre_spread = sc.get_number("loss.centre_spread");
+  syn.seed = static_cast<std::uint64_t>(sc.get_int("loss.data_seed"));
+  return std::make_shared<SumOfQuadratics>(SumOfQuadratics::synthetic(syn));
+}
+
+// noise.batch_schedule and its keys, for the sgd noise (sampling.hpp, BatchSchedule).
+BatchSchedule batch_schedule(const Scenario& sc, SgdSampling::Scheme scheme, Index b, Index n) {
+  BatchSchedule sch;
+  if (sc.get_string("noise.batch_schedule") != "step") return sch;
+  sch.kind = BatchSchedule::Kind::step;
+  if (sc.get_string("dynamics.kind") != "discrete")
+    sc.fail("noise.batch_schedule", "a batch schedule counts discrete steps: it needs dynamics.kind = \"discrete\"");
+  if (sc.get_int("noise.batch_every") == 0) sc.fail("noise.batch_every", "required (> 0) for the step batch schedule");
+  sch.every = static_cast<std::uint64_t>(sc.get_int("noise.batch_every"));
+  sch.growth = sc.get_int("noise.batch_growth");
+  sch.cap = sc.get_int("noise.batch_max");
+  if (sch.cap > 0 && sch.cap < b) sc.fail("noise.batch_max", "is below the initial batch size noise.batch");
+  if (scheme != SgdSampling::Scheme::with_replacement && sch.cap > n)
+    sc.fail("noise.batch_max",
+            "exceeds the number of samples " + std::to_string(n) + " (sampling without replacement)");
+  return sch;
+}
+
 std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
                                               const std::shared_ptr<const FiniteSumLoss>& fs) {
   const Index d = H.rows();
@@ -206,7 +296,7 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
                                         : SgdSampling::Scheme::reshuffle;
   };
   auto needs_finite_sum = [&]() {
-    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (least_squares or sharp_flat_2d)");
+    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (" + kFiniteSumLosses + ")");
   };
   if (kind == "gld") {
     needs_finite_sum();
@@ -264,7 +354,7 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
     return std::make_shared<LabelNoiseSgd>(ls, scheme, b, sc.get_number("noise.delta"));
   }
   if (kind == "sgd" || kind == "multiplicative") {
-    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (e.g. least_squares)");
+    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (" + kFiniteSumLosses + ")");
     if (on != NoiseTarget::gradient) sc.fail("noise.on", "sampling noise acts on the gradient");
     const Index n = fs->n_samples();
     if (kind == "sgd") {
@@ -275,7 +365,7 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
       const auto scheme = sampling == "with_replacement"      ? SgdSampling::Scheme::with_replacement
                           : sampling == "without_replacement" ? SgdSampling::Scheme::without_replacement
                                                               : SgdSampling::Scheme::reshuffle;
-      return std::make_shared<SgdSampling>(fs, scheme, b);
+      return std::make_shared<SgdSampling>(fs, scheme, b, batch_schedule(sc, scheme, b, n));
     }
     const std::string type = sc.get_string("noise.type");
     if (type == "bernoulli") {
@@ -303,6 +393,9 @@ Index scenario_dim(const Scenario& s) {
   if (kind == "double_well") return 1 + s.get_vector("loss.transverse").size();
   if (kind == "strict_saddle") return 1 + s.get_vector("loss.lambda").size();
   if (kind == "mueller_brown" || kind == "sharp_flat_2d") return 2;
+  if (kind == "relu_network")
+    return (s.get_int("loss.input_dim") + (s.get_string("loss.output_layer") == "trained" ? 2 : 1)) *
+           s.get_int("loss.width");
   return s.get_int("loss.dim");
 }
 }  // namespace
@@ -315,13 +408,23 @@ MemoryEstimate estimate_memory(const Scenario& s, int threads) {
   const double N = static_cast<double>(s.get_int("dynamics.trajectories"));
   const double block = std::min(static_cast<double>(s.get_int("dynamics.block")), N);
   double n = 0.0, n_test = 0.0;
-  if (s.get_string("loss.kind") == "least_squares") {
+  double per_sample = d + 1.0;  // doubles per sample of the data
+  const std::string loss_kind = s.get_string("loss.kind");
+  if (loss_kind == "least_squares" || loss_kind == "logistic" || loss_kind == "sum_of_quadratics") {
     n = static_cast<double>(s.get_int("loss.samples"));
     n_test = static_cast<double>(s.get_int("loss.test_samples"));
+    if (loss_kind == "sum_of_quadratics") {
+      per_sample = d * d + 2.0 * d;  // H_i, c_i, H_i c_i
+      if (const Mat c = s.get_matrix("loss.centres"); c.rows() > 0) n = static_cast<double>(c.rows());
+    }
   } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
     n = static_cast<double>(s.get_int("loss.samples"));
+  } else if (loss_kind == "relu_network") {
+    n = static_cast<double>(s.get_int("loss.samples"));
+    n_test = static_cast<double>(s.get_int("loss.test_samples"));
+    per_sample = static_cast<double>(s.get_int("loss.input_dim") + 1);
   }
-  const double ensemble = N * d * 6.0, dense = d * d * 12.0, data = (n * 3.0 + n_test * 2.0) * (d + 1.0);
+  const double ensemble = N * d * 6.0, dense = d * d * 12.0, data = (n * 3.0 + n_test * 2.0) * per_sample;
   const double scratch = static_cast<double>(threads) * block * (d * 8.0 + n * 2.0);
   // The series: one row per observation, about 16 values of 64 bytes each.
   const double rows =
@@ -368,6 +471,24 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   } else if (s.get_string("loss.kind") == "least_squares") {
     ex.finite_sum = build_least_squares(s);
     ex.loss = ex.finite_sum;
+  } else if (s.get_string("loss.kind") == "logistic") {
+    ex.finite_sum = build_logistic(s);
+    ex.loss = ex.finite_sum;
+  } else if (s.get_string("loss.kind") == "relu_network") {
+    ReluNetwork::Synthetic syn;
+    syn.n = s.get_int("loss.samples");
+    syn.n_test = s.get_int("loss.test_samples");
+    syn.input_dim = s.get_int("loss.input_dim");
+    syn.width = s.get_int("loss.width");
+    syn.delta = s.get_number("loss.delta");
+    syn.init_scale = s.get_number("loss.init_scale");
+    syn.train_output = s.get_string("loss.output_layer") == "trained";
+    syn.seed = static_cast<std::uint64_t>(s.get_int("loss.data_seed"));
+    ex.finite_sum = std::make_shared<ReluNetwork>(ReluNetwork::synthetic(syn));
+    ex.loss = ex.finite_sum;
+  } else if (s.get_string("loss.kind") == "sum_of_quadratics") {
+    ex.finite_sum = build_sum_of_quadratics(s);
+    ex.loss = ex.finite_sum;
   } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
     SharpFlat2D::Synthetic syn;
     syn.n = s.get_int("loss.samples");
@@ -399,7 +520,19 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   }
   const Index d = ex.loss->dim();
 
-  if (s.get_vector("dynamics.start").size() == 0) {
+  if (s.get_string("dynamics.start_at") == "minimum") {
+    if (s.get_vector("dynamics.start").size() != 0)
+      s.fail("dynamics.start", "give either start or start_at = \"minimum\"");
+    const auto m = ex.loss->minimizer();
+    if (!m) s.fail("dynamics.start_at", "the loss \"" + ex.loss->kind() + "\" knows no global minimizer");
+    ex.theta0 = *m;
+  } else if (s.get_string("dynamics.start_at") == "initial") {
+    if (s.get_vector("dynamics.start").size() != 0)
+      s.fail("dynamics.start", "give either start or start_at = \"initial\"");
+    const auto i0 = ex.loss->initial_point();
+    if (!i0) s.fail("dynamics.start_at", "the loss \"" + ex.loss->kind() + "\" has no initialisation of its own");
+    ex.theta0 = *i0;
+  } else if (s.get_vector("dynamics.start").size() == 0) {
     if (!ex.quadratic) s.fail("dynamics.start", "required for this loss (it has no stationary point to start from)");
     ex.theta0 = ex.quadratic->stationary_point();
   } else {
@@ -438,9 +571,37 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (opt.order == OptimizerConfig::Order::sequential && opt.kind != OptimizerConfig::Kind::sgd)
       s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
     ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta, opt);
-  } else if (dyn == "sde_euler_maruyama") {
+  } else if (dyn == "sde_euler_maruyama" && s.get_string("dynamics.increments") == "noise") {
     ex.stepper =
         std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta, static_cast<int>(s.get_int("dynamics.substeps")));
+  } else if (dyn == "sde_euler_maruyama" || dyn == "sde_milstein" || dyn == "sde_weak2" || dyn == "sme") {
+    // The SDE schemes and stochastic modified equations of dynamics/sde_schemes.hpp.
+    SdeSpec spec;
+    spec.substeps = static_cast<int>(s.get_int("dynamics.substeps"));
+    if (dyn == "sme") {
+      const auto order = s.get_int("dynamics.order");
+      const bool w2 = s.get_string("dynamics.integrator") == "weak2";
+      spec.drift = order == 2 ? SdeDrift::modified : SdeDrift::gradient;
+      spec.scheme = w2 ? SdeScheme::weak2 : SdeScheme::euler_maruyama;
+      spec.kind = "sme" + std::to_string(order) + (w2 ? "/weak2" : "/euler_maruyama");
+    } else {
+      spec.scheme = dyn == "sde_milstein" ? SdeScheme::milstein
+                    : dyn == "sde_weak2"  ? SdeScheme::weak2
+                                          : SdeScheme::euler_maruyama;
+      spec.kind = dyn == "sde_euler_maruyama" ? "sde_euler_maruyama+gaussian" : dyn;
+    }
+    try {
+      ex.stepper = std::make_unique<SdeStepper>(ex.loss, ex.noise, eta, spec, ex.theta0);
+    } catch (const std::invalid_argument& e) {
+      s.fail("dynamics.kind", e.what());
+    }
+  } else if (dyn == "gradient_flow" || dyn == "modified_flow") {
+    if (ex.noise) s.fail("dynamics.kind", dyn + " is deterministic: remove the [noise] table");
+    FlowOptions fo;
+    fo.abs_tol = s.get_number("dynamics.abs_tol");
+    fo.rel_tol = s.get_number("dynamics.rel_tol");
+    ex.stepper = std::make_unique<FlowStepper>(ex.loss, eta,
+                                               dyn == "gradient_flow" ? FlowKind::gradient : FlowKind::modified, fo);
   } else if (dyn == "ou_exact") {
     if (!ex.quadratic) s.fail("dynamics.kind", "ou_exact needs a quadratic loss");
     if (ex.noise && !ex.noise->constant_covariance())
@@ -490,6 +651,14 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (!coords.empty()) ex.observers.push_back(std::make_unique<MeanObserver>(std::move(coords)));
   }
   if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<TestLossObserver>(ex.loss));
+  if (const std::string where = s.get_string("observe.indicators"); where != "none") {
+    if (!ex.noise) s.fail("observe.indicators", "needs a [noise] with a covariance (C = 0 without noise)");
+    if (!ex.noise->covariance(ex.theta0))
+      s.fail("observe.indicators",
+             "the noise \"" + ex.noise->kind() + "\" states no covariance, so Tr(H C) is undefined (CONVENTIONS.md)");
+    ex.observers.push_back(std::make_unique<IndicatorObserver>(
+        ex.loss, ex.noise, eta, where == "mean" ? 0 : s.get_int("observe.indicator_trajectories")));
+  }
   if (const std::string region = s.get_string("escape.region"); region != "none") {
     std::shared_ptr<const Region> target;
     if (region == "threshold") {

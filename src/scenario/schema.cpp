@@ -102,6 +102,48 @@ std::vector<SectionSchema> build() {
           opt("data_file", T::string, "\"\"",
               "CSV with n rows of d features then the label (relative to the scenario file); replaces the "
               "synthetic training data.")}},
+        {"logistic",
+         "Binary logistic regression, labels y_i in {0, 1}: L = (1/n) sum_i [log(1 + exp(x_i^T theta)) - y_i "
+         "x_i^T theta + l2/2 |theta|^2], a finite sum (papers.md 1.1). Synthetic: x_i ~ N(0, diag(s)), s "
+         "log-spaced 1 .. 1/condition, teacher = teacher_scale N(0, I/d), y_i ~ Bernoulli(sigmoid(x_i^T "
+         "teacher)), and a held-out test set; or data_file. theta* by Newton's method (none on separable data "
+         "with l2 = 0).",
+         {at_least(req("dim", T::integer, "Dimension d (number of features)."), 1),
+          at_least(opt("samples", T::integer, "200", "Number n of training samples."), 1),
+          at_least(opt("test_samples", T::integer, "1000", "Size of the held-out test set (0: none)."), 0),
+          at_least(opt("condition", T::number, "10.0", "Ratio of the largest to the smallest feature variance."), 1.0),
+          at_least(opt("teacher_scale", T::number, "2.0",
+                       "Scale of the teacher: larger means cleaner labels (|x^T teacher| larger)."),
+                   0.0),
+          at_least(opt("l2", T::number, "0.0", "L2 coefficient: each l_i has + l2/2 |theta|^2."), 0.0),
+          at_least(opt("data_seed", T::integer, "0", "Seed of the synthetic data."), 0),
+          opt("data_file", T::string, "\"\"",
+              "CSV with n rows of d features then a 0/1 label (relative to the scenario file); replaces the "
+              "synthetic data (no test set).")}},
+        {"sum_of_quadratics",
+         "L = (1/n) sum_i 1/2 (theta - c_i)^T H_i (theta - c_i) with different PSD H_i: sampling order moves "
+         "the mean iterate (papers.md 1.5). theta* = (sum H_i)^{-1} sum H_i c_i, H = mean H_i. Synthetic: H_i = "
+         "S^{1/2} ((1 - hessian_spread) I + hessian_spread Z_i Z_i^T / d) S^{1/2}, S = diag(lambda_max .. "
+         "lambda_max / condition, log-spaced), Z_i standard normal d x d (E H_i = S), c_i ~ N(0, "
+         "centre_spread^2 I); the test set is test_samples fresh pairs (H_i, c_i), its loss an estimate of the "
+         "population loss. Or hessians and centres given explicitly (no test set).",
+         {at_least(req("dim", T::integer, "Dimension d."), 1),
+          at_least(opt("samples", T::integer, "10", "Number n of quadratics (synthetic)."), 1),
+          at_least(opt("test_samples", T::integer, "100", "Number of fresh test quadratics (0: none)."), 0),
+          positive(opt("lambda_max", T::number, "1.0", "Largest eigenvalue of S = E H_i.")),
+          at_least(opt("condition", T::number, "10.0", "lambda_max / lambda_min of S."), 1.0),
+          [] {
+            Param p = at_least(opt("hessian_spread", T::number, "0.5",
+                                   "How different the H_i are, in [0, 1]: 0 all equal to S, 1 Wishart around S."),
+                               0.0);
+            p.max = 1.0;
+            return p;
+          }(),
+          at_least(opt("centre_spread", T::number, "1.0", "Standard deviation of the centres c_i."), 0.0),
+          at_least(opt("data_seed", T::integer, "0", "Seed of the synthetic problem."), 0),
+          opt("hessians", T::number_matrix, "[]",
+              "Explicit H_1 .. H_n stacked: n d rows of d numbers (each block symmetric PSD); with centres."),
+          opt("centres", T::number_matrix, "[]", "Explicit c_1 .. c_n: n rows of d numbers; with hessians.")}},
         {"double_well",
          "L = barrier (x_1^2/a^2 - 1)^2 + tilt x_1 + 1/2 sum_{i>=2} transverse_i x_i^2: minima near x_1 = +-a, "
          "saddle near 0; curvature 8 barrier/a^2 at the untilted minima, -4 barrier/a^2 at the saddle.",
@@ -118,6 +160,36 @@ std::vector<SectionSchema> build() {
         {"mueller_brown",
          "The Mueller-Brown surface (Mueller & Brown 1979), 2-D, scaled.",
          {positive(opt("scale", T::number, "1.0", "Multiplier of the potential."))}},
+        {"relu_network",
+         "Paper 3's one-hidden-layer ReLU network for binary classification (Zhu et al. 2019, Fig. 4; "
+         "papers.md 4.4 B): f(x) = clip(sum_j a_j relu(w_j . x + b_j), delta, 1 - delta), l_i = (f(x_i) - "
+         "y_i)^2 (MSE, no 1/2). x_i uniform on [-2, 2]^input_dim, y_i = 1[x_i1 >= x_i2], a held-out test set. "
+         "The output layer is fixed (+1 for the first ceil(width/2) units, -1 for the rest) unless "
+         "output_layer = \"trained\". theta = the width x (input_dim + 1) first layer [W | b] flattened column by "
+         "column "
+         "(theta[k width + j] = w_jk, theta[input_dim width + j] = b_j), then a when trained. H is exact a.e.: "
+         "Gauss-Newton (2/n) sum_i c_i J_i J_i^T (c_i = 1 inside the clip) plus, when a is trained, the "
+         "cross-layer terms (1/n) sum_i r_i 1[u_ij > 0] x~_i. Initialisation (not recorded by the paper; ours): "
+         "every first-layer weight and bias N(0, init_scale^2 / width) from data_seed; start there with "
+         "dynamics.start_at = \"initial\".",
+         {at_least(opt("samples", T::integer, "1000", "Number n of training samples (paper: 1000)."), 1),
+          at_least(opt("test_samples", T::integer, "1000", "Size of the held-out test set (0: none)."), 0),
+          at_least(opt("input_dim", T::integer, "2", "Input dimension p (paper: 2)."), 2),
+          at_least(opt("width", T::integer, "100", "Hidden units m (paper: 100)."), 1),
+          [] {
+            Param p =
+                at_least(opt("delta", T::number, "0.001", "Output clip threshold delta (paper: 1e-3), < 1/2."), 0.0);
+            p.max = 0.499;
+            return p;
+          }(),
+          at_least(opt("init_scale", T::number, "0.5",
+                       "First-layer weights and biases N(0, init_scale^2 / width): the initial output has "
+                       "standard deviation about init_scale."),
+                   0.0),
+          one_of(opt("output_layer", T::string, "\"fixed\"",
+                     "\"fixed\" (the paper: a = +-1) or \"trained\" (a is part of theta, started at +-1)."),
+                 {"fixed", "trained"}),
+          at_least(opt("data_seed", T::integer, "0", "Seed of the data and of the initialisation."), 0)}},
         {"sharp_flat_2d",
          "Paper 3's 2-D landscape with a sharp and a flat minimum, a finite sum over data (papers.md 4.4A).",
          {at_least(opt("samples", T::integer, "100", "Number n of data points."), 1),
@@ -171,7 +243,17 @@ std::vector<SectionSchema> build() {
                      "\"with_replacement\" (b i.i.d. indices), \"without_replacement\" (an i.i.d. b-subset each "
                      "step), \"reshuffle\" (random reshuffling: epochs of floor(n/b) disjoint batches)."),
                  {"with_replacement", "without_replacement", "reshuffle"}),
-          at_least(req("batch", T::integer, "Batch size b."), 1)}},
+          at_least(req("batch", T::integer, "Batch size b (b_0 under a batch schedule)."), 1),
+          one_of(opt("batch_schedule", T::string, "\"constant\"",
+                     "\"constant\" or \"step\": b_k = min(batch_max, batch batch_growth^floor(k / batch_every)); "
+                     "C at step k uses b_k. Reshuffling restarts its epoch at each change of b (samples left in "
+                     "the cut epoch are skipped). Discrete dynamics only."),
+                 {"constant", "step"}),
+          at_least(opt("batch_growth", T::integer, "2", "Factor of the step batch schedule."), 1),
+          at_least(opt("batch_every", T::integer, "0", "Period of the step batch schedule in steps (> 0)."), 0),
+          at_least(
+              opt("batch_max", T::integer, "0", "Cap of the batch schedule (0: n; above n only with replacement)."),
+              0)}},
         {"multiplicative",
          "Paper 1's multiplicative sampling noise g~ = G(theta) W on a finite-sum loss: \"gaussian_fisher\" "
          "W = (1 + sigma z)/n (C = sigma^2/n F), \"gaussian_cov\" W = (1 + sigma (z - zbar))/n "
@@ -226,7 +308,14 @@ std::vector<SectionSchema> build() {
       positive(req("eta", T::number, "Step size eta; one step is tau = eta of continuous time.")),
       at_least(req("steps", T::integer, "Number of steps k."), 0),
       at_least(req("trajectories", T::integer, "Ensemble size N."), 1),
-      opt("start", T::number_array, "[]", "theta_0 for every trajectory (empty: the loss's stationary point)."),
+      opt("start", T::number_array, "[]",
+          "theta_0 for every trajectory (empty: the quadratic's stationary point, or the minimizer with "
+          "start_at = \"minimum\")."),
+      one_of(opt("start_at", T::string, "\"given\"",
+                 "\"given\": theta_0 is `start`; \"minimum\": the loss's global minimizer (least squares, "
+                 "sum_of_quadratics, quadratics; an error where the loss knows none); \"initial\": the loss's "
+                 "own initialisation (relu_network)."),
+             {"given", "minimum", "initial"}),
       at_least(opt("block", T::integer, "256", "Trajectories per block of work (never changes results)."), 1),
       positive(opt("divergence_bound", T::number, "1e100",
                    "A trajectory with a non-finite coordinate or |theta_i| above this is marked diverged, counted "
@@ -265,8 +354,49 @@ std::vector<SectionSchema> build() {
                      "sweep, paper 5; plain optimizer only)."),
                  {"simultaneous", "sequential"})}},
         {"sde_euler_maruyama",
-         "Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta, dt = eta / substeps.",
+         "Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta, dt = eta / substeps "
+         "(Kloeden & Platen 1992, 10.2, 14.1): strong order 0.5 (1 for additive noise), weak order 1.",
+         {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1),
+          one_of(opt("increments", T::string, "\"noise\"",
+                     "\"noise\": the noise model's own draw at theta scaled to covariance D dt (Gaussian for "
+                     "Gaussian noise; SGD's sampling noise keeps its batch draws); \"gaussian\": Brownian increments "
+                     "D(theta)^{1/2} dW with the symmetric square root of D(theta) per trajectory (any noise with a "
+                     "covariance; kind reported as sde_euler_maruyama+gaussian)."),
+                 {"noise", "gaussian"})}},
+        {"sde_milstein",
+         "Milstein for d theta = -grad L dtau + D(theta)^{1/2} dW (Kloeden & Platen 1992, 10.3), Gaussian "
+         "increments, L^j b by central differences of b = D^{1/2}: strong order 1, weak order 1. Diagonal or "
+         "commutative noise only (checked at dynamics.start; refused otherwise); additive noise gives "
+         "Euler-Maruyama.",
          {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
+        {"sde_weak2",
+         "Platen's explicit order-2.0 weak scheme for multi-dimensional, non-commutative, state-dependent "
+         "noise (Kloeden & Platen 1992, 15.1; two-point V of 14.2), derivative-free: weak order 2, strong "
+         "order 0.5 (1 for additive noise).",
+         {at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
+        {"sme",
+         "Stochastic modified equation of SGD (Li, Tai & E 2017, Thm 1): order 1, d theta = -grad L dtau + "
+         "(eta C)^{1/2} dW; order 2, drift -grad(L + eta/4 |grad L|^2) = -(grad L + eta/2 H grad L) with the "
+         "same diffusion. Weak approximation of SGD of order 1 or 2 in eta, integrated by the chosen scheme.",
+         {[] {
+            Param p = at_least(opt("order", T::integer, "2", "Order of the modified equation, 1 or 2."), 1);
+            p.max = 2.0;
+            return p;
+          }(),
+          one_of(opt("integrator", T::string, "\"weak2\"",
+                     "\"weak2\" (weak order 2, keeps order-2 accuracy) or \"euler_maruyama\" (weak order 1)."),
+                 {"weak2", "euler_maruyama"}),
+          at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
+        {"gradient_flow",
+         "Gradient flow d theta / dtau = -grad L by Odeint's adaptive dopri5 (Dormand-Prince 5(4)), observed at "
+         "tau = k eta; deterministic, no [noise] allowed.",
+         {positive(opt("abs_tol", T::number, "1e-10", "Absolute tolerance of the step-size controller.")),
+          positive(opt("rel_tol", T::number, "1e-10", "Relative tolerance of the step-size controller."))}},
+        {"modified_flow",
+         "Modified flow d theta / dtau = -grad(L + eta/4 |grad L|^2), which GD follows to O(eta^2), by adaptive "
+         "dopri5 (order 5(4)), observed at tau = k eta; deterministic, no [noise] allowed.",
+         {positive(opt("abs_tol", T::number, "1e-10", "Absolute tolerance of the step-size controller.")),
+          positive(opt("rel_tol", T::number, "1e-10", "Relative tolerance of the step-size controller."))}},
         {"ou_exact",
          "The exact Ornstein-Uhlenbeck transition over tau = eta for a quadratic loss with constant "
          "Gaussian noise: the continuous dynamics sampled without discretisation error.",
@@ -289,7 +419,18 @@ std::vector<SectionSchema> build() {
         opt("mean_coordinates", T::number_array, "[]",
             "Coordinates i of theta whose ensemble mean is recorded as \"theta_i\"."),
         opt("covariance_entries", T::number_matrix, "[]",
-            "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based).")},
+            "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based)."),
+        one_of(opt("indicators", T::string, "\"none\"",
+                   "Record paper 3's indicators along the run: trace_H_C = Tr(H C), trace_H_Cbar = Tr(H Cbar) = Tr H "
+                   "Tr C / d (Cbar the isotropic noise of equal trace), trace_C and anisotropy_ratio, with C the "
+                   "noise's gradient-noise covariance at that point and step (Sigma_step / eta^2 for weight noise; "
+                   "refused for noise without a covariance) and H the exact Hessian. \"mean\": at the "
+                   "ensemble-mean point (exact there: se 0); \"trajectories\": at each of the first "
+                   "indicator_trajectories trajectories, mean and standard error over them."),
+               {"none", "mean", "trajectories"}),
+        at_least(opt("indicator_trajectories", T::integer, "4",
+                     "Trajectories the \"trajectories\" indicators average over (capped at the ensemble size)."),
+                 1)},
        {}});
 
   s.push_back(
@@ -333,8 +474,9 @@ std::vector<SectionSchema> build() {
                    "\"continuous_stationary\": the Lyapunov solutions. A prediction other than the scheme's "
                    "own at step k gets the exact difference between the two as its allowance. \"gd\": the plain GD "
                    "iterate, exact for theta_i when grad L is affine and the sampling is independent across "
-                   "steps (papers.md 1.5)."),
-               {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary", "gd"}),
+                   "steps (papers.md 1.5). \"one_step\": at step 1, E L(theta_1) = L(theta_0 - eta grad L) + "
+                   "1/2 eta^2 Tr(H C(theta_0)), exact for any noise covariance when grad L is affine (papers.md 3.3)."),
+               {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary", "gd", "one_step"}),
         positive(opt("sigmas", T::number, "5.0",
                      "Tolerance in standard errors; the check's false-alarm probability is printed."))},
        {}});
