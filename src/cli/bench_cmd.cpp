@@ -71,11 +71,18 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
 
 int cmd_bench(const BenchOptions& o) {
   const BenchSizes sizes{o.trajectories, o.dim, o.steps};
+  // Workloads keep their listed names under size overrides (w1_d100 with --dim 25 is still
+  // "w1_d100"), so --only and the JSON name the same thing whatever the sizes.
   std::vector<BenchWorkload> all = bench_workloads(o.quick, sizes), chosen;
-  for (const auto& w : all) {
+  const std::vector<BenchWorkload> listed = bench_workloads(o.quick, BenchSizes{});
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const std::string& name = listed.at(i).name;
     const bool want = o.only.empty() || std::any_of(o.only.begin(), o.only.end(),
-                                                    [&](const std::string& p) { return w.name.rfind(p, 0) == 0; });
-    if (want) chosen.push_back(w);
+                                                    [&](const std::string& p) { return name.rfind(p, 0) == 0; });
+    if (want) {
+      chosen.push_back(all[i]);
+      chosen.back().name = name;
+    }
   }
   if (chosen.empty()) throw InputError("--only", "", "no workload matches (see sgdnoise bench --list)");
   if (o.list) {
