@@ -87,3 +87,25 @@ def save(fig, out_png, numbers=None, check=None):
         f.write("\n")
     os.replace(tmp, base + ".json")
     return out_png
+
+
+def sweep_args(doc):
+    """The command line of a plot over one sweep: SWEEP_DIR --out FIGURE.png."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sweep")
+    ap.add_argument("--out", required=True)
+    return ap.parse_args()
+
+
+def read_sweep(sweep_dir):
+    """Returns (sweep.json dict, [(point dict, the point's summary.json dict), ...]) of a
+    directory written by `sgdnoise sweep`, in the sweep's order."""
+    with open(os.path.join(sweep_dir, "sweep.json")) as f:
+        sw = json.load(f)
+    points = []
+    for p in sw["points"]:
+        with open(os.path.join(sweep_dir, p["dir"], "summary.json")) as f:
+            points.append((p, json.load(f)))
+    return sw, points

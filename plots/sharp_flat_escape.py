@@ -15,12 +15,9 @@ with non-overlapping 95 % intervals, and its rate ratio to isotropic noise grows
 
 usage: sharp_flat_escape.py SWEEP_DIR --out FIGURE.png
 """
-import argparse
-import json
 import math
-import os
 
-from common import save
+from common import read_sweep, save, sweep_args
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -28,20 +25,14 @@ TRANSVERSE = 4.0  # the transverse curvature of scenarios/sharp_flat_escape.toml
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sweep")
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    with open(os.path.join(args.sweep, "sweep.json")) as f:
-        sw = json.load(f)
+    args = sweep_args(__doc__)
+    sw, points = read_sweep(args.sweep)
     pts = {}
-    for p in sw["points"]:
+    for p, s in points:
         o, c = p["overrides"], p["columns"]
         a = float(o["loss.a"])
         h1 = round(8.0 / a**2, 6)
         kind = "hessian" if "hessian" in o["noise.covariance"] else "isotropic"
-        with open(os.path.join(args.sweep, p["dir"], "summary.json")) as f:
-            s = json.load(f)
         eta = s["scenario"]["dynamics"]["eta"]
         trace = s["scenario"]["noise"]["trace"]
         pts.setdefault(kind, {})[h1] = (c["escape_rate_tau"], c["escape_rate_tau_lo"], c["escape_rate_tau_hi"],

@@ -17,27 +17,18 @@ agrees with the exact moments of its (linear) SME within 5 se.
 
 usage: sme_weak_order.py SWEEP_DIR --out FIGURE.png
 """
-import argparse
-import json
 import math
-import os
 
-from common import save
+from common import read_sweep, save, sweep_args
 import matplotlib.pyplot as plt
 import numpy as np
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sweep")
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    with open(os.path.join(args.sweep, "sweep.json")) as f:
-        sw = json.load(f)
+    args = sweep_args(__doc__)
+    sw, points = read_sweep(args.sweep)
     data = {1: {}, 2: {}}
-    for p in sw["points"]:
-        with open(os.path.join(args.sweep, p["dir"], "summary.json")) as f:
-            s = json.load(f)
+    for p, s in points:
         sc = s["scenario"]
         dyn = sc["dynamics"]
         eta, k, order = dyn["eta"], s["results"][0]["k"], dyn["order"]

@@ -15,26 +15,17 @@ one at the smallest by more than 3 combined standard errors.
 
 usage: stationary_cov.py SWEEP_DIR --out FIGURE.png
 """
-import argparse
-import json
-import os
 
-from common import save
+from common import read_sweep, save, sweep_args
 import matplotlib.pyplot as plt
 import numpy as np
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sweep")
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    with open(os.path.join(args.sweep, "sweep.json")) as f:
-        sw = json.load(f)
+    args = sweep_args(__doc__)
+    sw, points = read_sweep(args.sweep)
     rows = []
-    for p in sw["points"]:
-        with open(os.path.join(args.sweep, p["dir"], "summary.json")) as f:
-            s = json.load(f)
+    for p, s in points:
         eta = s["scenario"]["dynamics"]["eta"]
         lam_max = max(s["scenario"]["loss"]["eigenvalues"])
         checks = {c["prediction_kind"]: c for c in s["checks"] if c["result"] == "cov_trace"}
