@@ -50,22 +50,7 @@ std::shared_ptr<const SumOfQuadratics> small_soq(Index n = 12, Index d = 3, doub
 // Central differences of the value (gradient) and of the gradient (Hessian); h = 1e-5
 // leaves a truncation error of order h^2 |f'''| ~ 1e-10 and a rounding error of order
 // 1e-16 / h ~ 1e-11, both well below the 1e-7 tolerance.
-void expect_derivatives_match(const Loss& loss, const Vec& theta) {
-  const Index d = loss.dim();
-  const double h = 1e-5;
-  const Vec g = loss.gradient_at(theta);
-  const Mat H = loss.hessian(theta);
-  for (Index i = 0; i < d; ++i) {
-    Vec e = Vec::Zero(d);
-    e[i] = h;
-    EXPECT_NEAR(g[i], (loss.value_at(theta + e) - loss.value_at(theta - e)) / (2 * h), 1e-7) << "gradient " << i;
-    const Vec col = (loss.gradient_at(theta + e) - loss.gradient_at(theta - e)) / (2 * h);
-    for (Index j = 0; j < d; ++j) EXPECT_NEAR(H(j, i), col[j], 1e-7) << "Hessian " << j << "," << i;
-  }
-  EXPECT_LT((H - H.transpose()).cwiseAbs().maxCoeff(), 1e-15);
-  const Vec v = Vec::LinSpaced(d, -1.0, 2.0);
-  EXPECT_LT((loss.hessian_vector(theta, v) - H * v).cwiseAbs().maxCoeff(), 1e-13);
-}
+void expect_derivatives_match(const Loss& loss, const Vec& theta) { test::expect_derivatives_match(loss, theta); }
 
 // Mean of the per-sample gradients = the gradient; the dense and sparse weighted forms
 // equal G(theta) W, batched over trajectories at different points.

@@ -68,23 +68,11 @@ Vec smooth_point(const ReluNetwork& net) {
   return init;
 }
 
+// h = 1e-6: the stencil stays 1e-3 / (|x~| ~ 3) away from every kink, and the loss is
+// piecewise quadratic in each coordinate between kinks, so central differences are exact up
+// to rounding (~1e-16 / h).
 void expect_derivatives_match(const ReluNetwork& net, const Vec& theta) {
-  const Index d = net.dim();
-  const double h = 1e-6;  // the stencil stays 1e-3 / (|x~| ~ 3) away from every kink
-  const Vec g = net.gradient_at(theta);
-  const Mat H = net.hessian(theta);
-  for (Index i = 0; i < d; ++i) {
-    Vec e = Vec::Zero(d);
-    e[i] = h;
-    // The loss is piecewise quadratic in each coordinate between kinks: central
-    // differences are exact up to rounding (~1e-16 / h).
-    EXPECT_NEAR(g[i], (net.value_at(theta + e) - net.value_at(theta - e)) / (2 * h), 1e-8) << "gradient " << i;
-    const Vec col = (net.gradient_at(theta + e) - net.gradient_at(theta - e)) / (2 * h);
-    for (Index j = 0; j < d; ++j) EXPECT_NEAR(H(j, i), col[j], 1e-8) << "Hessian " << j << "," << i;
-  }
-  EXPECT_LT((H - H.transpose()).cwiseAbs().maxCoeff(), 1e-14);
-  const Vec v = Vec::LinSpaced(d, -1.0, 2.0);
-  EXPECT_LT((net.hessian_vector(theta, v) - H * v).cwiseAbs().maxCoeff(), 1e-12);
+  test::expect_derivatives_match(net, theta, {1e-6, 1e-8, 1e-14, 1e-12});
 }
 }  // namespace
 

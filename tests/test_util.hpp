@@ -9,7 +9,10 @@
 #include <unistd.h>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "core/types.hpp"
+#include "losses/loss.hpp"
 
 namespace sgdnoise::test {
 
@@ -52,6 +55,32 @@ inline Mat random_psd(Index d, Index r, unsigned seed) {
   for (Index j = 0; j < r; ++j)
     for (Index i = 0; i < d; ++i) B(i, j) = n(g);
   return B * B.transpose() / static_cast<double>(r);
+}
+
+/// Tolerances of expect_derivatives_match.
+struct DerivativeTolerances {
+  double h = 1e-5;          // central-difference step
+  double value = 1e-7;      // gradient and Hessian entries against the differences
+  double symmetry = 1e-15;  // max |H - H^T|
+  double hvp = 1e-13;       // max |Hv - H v|
+};
+
+/// The gradient and the Hessian of `loss` at theta against central differences of the value
+/// and of the gradient; H symmetric; the Hessian-vector product equal to H v.
+inline void expect_derivatives_match(const Loss& loss, const Vec& theta, const DerivativeTolerances& t = {}) {
+  const Index d = loss.dim();
+  const Vec g = loss.gradient_at(theta);
+  const Mat H = loss.hessian(theta);
+  for (Index i = 0; i < d; ++i) {
+    Vec e = Vec::Zero(d);
+    e[i] = t.h;
+    EXPECT_NEAR(g[i], (loss.value_at(theta + e) - loss.value_at(theta - e)) / (2 * t.h), t.value) << "gradient " << i;
+    const Vec col = (loss.gradient_at(theta + e) - loss.gradient_at(theta - e)) / (2 * t.h);
+    for (Index j = 0; j < d; ++j) EXPECT_NEAR(H(j, i), col[j], t.value) << "Hessian " << j << "," << i;
+  }
+  EXPECT_LT((H - H.transpose()).cwiseAbs().maxCoeff(), t.symmetry);
+  const Vec v = Vec::LinSpaced(d, -1.0, 2.0);
+  EXPECT_LT((loss.hessian_vector(theta, v) - H * v).cwiseAbs().maxCoeff(), t.hvp);
 }
 
 }  // namespace sgdnoise::test

@@ -13,7 +13,6 @@
 #include <map>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -175,7 +174,6 @@ std::vector<FigureSpec> load_figure_manifest(const std::string& file) {
   const toml::array* figs = root["figure"].as_array();
   if (!figs || figs->empty()) throw InputError(file, "figure", "expected at least one [[figure]] table");
   static const std::set<std::string> known = {"name", "paper", "title", "caption", "commands", "quick_set", "full_set"};
-  static const std::regex name_re("[a-z0-9_]+");
   std::vector<FigureSpec> out;
   std::set<std::string> names;
   for (std::size_t i = 0; i < figs->size(); ++i) {
@@ -188,7 +186,8 @@ std::vector<FigureSpec> load_figure_manifest(const std::string& file) {
         throw InputError(where_of(file, v), path + "." + std::string(k.str()), "unknown key");
     FigureSpec f;
     f.name = required_string(file, *t, "name", path + ".name", node);
-    if (!std::regex_match(f.name, name_re))
+    if (!std::all_of(f.name.begin(), f.name.end(),
+                     [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; }))
       throw InputError(where_of(file, *t->get("name")), path + ".name", "use lower-case letters, digits and _");
     if (!names.insert(f.name).second)
       throw InputError(where_of(file, *t->get("name")), path + ".name", "duplicate figure name \"" + f.name + "\"");
