@@ -474,8 +474,10 @@ std::vector<SectionSchema> build() {
                    "\"continuous_stationary\": the Lyapunov solutions. A prediction other than the scheme's "
                    "own at step k gets the exact difference between the two as its allowance. \"gd\": the plain GD "
                    "iterate, exact for theta_i when grad L is affine and the sampling is independent across "
-                   "steps (papers.md 1.5). \"one_step\": at step 1, E L(theta_1) = L(theta_0 - eta grad L) + "
-                   "1/2 eta^2 Tr(H C(theta_0)), exact for any noise covariance when grad L is affine (papers.md 3.3)."),
+                   "steps (papers.md 1.5). \"one_step\": at step 1 of plain noisy GD, E theta_1 = theta_0 - eta grad L "
+                   "and Cov theta_1 = eta^2 C(theta_0) for any loss (theta_i, cov_trace, cov_frobenius, cov_i_j), "
+                   "and E L(theta_1) = L(theta_0 - eta grad L) + 1/2 eta^2 Tr(H C(theta_0)) when grad L is affine "
+                   "(papers.md 3.3)."),
                {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary", "gd", "one_step"}),
         positive(opt("sigmas", T::number, "5.0",
                      "Tolerance in standard errors; the check's false-alarm probability is printed."))},

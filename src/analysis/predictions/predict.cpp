@@ -83,26 +83,20 @@ Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std:
   return p;
 }
 
-// One step of noisy GD from theta0 on a loss with an affine gradient (quadratic, least
-// squares): theta_1 = theta0 - eta (grad L + xi), E xi = 0, Cov xi = C(theta0), and L is
-// exactly quadratic, so E L(theta_1) = L(theta0 - eta grad L) + 1/2 eta^2 Tr(H C(theta0))
-// (papers.md 3.3, the one-step loss increase 1/2 alpha^2 Tr(AC) from theta*, here from
-// any theta0; [DERIVED]). Valid for any covariance, state-dependent or not.
+// One step of plain noisy GD from theta0: theta_1 = theta0 - eta (grad L + xi), E xi = 0,
+// Cov xi = C(theta0), so for any loss E theta_1 = theta0 - eta grad L and
+// Cov theta_1 = eta^2 C(theta0) (= Sigma_step): the results theta_i, cov_trace,
+// cov_frobenius and cov_i_j. Where grad L is affine (quadratic, least squares) L is exactly
+// quadratic and E L(theta_1) = L(theta0 - eta grad L) + 1/2 eta^2 Tr(H C(theta0)) (papers.md
+// 3.3, the one-step loss increase 1/2 alpha^2 Tr(AC) from theta*, here from any theta0;
+// [DERIVED]). Valid for any covariance, state-dependent or not.
 Prediction one_step(const PredictionContext& ctx, const std::string& result, std::int64_t k) {
   Prediction p;
   if (k != 1) {
     p.reason = "the \"one_step\" prediction is for step 1";
     return p;
   }
-  if (result != "loss") {
-    p.reason = "the \"one_step\" prediction is for the loss";
-    return p;
-  }
-  if (!ctx.loss || !ctx.loss->affine_gradient()) {
-    p.reason = "the one-step loss is exact only for losses with an affine gradient";
-    return p;
-  }
-  if (ctx.scheme != "discrete") {
+  if (ctx.scheme != "discrete" || !ctx.loss) {
     p.reason = "the \"one_step\" prediction is for plain discrete dynamics";
     return p;
   }
@@ -116,13 +110,51 @@ Prediction one_step(const PredictionContext& ctx, const std::string& result, std
     }
     C = noise_forms(*S, ctx.noise->target(), ctx.eta).C;
   }
-  const Mat H = ctx.loss->hessian(ctx.theta0);
+  const double eta2 = ctx.eta * ctx.eta;
   const Vec gd = ctx.theta0 - ctx.eta * ctx.loss->gradient_at(ctx.theta0);
-  p.value = ctx.loss->value_at(gd) + 0.5 * ctx.eta * ctx.eta * (H * C).trace();
+  const char* moments_src =
+      "one step of unbiased noisy GD: E theta_1 = theta_0 - eta grad L, Cov theta_1 = eta^2 C(theta_0) "
+      "(papers.md 1.3, [DERIVED])";
+  if (result == "loss") {
+    if (!ctx.loss->affine_gradient()) {
+      p.reason = "the one-step loss is exact only for losses with an affine gradient";
+      return p;
+    }
+    const Mat H = ctx.loss->hessian(ctx.theta0);
+    p.value = ctx.loss->value_at(gd) + 0.5 * eta2 * (H * C).trace();
+    p.source =
+        "E L(theta_1) = L(theta_0 - eta grad L) + 1/2 eta^2 Tr(H C(theta_0)) for an affine gradient (papers.md 3.3, "
+        "[DERIVED])";
+  } else if (result == "cov_trace") {
+    p.value = eta2 * C.trace();
+    p.source = moments_src;
+  } else if (result == "cov_frobenius") {
+    p.value = eta2 * C.norm();
+    p.source = moments_src;
+  } else if (result.rfind("theta_", 0) == 0 || result.rfind("cov_", 0) == 0) {
+    const bool mean = result.rfind("theta_", 0) == 0;
+    Index i = -1, j = -1;
+    try {
+      if (mean) {
+        i = std::stol(result.substr(6));
+      } else {
+        const auto sep = result.find('_', 4);
+        if (sep != std::string::npos) i = std::stol(result.substr(4, sep - 4)), j = std::stol(result.substr(sep + 1));
+      }
+    } catch (const std::exception&) {
+      i = -1;
+    }
+    if (i < 0 || i >= d || (!mean && (j < 0 || j >= d))) {
+      p.reason = "no prediction for result " + result;
+      return p;
+    }
+    p.value = mean ? gd[i] : eta2 * C(i, j);
+    p.source = moments_src;
+  } else {
+    p.reason = "the \"one_step\" prediction is for loss, theta_i, cov_trace, cov_frobenius and cov_i_j";
+    return p;
+  }
   p.available = std::isfinite(p.value);
-  p.source =
-      "E L(theta_1) = L(theta_0 - eta grad L) + 1/2 eta^2 Tr(H C(theta_0)) for an affine gradient (papers.md 3.3, "
-      "[DERIVED])";
   if (!p.available) p.reason = "the prediction is not finite";
   return p;
 }
