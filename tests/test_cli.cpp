@@ -10,11 +10,6 @@ using namespace sgdnoise;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path write_file(const fs::path& dir, const std::string& name, const std::string& text) {
-  std::ofstream(dir / name) << text;
-  return dir / name;
-}
-
 const char* kValid = R"(name = "t"
 seed = 3
 [loss]
@@ -52,7 +47,7 @@ std::string edit(const std::string& from, const std::string& to) {
 
 TEST(Cli, RunWritesSummaryAndSeries) {
   const fs::path dir = test::fresh_dir("cli-run");
-  const fs::path sc = write_file(dir, "s.toml", kValid);
+  const fs::path sc = test::write_text(dir, "s.toml", kValid);
   const auto r = test::run_cli("run " + sc.string() + " --out " + (dir / "out").string() + " --save-states");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(fs::exists(dir / "out" / "summary.json"));
@@ -105,7 +100,7 @@ TEST(Cli, BadInputExitsTwoAndWritesNothing) {
       file = (dir / "absent.toml").string();
       extra.clear();
     } else {
-      write_file(dir, "s.toml", c.text);
+      test::write_text(dir, "s.toml", c.text);
     }
     const auto r = test::run_cli("run " + file + " --out " + (dir / "out").string() + " " + extra);
     EXPECT_EQ(r.code, 2) << r.output;
@@ -120,14 +115,14 @@ TEST(Cli, BadInputExitsTwoAndWritesNothing) {
 
 TEST(Cli, CheckCommandExitCodes) {
   const fs::path dir = test::fresh_dir("cli-check");
-  const fs::path good = write_file(dir, "good.toml", kValid);
+  const fs::path good = test::write_text(dir, "good.toml", kValid);
   const auto ok = test::run_cli("check " + good.string());
   EXPECT_EQ(ok.code, 0) << ok.output;
   EXPECT_NE(ok.output.find("pass"), std::string::npos);
   // A deliberately wrong scenario: its simulated noise is not what the check's prediction
   // uses cannot be expressed in a file, so test a failing check through a huge tolerance
   // inversion instead: sigmas tiny makes the check fail with exit code 1.
-  const fs::path bad = write_file(dir, "bad.toml", edit("at_step = 10", "at_step = 10\nsigmas = 1e-9"));
+  const fs::path bad = test::write_text(dir, "bad.toml", edit("at_step = 10", "at_step = 10\nsigmas = 1e-9"));
   const auto fail = test::run_cli("check " + bad.string());
   EXPECT_EQ(fail.code, 1) << fail.output;
   EXPECT_NE(fail.output.find("FAIL"), std::string::npos);
@@ -139,7 +134,8 @@ TEST(Cli, CheckCommandExitCodes) {
 // writes a complete summary saying so.
 TEST(Cli, DivergenceIsCountedExcludedAndReported) {
   const fs::path dir = test::fresh_dir("cli-diverge");
-  const fs::path sc = write_file(dir, "s.toml", edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6"));
+  const fs::path sc =
+      test::write_text(dir, "s.toml", edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6"));
   const auto some = test::run_cli("run " + sc.string() + " --out " + (dir / "some").string());
   EXPECT_EQ(some.code, 1) << some.output;  // the check fails: trajectories diverged
   EXPECT_NE(some.output.find("trajectories diverged"), std::string::npos) << some.output;
@@ -150,14 +146,15 @@ TEST(Cli, DivergenceIsCountedExcludedAndReported) {
   EXPECT_NE(summary.find("\"diverged_trajectories\""), std::string::npos);
   EXPECT_EQ(summary.find("\"count\": 0"), std::string::npos) << "some trajectories must have diverged";
 
-  const fs::path tolerant =
-      write_file(dir, "t.toml",
-                 edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6\nmax_diverged_fraction = 1.0"));
+  const fs::path tolerant = test::write_text(
+      dir, "t.toml",
+      edit("trajectories = 64", "trajectories = 64\ndivergence_bound = 0.6\nmax_diverged_fraction = 1.0"));
   const auto ok = test::run_cli("check " + tolerant.string());
   EXPECT_NE(ok.output.find("loss"), std::string::npos) << ok.output;
   EXPECT_EQ(ok.output.find("trajectories diverged"), std::string::npos) << ok.output;
 
-  const fs::path unstable = write_file(dir, "u.toml", edit("eta = 0.1", "eta = 2.5"));  // eta * lambda_max = 2.5 > 2
+  const fs::path unstable =
+      test::write_text(dir, "u.toml", edit("eta = 0.1", "eta = 2.5"));  // eta * lambda_max = 2.5 > 2
   const auto all = test::run_cli("run " + unstable.string() + " --out " + (dir / "all").string() +
                                  " --set dynamics.steps=2000 --set checks.0.at_step=2000");
   EXPECT_EQ(all.code, 3) << all.output;

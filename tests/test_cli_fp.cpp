@@ -40,11 +40,6 @@ void sub(std::string& s, const std::string& from, const std::string& to) {
   s.replace(at, from.size(), to);
 }
 
-fs::path write(const fs::path& dir, const std::string& name, const std::string& text) {
-  std::ofstream(dir / name) << text;
-  return dir / name;
-}
-
 std::vector<std::vector<double>> read_csv(const fs::path& p) {
   std::ifstream in(p);
   std::string line;
@@ -64,7 +59,7 @@ std::vector<std::vector<double>> read_csv(const fs::path& p) {
 
 TEST(CliFokkerPlanck, OneDimensionalDensityIsGibbs) {
   const fs::path dir = test::fresh_dir("cli-fp1");
-  const fs::path sc = write(dir, "s.toml", kWell);
+  const fs::path sc = test::write_text(dir, "s.toml", kWell);
   const auto r = test::run_cli("fokker-planck " + sc.string() + " --out " + (dir / "p.csv").string() +
                                " --lo -2.5 --hi 2.5 --cells 1000");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -92,7 +87,7 @@ TEST(CliFokkerPlanck, TwoDimensionalDensityIsGibbsAndBadInputIsRefused) {
   std::string two = kWell;
   sub(two, "tilt = 0.25", "tilt = 0.25\ntransverse = [2.0]");
   sub(two, "start = [-1.0]", "start = [-1.0, 0.0]");
-  const fs::path sc = write(dir, "s.toml", two);
+  const fs::path sc = test::write_text(dir, "s.toml", two);
   const auto r = test::run_cli("fokker-planck " + sc.string() + " --out " + (dir / "p.csv").string() +
                                " --lo -2.5 --hi 2.5 --cells 250 --ylo -3 --yhi 3 --ycells 60");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -115,15 +110,15 @@ TEST(CliFokkerPlanck, TwoDimensionalDensityIsGibbsAndBadInputIsRefused) {
   std::string full = two;
   sub(full, "kind = \"isotropic\"\non = \"weights\"\nvariance = 0.07",
       "kind = \"gaussian\"\ncovariance = \"matrix\"\nmatrix = [[1.0, 0.5], [0.5, 1.0]]");
-  const auto f =
-      test::run_cli("fokker-planck " + write(dir, "f.toml", full).string() + " --out " + (dir / "f.csv").string());
+  const auto f = test::run_cli("fokker-planck " + test::write_text(dir, "f.toml", full).string() + " --out " +
+                               (dir / "f.csv").string());
   EXPECT_EQ(f.code, 2) << f.output;
   EXPECT_FALSE(fs::exists(dir / "f.csv"));
   std::string three = two;
   sub(three, "transverse = [2.0]", "transverse = [2.0, 1.0]");
   sub(three, "start = [-1.0, 0.0]", "start = [-1.0, 0.0, 0.0]");
-  const auto t =
-      test::run_cli("fokker-planck " + write(dir, "t.toml", three).string() + " --out " + (dir / "t.csv").string());
+  const auto t = test::run_cli("fokker-planck " + test::write_text(dir, "t.toml", three).string() + " --out " +
+                               (dir / "t.csv").string());
   EXPECT_EQ(t.code, 2) << t.output;
   fs::remove_all(dir);
 }

@@ -50,11 +50,6 @@ steps = 10
 trajectories = 8
 )";
 
-fs::path write(const fs::path& dir, const std::string& name, const std::string& text) {
-  std::ofstream(dir / name) << text;
-  return dir / name;
-}
-
 nlohmann::json parse_json(const std::string& out) {
   const auto at = out.find('{');
   return nlohmann::json::parse(at == std::string::npos ? std::string("null") : out.substr(at));
@@ -64,7 +59,7 @@ nlohmann::json parse_json(const std::string& out) {
 
 TEST(CliIndicators, JsonAtTheMinimumWithMatrixFreeCovariance) {
   const fs::path dir = test::fresh_dir("cli-ind");
-  const fs::path sc = write(dir, "s.toml", kLstsq);
+  const fs::path sc = test::write_text(dir, "s.toml", kLstsq);
   const auto r = test::run_cli("indicators " + sc.string() + " --at minimum --top-k 2 --slq-probes 4 --json -");
   ASSERT_EQ(r.code, 0) << r.output;
   const auto j = parse_json(r.output);
@@ -99,7 +94,7 @@ TEST(CliIndicators, JsonAtTheMinimumWithMatrixFreeCovariance) {
 
 TEST(CliIndicators, SaddleShowsNegativeCurvatureAndHeavyTailsAreUndefined) {
   const fs::path dir = test::fresh_dir("cli-ind-saddle");
-  const fs::path sc = write(dir, "s.toml", kSaddle);
+  const fs::path sc = test::write_text(dir, "s.toml", kSaddle);
   const auto r = test::run_cli("indicators " + sc.string() + " --top-k 1 --json -");
   ASSERT_EQ(r.code, 0) << r.output;
   auto j = parse_json(r.output);
@@ -111,7 +106,7 @@ TEST(CliIndicators, SaddleShowsNegativeCurvatureAndHeavyTailsAreUndefined) {
 
   std::string heavy = kSaddle;
   heavy.replace(heavy.find("kind = \"isotropic\"\nvariance = 0.5"), 33, "kind = \"alpha_stable\"\nalpha = 1.5");
-  const auto h = test::run_cli("indicators " + write(dir, "h.toml", heavy).string() + " --json -");
+  const auto h = test::run_cli("indicators " + test::write_text(dir, "h.toml", heavy).string() + " --json -");
   ASSERT_EQ(h.code, 0) << h.output;
   j = parse_json(h.output);
   for (const char* k : {"trace_H_C", "trace_C", "anisotropy_ratio", "alignment"}) {
@@ -127,7 +122,7 @@ TEST(CliIndicators, SaddleShowsNegativeCurvatureAndHeavyTailsAreUndefined) {
 
 TEST(CliIndicators, BadPointIsBadInput) {
   const fs::path dir = test::fresh_dir("cli-ind-bad");
-  const fs::path sc = write(dir, "s.toml", kSaddle);
+  const fs::path sc = test::write_text(dir, "s.toml", kSaddle);
   const auto wrong_size = test::run_cli("indicators " + sc.string() + " --at 1,2");
   EXPECT_EQ(wrong_size.code, 2) << wrong_size.output;
   EXPECT_NE(wrong_size.output.find("--at"), std::string::npos) << wrong_size.output;

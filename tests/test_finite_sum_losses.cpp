@@ -16,6 +16,7 @@
 #include "noise/gld.hpp"
 #include "noise/sampling.hpp"
 #include "scenario/experiment.hpp"
+#include "noise_contract_util.hpp"
 #include "test_util.hpp"
 
 using namespace sgdnoise;
@@ -95,24 +96,8 @@ void expect_gradient_matrix_consistent(const FiniteSumLoss& loss) {
 // stated C, entry-wise within 5 standard errors (the contract of test_noise_contract.cpp).
 void expect_stated_covariance(const NoiseModel& noise, const Loss& loss, const Vec& theta, const Mat& C,
                               std::uint64_t step = 3, Index N = 200000) {
-  const Index d = theta.size();
-  const Mat X = theta.transpose().replicate(N, 1);
-  Mat G(N, d);
-  noise.noisy_gradient(loss, {123, Purpose::gradient_noise, step}, 0, X, G);
-  const Vec grad = loss.gradient_at(theta);
-  const Vec mean = G.colwise().mean().transpose();
-  const Mat Y = G.rowwise() - mean.transpose();
-  const double Nd = static_cast<double>(N);
-  for (Index i = 0; i < d; ++i) {
-    const double se = std::sqrt(Y.col(i).squaredNorm() / (Nd - 1.0) / Nd);
-    EXPECT_NEAR(mean[i], grad[i], kSigmas * se + 1e-14) << noise.kind() << " mean " << i;
-    for (Index j = 0; j <= i; ++j) {
-      const Vec prod = Y.col(i).cwiseProduct(Y.col(j));
-      const double c = prod.sum() / (Nd - 1.0);
-      const double se_c = std::sqrt((prod.array() - prod.mean()).square().sum() / (Nd - 1.0) / Nd);
-      EXPECT_NEAR(c, C(i, j), kSigmas * se_c + 1e-14) << noise.kind() << " covariance " << i << "," << j;
-    }
-  }
+  test::expect_sample_moments(test::draw_gradients(noise, loss, theta, N, step), loss.gradient_at(theta), C, kSigmas,
+                              noise.kind());
 }
 }  // namespace
 

@@ -11,25 +11,11 @@
 
 #include "analysis/predictions/escape_time.hpp"
 #include "analysis/predictions/fokker_planck.hpp"
+#include "test_util.hpp"
 
 using namespace sgdnoise;
 
 namespace {
-
-double fitted_order(const std::vector<double>& h, const std::vector<double>& err) {
-  const auto n = static_cast<double>(h.size());
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    mx += std::log(h[i]) / n;
-    my += std::log(err[i]) / n;
-  }
-  double sxy = 0, sxx = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    sxy += (std::log(h[i]) - mx) * (std::log(err[i]) - my);
-    sxx += (std::log(h[i]) - mx) * (std::log(h[i]) - mx);
-  }
-  return sxy / sxx;
-}
 
 /// Composite Simpson on [a, b] with n (even) intervals.
 double simpson(const std::function<double(double)>& f, double a, double b, int n = 20000) {
@@ -67,7 +53,7 @@ TEST(FokkerPlanck, OneDimensionalDensityConvergesToGibbs) {
     hs.push_back(r.h);
     errs.push_back(density_error(r, gibbs, lo, hi));
   }
-  const double p = fitted_order(hs, errs);
+  const double p = test::loglog_slope(hs, errs);
   std::printf("1-D Gibbs density: errors %.2e .. %.2e, fitted order %.3f\n", errs.front(), errs.back(), p);
   EXPECT_NEAR(p, 2.0, 0.15);
   EXPECT_LT(errs.back(), 1e-4);
@@ -91,7 +77,7 @@ TEST(FokkerPlanck, OneDimensionalStateDependentDiffusion) {
     hs.push_back(r.h);
     errs.push_back(density_error(r, exact, lo, hi));
   }
-  const double p = fitted_order(hs, errs);
+  const double p = test::loglog_slope(hs, errs);
   std::printf("1-D state-dependent density: errors %.2e .. %.2e, fitted order %.3f\n", errs.front(), errs.back(), p);
   EXPECT_NEAR(p, 2.0, 0.15);
 }
@@ -126,7 +112,7 @@ TEST(FokkerPlanck, MeanFirstPassageTimeMatchesTheExactQuadrature) {
       hs.push_back(r.h);
       errs.push_back(std::abs(r.value - exact.value) / exact.value);
     }
-    const double order = fitted_order(hs, errs);
+    const double order = test::loglog_slope(hs, errs);
     std::printf("1-D MFPT x0 = %g: exact %.6g, relative errors %.2e .. %.2e, fitted order %.3f\n", c.x0, exact.value,
                 errs.front(), errs.back(), order);
     EXPECT_NEAR(order, 2.0, 0.2);
@@ -158,7 +144,7 @@ TEST(FokkerPlanck, TwoDimensionalDensityConvergesToGibbs) {
     hs.push_back(r.hx);
     errs.push_back(err / pmax);
   }
-  const double p = fitted_order(hs, errs);
+  const double p = test::loglog_slope(hs, errs);
   std::printf("2-D Gibbs density: errors %.2e .. %.2e, fitted order %.3f\n", errs.front(), errs.back(), p);
   EXPECT_NEAR(p, 2.0, 0.2);
 }

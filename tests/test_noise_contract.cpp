@@ -12,21 +12,12 @@
 #include "losses/least_squares.hpp"
 #include "noise/gaussian.hpp"
 #include "noise/sampling.hpp"
+#include "noise_contract_util.hpp"
 #include "test_util.hpp"
 
 using namespace sgdnoise;
 
 namespace {
-std::shared_ptr<const LeastSquares> small_problem(Index n = 12, Index d = 3) {
-  LeastSquares::Synthetic s;
-  s.n = n;
-  s.d = d;
-  s.n_test = 0;
-  s.condition = 4.0;
-  s.label_noise = 0.7;
-  s.seed = 9;
-  return std::make_shared<LeastSquares>(LeastSquares::synthetic(s));
-}
 
 using Factory = std::function<std::shared_ptr<const NoiseModel>(std::shared_ptr<const LeastSquares>)>;
 
@@ -52,42 +43,22 @@ std::map<std::string, Factory> all_models() {
 }
 
 // N noisy gradients at theta, all from step `step` of trajectories 0..N-1.
-Mat draw(const NoiseModel& noise, const Loss& loss, const Vec& theta, Index N, std::uint64_t step = 3) {
-  const Mat X = theta.transpose().replicate(N, 1);
-  Mat G(N, theta.size());
-  noise.noisy_gradient(loss, {123, Purpose::gradient_noise, step}, 0, X, G);
-  return G;
-}
 }  // namespace
 
 TEST(NoiseContract, UnbiasedWithTheStatedCovariance) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   const Vec theta = Vec::LinSpaced(3, 0.8, -0.4);  // away from the minimizer: F differs from Sigma_1
   const Vec grad = loss->gradient_at(theta);
   const Index N = 400000;
   for (const auto& [name, make] : all_models()) {
     SCOPED_TRACE(name);
     const auto noise = make(loss);
-    const Mat G = draw(*noise, *loss, theta, N);
-    const Vec mean = G.colwise().mean().transpose();
-    const Mat Y = G.rowwise() - mean.transpose();
-    const Mat C = *noise->covariance(theta);
-    for (Index i = 0; i < 3; ++i) {
-      const double se = std::sqrt(Y.col(i).squaredNorm() / static_cast<double>(N - 1) / static_cast<double>(N));
-      EXPECT_NEAR(mean[i], grad[i], 5.0 * se + 1e-14) << "mean coordinate " << i;
-      for (Index j = 0; j <= i; ++j) {
-        const Vec prod = Y.col(i).cwiseProduct(Y.col(j));
-        const double c = prod.sum() / static_cast<double>(N - 1);
-        const double se_c = std::sqrt((prod.array() - prod.mean()).square().sum() / static_cast<double>(N - 1) /
-                                      static_cast<double>(N));
-        EXPECT_NEAR(c, C(i, j), 5.0 * se_c + 1e-14) << "covariance entry " << i << "," << j;
-      }
-    }
+    test::expect_sample_moments(test::draw_gradients(*noise, *loss, theta, N), grad, *noise->covariance(theta), 5.0);
   }
 }
 
 TEST(NoiseContract, ZeroNoiseIsPlainGradientDescent) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   const Vec theta = Vec::LinSpaced(3, 0.8, -0.4);
   const Vec grad = loss->gradient_at(theta);
   using M = MultiplicativeNoise::Type;
@@ -100,7 +71,7 @@ TEST(NoiseContract, ZeroNoiseIsPlainGradientDescent) {
   for (const auto& noise : silent) {
     SCOPED_TRACE(noise->kind());
     EXPECT_LT(noise->covariance(theta)->cwiseAbs().maxCoeff(), 1e-15);
-    const Mat G = draw(*noise, *loss, theta, 50);
+    const Mat G = test::draw_gradients(*noise, *loss, theta, 50);
     for (Index t = 0; t < 50; ++t) EXPECT_LT((G.row(t).transpose() - grad).cwiseAbs().maxCoeff(), 1e-13);
   }
 }
@@ -108,7 +79,7 @@ TEST(NoiseContract, ZeroNoiseIsPlainGradientDescent) {
 // papers.md 1.2: the Gaussian Cov type with sigma^2 = n / b has SGD-with-replacement's
 // covariance at every theta; the Fisher type equals the Cov type where grad L = 0.
 TEST(NoiseContract, SectionOnePointTwoIdentities) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   const double n = 12.0, b = 4.0;
   const Vec theta = Vec::LinSpaced(3, 0.8, -0.4);
   const SgdSampling sgd(loss, SgdSampling::Scheme::with_replacement, 4);
@@ -125,7 +96,7 @@ TEST(NoiseContract, SectionOnePointTwoIdentities) {
 }
 
 TEST(NoiseContract, ReshufflingUsesEverySampleOncePerEpoch) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   const SgdSampling rr(loss, SgdSampling::Scheme::reshuffle, 4);
   for (std::uint64_t epoch = 0; epoch < 3; ++epoch) {
     std::vector<int> seen(12, 0);
@@ -150,7 +121,7 @@ TEST(NoiseContract, ReshufflingUsesEverySampleOncePerEpoch) {
 // E theta_2 is the GD iterate exactly; reshuffling's E theta_2 (ordered distinct pairs)
 // differs, and the simulated ensemble means agree with each enumeration within 5 se.
 TEST(NoiseContract, SamplingOrderAndTheMeanIterate) {
-  const auto loss = small_problem(4, 2);
+  const auto loss = test::small_least_squares(4, 2);
   const double eta = 0.3;
   const Vec theta0(Vec::LinSpaced(2, 1.0, -2.0));
   const Mat& X = loss->features();

@@ -15,61 +15,11 @@
 #include "losses/least_squares.hpp"
 #include "noise/gld.hpp"
 #include "noise/sampling.hpp"
+#include "noise_contract_util.hpp"
 
 using namespace sgdnoise;
 
 namespace {
-std::shared_ptr<const LeastSquares> small_problem(Index n = 12, Index d = 3) {
-  LeastSquares::Synthetic s;
-  s.n = n;
-  s.d = d;
-  s.n_test = 0;
-  s.condition = 4.0;
-  s.label_noise = 0.7;
-  s.seed = 9;
-  return std::make_shared<LeastSquares>(LeastSquares::synthetic(s));
-}
-
-// Two points away from the minimizer (F differs from Sigma_1 there).
-std::vector<Vec> two_points() { return {Vec::LinSpaced(3, 0.8, -0.4), Vec::LinSpaced(3, -1.1, 0.6)}; }
-
-// N_each draws at each theta of `thetas`, all in one block (rows [q N_each, (q+1) N_each)
-// at thetas[q]); checks the mean (grad L for gradient noise, 0 for weight noise) and each
-// covariance entry within 5 se of the stated C(theta_q).
-void expect_contract(const NoiseModel& noise, const Loss& loss, const std::vector<Vec>& thetas, Index N_each) {
-  const Index d = loss.dim(), m = static_cast<Index>(thetas.size());
-  Mat X(m * N_each, d);
-  for (Index q = 0; q < m; ++q)
-    X.middleRows(q * N_each, N_each) = thetas[static_cast<std::size_t>(q)].transpose().replicate(N_each, 1);
-  Mat G(X.rows(), d);
-  const StreamCoords s{123, Purpose::gradient_noise, 3};
-  if (noise.target() == NoiseTarget::gradient) {
-    noise.noisy_gradient(loss, s, 0, X, G);
-  } else {
-    G.setZero();
-    noise.add_sample(s, 0, X, 1.0, G);
-  }
-  const double N = static_cast<double>(N_each);
-  for (Index q = 0; q < m; ++q) {
-    SCOPED_TRACE("theta " + std::to_string(q));
-    const Vec& theta = thetas[static_cast<std::size_t>(q)];
-    const Mat Gq = G.middleRows(q * N_each, N_each);
-    const Vec expect_mean = noise.target() == NoiseTarget::gradient ? loss.gradient_at(theta) : Vec::Zero(d);
-    const Vec mean = Gq.colwise().mean().transpose();
-    const Mat Y = Gq.rowwise() - mean.transpose();
-    const Mat C = *noise.covariance(theta);
-    for (Index i = 0; i < d; ++i) {
-      const double se = std::sqrt(Y.col(i).squaredNorm() / (N - 1.0) / N);
-      EXPECT_NEAR(mean[i], expect_mean[i], 5.0 * se + 1e-14) << "mean coordinate " << i;
-      for (Index j = 0; j <= i; ++j) {
-        const Vec prod = Y.col(i).cwiseProduct(Y.col(j));
-        const double c = prod.sum() / (N - 1.0);
-        const double se_c = std::sqrt((prod.array() - prod.mean()).square().sum() / (N - 1.0) / N);
-        EXPECT_NEAR(c, C(i, j), 5.0 * se_c + 1e-14) << "covariance entry " << i << "," << j;
-      }
-    }
-  }
-}
 
 using Type = GldNoise::Type;
 using Scheme = SgdSampling::Scheme;
@@ -134,9 +84,9 @@ class NoiseGldContract : public ::testing::TestWithParam<Case> {};
 }  // namespace
 
 TEST_P(NoiseGldContract, UnbiasedWithTheStatedCovarianceAtEachTheta) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   const auto noise = GetParam().make(loss);
-  expect_contract(*noise, *loss, two_points(), 100000);
+  test::expect_contract(*noise, *loss, test::two_points(), 100000);
 }
 
 INSTANTIATE_TEST_SUITE_P(NoiseGld, NoiseGldContract, ::testing::ValuesIn(all_cases()),
@@ -145,11 +95,11 @@ INSTANTIATE_TEST_SUITE_P(NoiseGld, NoiseGldContract, ::testing::ValuesIn(all_cas
 // Each covariance against its definition (papers.md 4.2 Table 1, 1.2, 3.3), computed here
 // from SgdSampling's C_sgd, the empirical Fisher and the Hessian.
 TEST(NoiseGldDefinitions, EachCovarianceIsItsDefinition) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   for (const Scheme scheme : {Scheme::with_replacement, Scheme::without_replacement}) {
     const Index b = 5;
     const SgdSampling sgd(loss, scheme, b);
-    for (const Vec& theta : two_points()) {
+    for (const Vec& theta : test::two_points()) {
       const Mat Csgd = *sgd.covariance(theta);
       const double t = Csgd.trace();
       const Mat F = empirical_fisher(loss->sample_gradients(theta));
@@ -194,7 +144,7 @@ TEST(NoiseGldDefinitions, EachCovarianceIsItsDefinition) {
 // Tr(H C_first) / Tr(H C_dynamic) = d lambda_1 / Tr H and, for C ~ H,
 // Tr(H C_hessian) / Tr(H C_dynamic) = d Tr(H^2) / (Tr H)^2.
 TEST(NoiseGldEqualTrace, DynamicHessianAndFirstEigvecHaveSgdTrace) {
-  const auto loss = small_problem(20, 3);
+  const auto loss = test::small_least_squares(20, 3);
   for (const Scheme scheme : {Scheme::with_replacement, Scheme::without_replacement}) {
     const SgdSampling sgd(loss, scheme, 6);
     for (int r = 0; r < 5; ++r) {
@@ -235,7 +185,7 @@ TEST(NoiseGldEqualTrace, DynamicHessianAndFirstEigvecHaveSgdTrace) {
 // CONVENTIONS.md, determinism: a trajectory's draw depends on its coordinates only, not
 // on the block it is drawn in (rows 0..99 at once versus rows 37..99 with first_traj = 37).
 TEST(NoiseGldDeterminism, SameDrawsWhateverTheBlockSplit) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   Mat X(100, 3);
   fill_normals({5, Purpose::initial_state, 0}, 0, 0, X);  // a different theta per trajectory
   for (const Case& c : all_cases()) {
@@ -258,8 +208,8 @@ TEST(NoiseGldDeterminism, SameDrawsWhateverTheBlockSplit) {
 }
 
 TEST(NoiseGldContractEdges, ZeroNoiseIsPlainGradientDescent) {
-  const auto loss = small_problem();
-  const Vec theta = two_points()[0];
+  const auto loss = test::small_least_squares();
+  const Vec theta = test::two_points()[0];
   const Vec grad = loss->gradient_at(theta);
   GldNoise::Params zero = params();
   zero.fisher_scale = 0.0;

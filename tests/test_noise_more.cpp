@@ -18,53 +18,11 @@
 #include "noise/heavy_tail.hpp"
 #include "noise/large_batch.hpp"
 #include "noise/sampling.hpp"
+#include "noise_contract_util.hpp"
 
 using namespace sgdnoise;
 
 namespace {
-std::shared_ptr<const LeastSquares> small_problem(Index n = 12, Index d = 3) {
-  LeastSquares::Synthetic s;
-  s.n = n;
-  s.d = d;
-  s.n_test = 0;
-  s.condition = 4.0;
-  s.label_noise = 0.7;
-  s.seed = 9;
-  return std::make_shared<LeastSquares>(LeastSquares::synthetic(s));
-}
-
-std::vector<Vec> two_points() { return {Vec::LinSpaced(3, 0.8, -0.4), Vec::LinSpaced(3, -1.1, 0.6)}; }
-
-// Draws N_each noisy gradients at each theta of `thetas` in one block and checks the mean
-// (grad L) and each covariance entry within 5 se of the stated C(theta_q).
-void expect_contract(const NoiseModel& noise, const Loss& loss, const std::vector<Vec>& thetas, Index N_each) {
-  const Index d = loss.dim(), m = static_cast<Index>(thetas.size());
-  Mat X(m * N_each, d);
-  for (Index q = 0; q < m; ++q)
-    X.middleRows(q * N_each, N_each) = thetas[static_cast<std::size_t>(q)].transpose().replicate(N_each, 1);
-  Mat G(X.rows(), d);
-  noise.noisy_gradient(loss, {123, Purpose::gradient_noise, 3}, 0, X, G);
-  const double N = static_cast<double>(N_each);
-  for (Index q = 0; q < m; ++q) {
-    SCOPED_TRACE("theta " + std::to_string(q));
-    const Vec& theta = thetas[static_cast<std::size_t>(q)];
-    const Mat Gq = G.middleRows(q * N_each, N_each);
-    const Vec grad = loss.gradient_at(theta);
-    const Vec mean = Gq.colwise().mean().transpose();
-    const Mat Y = Gq.rowwise() - mean.transpose();
-    const Mat C = *noise.covariance(theta);
-    for (Index i = 0; i < d; ++i) {
-      const double se = std::sqrt(Y.col(i).squaredNorm() / (N - 1.0) / N);
-      EXPECT_NEAR(mean[i], grad[i], 5.0 * se + 1e-14) << "mean coordinate " << i;
-      for (Index j = 0; j <= i; ++j) {
-        const Vec prod = Y.col(i).cwiseProduct(Y.col(j));
-        const double c = prod.sum() / (N - 1.0);
-        const double se_c = std::sqrt((prod.array() - prod.mean()).square().sum() / (N - 1.0) / N);
-        EXPECT_NEAR(c, C(i, j), 5.0 * se_c + 1e-14) << "covariance entry " << i << "," << j;
-      }
-    }
-  }
-}
 
 using Scheme = SgdSampling::Scheme;
 using Added = LargeBatchFisherNoise::Added;
@@ -114,9 +72,9 @@ class NoiseMoreContract : public ::testing::TestWithParam<Case> {};
 }  // namespace
 
 TEST_P(NoiseMoreContract, UnbiasedWithTheStatedCovarianceAtEachTheta) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   const auto noise = GetParam().make(loss);
-  expect_contract(*noise, *loss, two_points(), 100000);
+  test::expect_contract(*noise, *loss, test::two_points(), 100000);
 }
 
 INSTANTIATE_TEST_SUITE_P(NoiseMore, NoiseMoreContract, ::testing::ValuesIn(all_cases()),
@@ -126,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(NoiseMore, NoiseMoreContract, ::testing::ValuesIn(all_c
 // noise/large_batch.hpp; papers.md 3.3): Tr C = Tr C_sgd(b), full and diagonal alike; near
 // the minimizer (grad L = 0) s = c_b - c_B, the recalled 1/M_S - 1/M_L with replacement.
 TEST(NoiseMoreLargeBatch, TraceMatchesTheSmallBatch) {
-  const auto loss = small_problem(20, 3);
+  const auto loss = test::small_least_squares(20, 3);
   for (const Scheme scheme : {Scheme::with_replacement, Scheme::without_replacement}) {
     const SgdSampling small(loss, scheme, 3);
     const SgdSampling big(loss, scheme, 10);
@@ -162,7 +120,7 @@ TEST(NoiseMoreLargeBatch, TraceMatchesTheSmallBatch) {
 
 // With s = 0 the model is SGD with batch B: the same batches (purpose `sampling`), bit for bit.
 TEST(NoiseMoreLargeBatch, ZeroScaleIsLargeBatchSgd) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   Mat X(64, 3);
   fill_normals({5, Purpose::initial_state, 0}, 0, 0, X);
   for (const Scheme scheme : {Scheme::with_replacement, Scheme::without_replacement}) {
@@ -180,7 +138,7 @@ TEST(NoiseMoreLargeBatch, ZeroScaleIsLargeBatchSgd) {
 
 // delta = 0 is plain SGD with the same batches, bit for bit.
 TEST(NoiseMoreLabelNoise, ZeroDeltaIsSgd) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   Mat X(64, 3);
   fill_normals({5, Purpose::initial_state, 0}, 0, 0, X);
   for (const Scheme scheme : {Scheme::with_replacement, Scheme::without_replacement, Scheme::reshuffle}) {
@@ -199,12 +157,12 @@ TEST(NoiseMoreLabelNoise, ZeroDeltaIsSgd) {
 // (header of noise/heavy_tail.hpp). The draws distinguish the two: the per-sample
 // ensemble's covariance is far outside 5 se of the per-slot formula.
 TEST(NoiseMoreLabelNoise, TheDrawConventionMatters) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   const LabelNoiseSgd per_sample(loss, Scheme::with_replacement, 4, 3.0, LabelDraw::per_sample);
   const LabelNoiseSgd per_slot(loss, Scheme::with_replacement, 4, 3.0, LabelDraw::per_slot);
   EXPECT_DOUBLE_EQ(per_sample.label_factor(), 15.0 / 48.0);
   EXPECT_DOUBLE_EQ(per_slot.label_factor(), 0.25);
-  const Vec theta = two_points()[0];
+  const Vec theta = test::two_points()[0];
   const Index N = 200000;
   const Mat X = theta.transpose().replicate(N, 1);
   Mat G(N, 3);
@@ -252,7 +210,7 @@ TEST(NoiseMoreAlphaStable, CharacteristicFunction) {
 
 // CONVENTIONS.md, determinism: rows 0..99 at once versus rows 37..99 with first_traj = 37.
 TEST(NoiseMoreDeterminism, SameDrawsWhateverTheBlockSplit) {
-  const auto loss = small_problem();
+  const auto loss = test::small_least_squares();
   Mat X(100, 3);
   fill_normals({5, Purpose::initial_state, 0}, 0, 0, X);
   std::vector<Case> cases = all_cases();

@@ -13,6 +13,7 @@
 #include "losses/relu_network.hpp"
 #include "noise/sampling.hpp"
 #include "scenario/experiment.hpp"
+#include "noise_contract_util.hpp"
 #include "test_util.hpp"
 
 using namespace sgdnoise;
@@ -163,27 +164,12 @@ TEST(ReluNetwork, SgdNoiseHasTheStatedCovariance) {
   // Sigma_1 (without), entry-wise within 5 standard errors.
   const auto net = small_net(false, 12, 3);
   const Vec theta = smooth_point(*net);
-  const Index d = net->dim(), N = 100000;
+  const Index N = 100000;
   for (auto scheme : {SgdSampling::Scheme::with_replacement, SgdSampling::Scheme::without_replacement}) {
     const SgdSampling noise(net, scheme, 3);
     const Mat C = *noise.covariance(theta);
-    const Mat X = theta.transpose().replicate(N, 1);
-    Mat G(N, d);
-    noise.noisy_gradient(*net, {123, Purpose::gradient_noise, 3}, 0, X, G);
-    const Vec grad = net->gradient_at(theta);
-    const Vec mean = G.colwise().mean().transpose();
-    const Mat Y = G.rowwise() - mean.transpose();
-    const double Nd = static_cast<double>(N);
-    for (Index i = 0; i < d; ++i) {
-      const double se = std::sqrt(Y.col(i).squaredNorm() / (Nd - 1.0) / Nd);
-      EXPECT_NEAR(mean[i], grad[i], kSigmas * se + 1e-14) << noise.kind() << " mean " << i;
-      for (Index j = 0; j <= i; ++j) {
-        const Vec prod = Y.col(i).cwiseProduct(Y.col(j));
-        const double c = prod.sum() / (Nd - 1.0);
-        const double se_c = std::sqrt((prod.array() - prod.mean()).square().sum() / (Nd - 1.0) / Nd);
-        EXPECT_NEAR(c, C(i, j), kSigmas * se_c + 1e-14) << noise.kind() << " covariance " << i << "," << j;
-      }
-    }
+    test::expect_sample_moments(test::draw_gradients(noise, *net, theta, N), net->gradient_at(theta), C, kSigmas,
+                                noise.kind());
   }
 }
 

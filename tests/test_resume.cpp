@@ -20,13 +20,6 @@ using namespace sgdnoise;
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 const std::string kArgs = test::source_path("scenarios/quadratic_fullcov_d100.toml") +
                           " --set dynamics.steps=1000 --set dynamics.trajectories=512 --set checks.3.at_step=1000 "
                           "--set checks.4.at_step=1000 --set checks.5.at_step=1000 --threads 2";
@@ -49,9 +42,9 @@ int wait_for(pid_t pid) {
 }
 
 void expect_same_results(const fs::path& a, const fs::path& b) {
-  EXPECT_EQ(slurp(a / "series.csv"), slurp(b / "series.csv"));
-  const auto ja = nlohmann::json::parse(slurp(a / "summary.json")),
-             jb = nlohmann::json::parse(slurp(b / "summary.json"));
+  EXPECT_EQ(test::read_text(a / "series.csv"), test::read_text(b / "series.csv"));
+  const auto ja = nlohmann::json::parse(test::read_text(a / "summary.json")),
+             jb = nlohmann::json::parse(test::read_text(b / "summary.json"));
   for (const char* key : {"results", "checks", "status", "seed", "scenario", "diverged_trajectories"})
     EXPECT_EQ(ja[key], jb[key]) << key;
 }
@@ -97,7 +90,7 @@ TEST(Resume, InterruptWritesCheckpointAndIncompleteSummary) {
   ::kill(pid, SIGINT);
   EXPECT_EQ(wait_for(pid), 128 + SIGINT);
   ASSERT_TRUE(fs::exists(out.string() + ".partial/checkpoint.bin"));
-  const auto j = nlohmann::json::parse(slurp(out.string() + ".partial/summary.json"));
+  const auto j = nlohmann::json::parse(test::read_text(out.string() + ".partial/summary.json"));
   EXPECT_EQ(j["status"], "interrupted");
   EXPECT_EQ(j["complete"], false);
   EXPECT_FALSE(fs::exists(out));

@@ -94,22 +94,6 @@ Mat rotation(double a) {
   return U;
 }
 
-/// Least-squares slope of log(err) against log(h).
-double fitted_slope(const std::vector<double>& h, const std::vector<double>& err) {
-  const auto n = static_cast<double>(h.size());
-  double mx = 0, my = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    mx += std::log(h[i]) / n;
-    my += std::log(err[i]) / n;
-  }
-  double sxy = 0, sxx = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    sxy += (std::log(h[i]) - mx) * (std::log(err[i]) - my);
-    sxx += (std::log(h[i]) - mx) * (std::log(h[i]) - mx);
-  }
-  return sxy / sxx;
-}
-
 Mat ipow(const Mat& A, int k) {
   Mat P = Mat::Identity(A.rows(), A.cols());
   for (int i = 0; i < k; ++i) P = P * A;
@@ -196,7 +180,7 @@ TEST(SdeSchemes, WeakOrderOnGbmFromExactExpectations) {
       e2.push_back(std::abs(std::pow(m2, n) - std::exp((2.0 * kMu + kSigma * kSigma) * T)));
     }
     const double nominal = nominal_orders(s).weak;
-    const double p1 = fitted_slope(hs, e1), p2 = fitted_slope(hs, e2);
+    const double p1 = test::loglog_slope(hs, e1), p2 = test::loglog_slope(hs, e2);
     std::printf("GBM weak order %-15s E X: %.3f  E X^2: %.3f (nominal %.1f)\n", to_string(s), p1, p2, nominal);
     EXPECT_NEAR(p1, nominal, 0.1) << to_string(s);
     EXPECT_NEAR(p2, nominal, 0.1) << to_string(s);
@@ -238,7 +222,7 @@ TEST(SdeSchemes, StrongOrderMilsteinVersusEulerOnGbmWithCoupledPaths) {
     for (double h : hs) sxx += (std::log(h) - mx) * (std::log(h) - mx);
     double var = 0;
     for (std::size_t i = 0; i < hs.size(); ++i) var += std::pow((std::log(hs[i]) - mx) / sxx * rel_se[i], 2);
-    const double slope = fitted_slope(hs, err), se = std::sqrt(var);
+    const double slope = test::loglog_slope(hs, err), se = std::sqrt(var);
     const double nominal = nominal_orders(s).strong;
     std::printf("GBM strong order %-15s %.3f +- %.3f (nominal %.1f); error at h = 1/64: %.3g\n", to_string(s), slope,
                 se, nominal, err.back());
@@ -308,7 +292,7 @@ TEST(SdeSchemes, WeakOrderOnOuFromExactMomentRecursions) {
       hs.push_back(h);
       err.push_back(std::max((mean - exact.mean).norm(), (S - exact.cov).norm()));
     }
-    const double p = fitted_slope(hs, err);
+    const double p = test::loglog_slope(hs, err);
     std::printf("OU weak order %-15s %.3f (nominal %.1f)\n", to_string(s), p, nominal_orders(s).weak);
     EXPECT_NEAR(p, nominal_orders(s).weak, 0.1);
   }
@@ -338,7 +322,7 @@ TEST(SdeSchemes, SmeOrdersAgainstExactSgdMoments) {
       etas.push_back(eta);
       err.push_back(std::max((sgd.mean - sme.mean).norm(), (m2_sgd - m2_sme).norm()));
     }
-    const double p = fitted_slope(etas, err);
+    const double p = test::loglog_slope(etas, err);
     std::printf("SME order %d: fitted weak order in eta %.3f\n", order, p);
     EXPECT_NEAR(p, order, 0.1);
   }
@@ -507,7 +491,7 @@ TEST(Flows, ModifiedFlowTracksGradientDescentToSecondOrder) {
       etas.push_back(eta);
       err.push_back((r.theta[0] - gd).norm());
     }
-    const double p = fitted_slope(etas, err);
+    const double p = test::loglog_slope(etas, err);
     std::printf("GD against the %s flow: fitted order in eta %.3f\n",
                 kind == FlowKind::gradient ? "gradient" : "modified", p);
     EXPECT_NEAR(p, kind == FlowKind::gradient ? 1.0 : 2.0, 0.1);

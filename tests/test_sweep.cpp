@@ -15,18 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path write_file(const fs::path& dir, const std::string& name, const std::string& text) {
-  std::ofstream(dir / name) << text;
-  return dir / name;
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 const char* kQuadratic = R"(name = "q"
 seed = 3
 [loss]
@@ -137,14 +125,14 @@ TEST(Sweep, TrendNeedsNonOverlappingIntervals) {
 
 TEST(Sweep, AggregatesEveryPointIntoTheTable) {
   const fs::path dir = test::fresh_dir("sweep-table");
-  const fs::path sc = write_file(dir, "q.toml", kQuadratic);
+  const fs::path sc = test::write_text(dir, "q.toml", kQuadratic);
   const fs::path out = dir / "sw";
   const auto r =
       test::run_cli("sweep " + sc.string() + " --grid noise.variance=0.5,1.0 --grid dynamics.eta=0.1,0.2 --out " +
                     out.string() + " --threads 2");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("sweep: point 4/4 [noise.variance=1.0 dynamics.eta=0.2]"), std::string::npos) << r.output;
-  const auto j = nlohmann::json::parse(read(out / "sweep.json"));
+  const auto j = nlohmann::json::parse(test::read_text(out / "sweep.json"));
   ASSERT_EQ(j["points"].size(), 4u);
   for (std::size_t i = 0; i < 4; ++i) {
     const auto& p = j["points"][i];
@@ -165,7 +153,7 @@ TEST(Sweep, AggregatesEveryPointIntoTheTable) {
   // Doubling the variance doubles Tr(H C) exactly.
   EXPECT_DOUBLE_EQ(j["points"][2]["columns"]["trace_H_C"].get<double>(),
                    2.0 * j["points"][0]["columns"]["trace_H_C"].get<double>());
-  const std::string csv = read(out / "sweep.csv");
+  const std::string csv = test::read_text(out / "sweep.csv");
   std::istringstream lines(csv);
   std::string header, row;
   std::getline(lines, header);
@@ -177,12 +165,12 @@ TEST(Sweep, AggregatesEveryPointIntoTheTable) {
   EXPECT_EQ(test::run_cli("sweep " + sc.string() + " --grid noise.variance=0.5 --out " + out.string()).code, 2);
   EXPECT_EQ(
       test::run_cli("sweep " + sc.string() + " --grid noise.variance=0.5 --out " + out.string() + " --force").code, 0);
-  EXPECT_EQ(nlohmann::json::parse(read(out / "sweep.json"))["points"].size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(out / "sweep.json"))["points"].size(), 1u);
 }
 
 TEST(Sweep, BadKeyFailsBeforeAnyRun) {
   const fs::path dir = test::fresh_dir("sweep-bad");
-  const fs::path sc = write_file(dir, "q.toml", kQuadratic);
+  const fs::path sc = test::write_text(dir, "q.toml", kQuadratic);
   // The second point's value is bad: nothing may run, nothing may be written.
   auto r = test::run_cli("sweep " + sc.string() + " --grid noise.variance=1.0,-1.0 --out " + (dir / "a").string());
   EXPECT_EQ(r.code, 2) << r.output;
@@ -207,14 +195,14 @@ TEST(Sweep, BadKeyFailsBeforeAnyRun) {
 
 TEST(Sweep, FailedCheckExitsOneAndSaysWhichPoint) {
   const fs::path dir = test::fresh_dir("sweep-check");
-  const fs::path sc = write_file(dir, "q.toml", kQuadratic);
+  const fs::path sc = test::write_text(dir, "q.toml", kQuadratic);
   // A tolerance of 1e-9 standard errors fails the check at the second point.
   const auto r =
       test::run_cli("sweep " + sc.string() + " --grid checks.0.sigmas=5.0,1e-9 --out " + (dir / "o").string());
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("point 1 [checks.0.sigmas=1e-9]: checks failed: loss at k=10"), std::string::npos)
       << r.output;
-  const auto j = nlohmann::json::parse(read(dir / "o" / "sweep.json"));
+  const auto j = nlohmann::json::parse(test::read_text(dir / "o" / "sweep.json"));
   EXPECT_EQ(j["all_checks_passed"], false);
   EXPECT_EQ(j["points"][0]["columns"]["all_checks_passed"], true);
   EXPECT_EQ(j["points"][1]["columns"]["checks_failed"], 1);
@@ -222,14 +210,14 @@ TEST(Sweep, FailedCheckExitsOneAndSaysWhichPoint) {
 
 TEST(Sweep, EscapeStatisticsAndTrend) {
   const fs::path dir = test::fresh_dir("sweep-escape");
-  const fs::path sc = write_file(dir, "w.toml", kWell);
-  const fs::path list = write_file(dir, "l.sweep",
-                                   "cold: noise.variance=0.002\nhot: noise.variance=0.02\n"
-                                   "trend escape_probability: cold < hot\n");
+  const fs::path sc = test::write_text(dir, "w.toml", kWell);
+  const fs::path list = test::write_text(dir, "l.sweep",
+                                         "cold: noise.variance=0.002\nhot: noise.variance=0.02\n"
+                                         "trend escape_probability: cold < hot\n");
   auto r = test::run_cli("sweep " + sc.string() + " --list " + list.string() + " --out " + (dir / "o").string());
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("trend escape_probability: cold < hot: pass"), std::string::npos) << r.output;
-  const auto j = nlohmann::json::parse(read(dir / "o" / "sweep.json"));
+  const auto j = nlohmann::json::parse(test::read_text(dir / "o" / "sweep.json"));
   EXPECT_EQ(j["points"][0]["dir"], "points/000-cold");
   for (const auto& p : j["points"]) {
     const auto& c = p["columns"];

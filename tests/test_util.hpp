@@ -1,13 +1,17 @@
 #pragma once
 // Helpers shared by the test files.
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -28,6 +32,21 @@ inline std::filesystem::path fresh_dir(const std::string& tag) {
   return p;
 }
 
+/// Writes text to dir/name and returns the path.
+inline std::filesystem::path write_text(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& text) {
+  std::ofstream(dir / name) << text;
+  return dir / name;
+}
+
+/// The whole file at p, byte for byte (empty if it cannot be read).
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 struct CliResult {
   int code = -1;
   std::string output;  // stdout and stderr together
@@ -45,6 +64,22 @@ inline CliResult run_cli(const std::string& args) {
   const int status = ::pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+/// Least-squares slope of log(err) against log(h): the fitted order of a convergence study.
+inline double loglog_slope(const std::vector<double>& h, const std::vector<double>& err) {
+  const auto n = static_cast<double>(h.size());
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    mx += std::log(h[i]) / n;
+    my += std::log(err[i]) / n;
+  }
+  double sxy = 0, sxx = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    sxy += (std::log(h[i]) - mx) * (std::log(err[i]) - my);
+    sxx += (std::log(h[i]) - mx) * (std::log(h[i]) - mx);
+  }
+  return sxy / sxx;
 }
 
 /// A random symmetric positive semidefinite matrix of rank r (fixed seed).

@@ -1,11 +1,9 @@
 #include "analysis/spectrum.hpp"
 
-#include <Spectra/SymEigsSolver.h>
-
 #include <Eigen/Eigenvalues>
-#include <algorithm>
-#include <sstream>
 #include <stdexcept>
+
+#include "analysis/eigenpairs.hpp"
 
 namespace sgdnoise {
 
@@ -45,28 +43,14 @@ SpectrumResult top_eigenvalues(const Loss& loss, const Vec& theta, int k, bool l
   const Index nev = k;
   if (d <= kDenseMaxDim || nev >= d - 1) return dense_spectrum(loss, theta, nev, largest);
 
-  // ncv Lanczos vectors: about twice nev, at least 20, is Spectra's recommended
-  // trade-off between restarts and memory; nev < ncv <= d holds because nev <= d - 2.
-  const Index ncv = std::min(d, std::max<Index>(2 * nev + 1, 20));
-  HessianOperator op(loss, theta);
-  Spectra::SymEigsSolver<HessianOperator> eigs(op, nev, ncv);
-  eigs.init();  // Spectra's fixed-seed start vector: results are deterministic
-  const Spectra::SortRule rule = largest ? Spectra::SortRule::LargestAlge : Spectra::SortRule::SmallestAlge;
-  // The last argument orders the output: descending for the top, ascending for the bottom.
-  const Index nconv = eigs.compute(rule, maxit, tol, rule);
-
+  const Eigenpairs e = lanczos_eigenpairs(HessianOperator(loss, theta), nev, largest, tol, maxit);
   SpectrumResult r;
-  r.method = "spectra_lanczos";
-  r.iterations = eigs.num_iterations();
-  r.operations = eigs.num_operations();
-  r.converged = eigs.info() == Spectra::CompInfo::Successful;
-  r.eigenvalues = eigs.eigenvalues();  // the converged ones only
-  if (!r.converged) {
-    std::ostringstream m;
-    m << "Lanczos did not converge: " << nconv << " of " << nev << " eigenvalues after " << r.iterations
-      << " restarts (maxit " << maxit << ", tol " << tol << ")";
-    r.reason = m.str();
-  }
+  r.method = e.method;
+  r.iterations = e.iterations;
+  r.operations = e.operations;
+  r.converged = e.converged;
+  r.eigenvalues = e.values;
+  r.reason = e.reason;
   return r;
 }
 

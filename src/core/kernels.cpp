@@ -1,5 +1,7 @@
 #include "core/kernels.hpp"
 
+#include "core/platform.hpp"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
@@ -135,17 +137,17 @@ SGDNOISE_PRODUCT_KERNEL(product_avx512, "avx512f,avx512dq,avx512vl,avx2,fma", __
 
 using ProductKernel = void (*)(const ProductArgs&);
 ProductKernel product_kernel() {
-  static const ProductKernel k = [] {
 #if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("fma"))
+  switch (cpu_level()) {
+    case CpuLevel::avx512:
       return &product_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &product_avx2;
+    case CpuLevel::avx2_fma:
+      return &product_avx2;
+    case CpuLevel::baseline:
+      break;
+  }
 #endif
-    return &product_baseline;
-  }();
-  return k;
+  return &product_baseline;
 }
 
 void rows_times_impl(ConstBlockRef X, const Mat& M, BlockRef out, bool accumulate) {

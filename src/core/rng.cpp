@@ -13,6 +13,7 @@
 #endif
 
 #include "core/fast_math.hpp"
+#include "core/platform.hpp"
 
 // Box-Muller takes the square root of -2 log(u1) >= 0, which cannot set errno. The
 // possibility that it might is control flow that stops GCC from vectorizing the loop
@@ -288,11 +289,8 @@ struct NamedKernel {
 std::vector<NamedKernel> usable_kernels() {
   std::vector<NamedKernel> k;
 #if SGDNOISE_RNG_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma"))
-    k.push_back({"avx512", normals_column_avx512});
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) k.push_back({"avx2", normals_column_avx2});
+  if (cpu_level() >= CpuLevel::avx512) k.push_back({"avx512", normals_column_avx512});
+  if (cpu_level() >= CpuLevel::avx2_fma) k.push_back({"avx2", normals_column_avx2});
 #endif
   k.push_back({"baseline", normals_column_baseline});
   return k;

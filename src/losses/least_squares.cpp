@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/kernels.hpp"
+#include "core/platform.hpp"
 #include "core/rng.hpp"
 
 namespace sgdnoise {
@@ -77,17 +78,17 @@ void sample_gradient_baseline(const SampleArgs& a) {
 
 using SampleKernel = void (*)(const SampleArgs&);
 SampleKernel sample_kernel() {
-  static const SampleKernel k = [] {
 #if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("fma"))
+  switch (cpu_level()) {
+    case CpuLevel::avx512:
       return &sample_gradient_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &sample_gradient_avx2;
+    case CpuLevel::avx2_fma:
+      return &sample_gradient_avx2;
+    case CpuLevel::baseline:
+      break;
+  }
 #endif
-    return &sample_gradient_baseline;
-  }();
-  return k;
+  return &sample_gradient_baseline;
 }
 }  // namespace
 
