@@ -7,8 +7,13 @@ numpy, 1 thread), takes medians and prints the Markdown table of the issue-8 tar
 with the date, CPU model and threads, then the thread scaling (2 threads / 1 thread)
 and the cost-growth exponents (log-log slopes of run time against N and d).
 
+Then the Hessian-spectrum target: the top 10 eigenvalues of the d = 2000 least-squares
+Hessian applied matrix-free, Spectra through sgdnoise (`bench --only spectra`) against
+SciPy's eigsh on the same operator (bench/eigsh_peer.py; needs python3-scipy), same k,
+ncv and tolerance, alternating; the eigenvalues of the two must agree.
+
 usage: bench/compare.py [--rounds 3] [--bin build-bench/sgdnoise] [--peers ../shared/peers]
-                        [--only w1_d2 ...] [--no-scaling] [--no-growth] [--json OUT]
+                        [--only w1_d2 ...] [--no-scaling] [--no-growth] [--no-spectra] [--json OUT]
 """
 import argparse
 import datetime
@@ -26,6 +31,7 @@ ap.add_argument("--peers", default="../shared/peers")
 ap.add_argument("--only", nargs="*", default=None)
 ap.add_argument("--no-scaling", action="store_true")
 ap.add_argument("--no-growth", action="store_true")
+ap.add_argument("--no-spectra", action="store_true")
 ap.add_argument("--json", default="")
 a = ap.parse_args()
 
@@ -136,6 +142,34 @@ for name, label, pargs, key, target, bound_kind, bound_target in sel:
     print(f"| {label} | {fmt(o)} | {fmt(p)} | {ratio:.2f} (≥ {target}) {'✓' if ratio >= target else '✗'} | {cell} |")
 print(f"\nBounds: own normal rate {fmt(normal_rate)}/s ÷ normals per step; W2: 1 / (4 d² flops at Eigen's DGEMM "
       f"rate {gemm_gflops:.1f} GFLOP/s + d normals); W4 counts only steps of live trajectories.")
+
+if not a.no_spectra:
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        xfile = os.path.join(tmp, "X.npy")
+        sp_ours, sp_peer, ops_ours, ops_peer, agree = [], [], None, None, 0.0
+        for r in range(a.rounds):
+            _, w = ours("spectra", 1, ["--write-operator", xfile] if r == 0 else [])
+            if not w["converged"]:
+                sys.exit("spectra: Lanczos did not converge")
+            sp_ours.append(w["seconds"])
+            ops_ours = w["operations"]
+            out = subprocess.run([PY, os.path.join(os.path.dirname(__file__), "eigsh_peer.py"), xfile, "--k",
+                                  str(w["k"]), "--tol", repr(w["tol"]), "--repeats", "1"], check=True,
+                                 capture_output=True, text=True, env=ENV).stdout
+            kv = dict(t.split("=", 1) for t in out.split() if "=" in t)
+            sp_peer.append(float(kv["seconds"]))
+            ops_peer = int(kv["operations"])
+            theirs = [float(v) for v in kv["eigenvalues"].split(",")]
+            agree = max(agree, max(abs(x - y) / abs(y) for x, y in zip(w["eigenvalues"], theirs)))
+            print(f"# spectra round {r + 1}: sgdnoise {sp_ours[-1]:.4g} s, eigsh {sp_peer[-1]:.4g} s", file=sys.stderr)
+    ratio = med(sp_peer) / med(sp_ours)
+    print(f"\n| Hessian spectrum: top {w['k']} of d = {w['d']} (n = {w['N']}), matrix-free, tol {w['tol']:g} | "
+          f"sgdnoise (Spectra) | SciPy eigsh | speed ratio (target ≥ 1) |\n|---|---|---|---|")
+    print(f"| seconds (median of {a.rounds}); operator applications | {med(sp_ours):.3g} s; {ops_ours} | "
+          f"{med(sp_peer):.3g} s; {ops_peer} | {ratio:.2f} {'✓' if ratio >= 1 else '✗'} |")
+    print(f"\nLargest relative difference between the two solvers' eigenvalues: {agree:.1e}.")
+    res["spectra"] = {"ours": sp_ours, "scipy": sp_peer, "operations": [ops_ours, ops_peer], "max_rel_diff": agree}
 
 if not a.no_scaling:
     print("\n| thread scaling (2 threads / 1 thread) | ratio (target ≥ 1.8) |\n|---|---|")

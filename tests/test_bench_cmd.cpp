@@ -4,9 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <iterator>
+
+#include "analysis/eigenpairs.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/escape_run.hpp"
 #include "scenario/benchmark.hpp"
+#include "io/summary.hpp"
 #include "scenario/experiment.hpp"
 #include "test_util.hpp"
 
@@ -32,6 +37,35 @@ TEST(BenchCommand, TextOutputAndBadSelection) {
   EXPECT_NE(r.output.find("normal kernel"), std::string::npos);
   EXPECT_NE(r.output.find("w2 "), std::string::npos);
   EXPECT_EQ(test::run_cli("bench --only nothing").code, 2);
+}
+
+// The spectra workload's Lanczos eigenvalues are those of the dense X^T X / n, and the
+// operator file the SciPy peer loads is X itself (.npy, n x d).
+TEST(BenchCommand, SpectraMatchesTheDenseSolveAndWritesItsOperator) {
+  const auto dir = test::fresh_dir("bench_spectra");
+  const auto file = (dir / "X.npy").string();
+  const auto r = test::run_cli("bench --quick --json --only spectra --write-operator " + file);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j["workloads"].size(), 1u);
+  const auto& w = j["workloads"][0];
+  ASSERT_TRUE(w["converged"].get<bool>());
+  const auto values = w["eigenvalues"].get<std::vector<double>>();
+  ASSERT_EQ(values.size(), static_cast<std::size_t>(w["k"].get<int>()));
+
+  BenchWorkload sp;
+  for (const auto& x : bench_workloads(true))
+    if (x.name == "spectra") sp = x;
+  const Mat X = spectra_bench_features(sp);
+  const Mat H = X.transpose() * X / static_cast<double>(X.rows());
+  const Eigenpairs dense = dense_eigenpairs(H, static_cast<Index>(values.size()), true);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    EXPECT_NEAR(values[i], dense.values(static_cast<Index>(i)), 1e-9 * dense.values(0)) << i;
+
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes, npy_bytes(X));
+  EXPECT_EQ(test::run_cli("bench --quick --only spectra --write-operator " + (dir / "no" / "X.npy").string()).code, 2);
 }
 
 TEST(EscapeRun, IdenticalForAnyThreadsBlockAndSyncPeriod) {

@@ -3,11 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "core/rng.hpp"
+#include "io/run_dir.hpp"
+#include "io/summary.hpp"
 #include "scenario/benchmark.hpp"
 #include "scenario/scenario.hpp"
 #include "sgdnoise/version.hpp"
@@ -66,6 +69,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   b->add_option("--trajectories", o.trajectories, "Override N")->check(CLI::NonNegativeNumber);
   b->add_option("--dim", o.dim, "Override d (W1, W2, W3)")->check(CLI::NonNegativeNumber);
   b->add_option("--steps", o.steps, "Override the steps (W4: the cap)")->check(CLI::NonNegativeNumber);
+  b->add_option("--write-operator", o.write_operator,
+                "Write the spectra workload's X (n x d, .npy) for bench/eigsh_peer.py, then run as asked");
   return b;
 }
 
@@ -90,6 +95,13 @@ int cmd_bench(const BenchOptions& o) {
       std::printf("%-13s N=%-7lld d=%-4lld %s (peer: %s)\n", w.name.c_str(), static_cast<long long>(w.trajectories),
                   static_cast<long long>(w.dim), w.title.c_str(), w.peer.c_str());
     return 0;
+  }
+  if (!o.write_operator.empty()) {
+    const std::filesystem::path parent = std::filesystem::absolute(o.write_operator).parent_path();
+    if (!std::filesystem::is_directory(parent))
+      throw InputError("--write-operator", "", "directory " + parent.string() + " does not exist");
+    const auto sp = std::find_if(all.begin(), all.end(), [](const BenchWorkload& w) { return w.name == "spectra"; });
+    write_file_atomically(o.write_operator, npy_bytes(spectra_bench_features(*sp)));
   }
   const auto kernels = normal_kernels();
   nlohmann::json meta = {{"version", kVersion},
@@ -126,6 +138,13 @@ int cmd_bench(const BenchOptions& o) {
                     {"threads", m.threads},
                     {"check_name", m.check_name},
                     {"check", m.check}});
+    if (m.name == "spectra") {
+      rows.back()["eigenvalues"] = m.eigenvalues;
+      rows.back()["operations"] = m.operations;
+      rows.back()["converged"] = m.converged;
+      rows.back()["k"] = SpectraBenchSettings{}.k;
+      rows.back()["tol"] = SpectraBenchSettings{}.tol;
+    }
     if (!o.json) {
       std::printf("%-13s %8lld %5lld %7lld %9.3f %14.4g %14.4g %s%s%.6g\n", m.name.c_str(),
                   static_cast<long long>(m.trajectories), static_cast<long long>(m.dim),

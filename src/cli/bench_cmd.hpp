@@ -17,6 +17,7 @@ struct BenchOptions {
   int threads = 1;
   std::vector<std::string> only;
   long long trajectories = 0, dim = 0, steps = 0;  // size overrides (0: the peer sizes)
+  std::string write_operator;                      // spectra: write X (n x d) as .npy for the SciPy peer
 };
 
 /// Registers the subcommand on app; its options are written to o.

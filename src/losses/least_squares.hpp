@@ -27,6 +27,7 @@ class LeastSquares final : public FiniteSumLoss {
   void value(ConstBlockRef T, Eigen::Ref<Vec> out) const override;
   void gradient(ConstBlockRef T, BlockRef G) const override;
   Mat hessian(const Vec&) const override { return H_; }
+  Vec hessian_vector(const Vec&, const Vec& v) const override { return H_ * v; }  // no copy of H
   std::optional<Vec> minimizer() const override { return theta_min_; }
   std::optional<double> minimum_value() const override { return min_value_; }
   bool affine_gradient() const override { return true; }

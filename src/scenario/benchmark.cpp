@@ -4,9 +4,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "analysis/eigenpairs.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/escape_run.hpp"
 #include "core/rng.hpp"
+#include "losses/least_squares.hpp"
 #include "scenario/experiment.hpp"
 
 namespace sgdnoise {
@@ -91,6 +93,24 @@ BenchWorkload w4(Index N, int dim, std::int64_t cap, Index block) {
   return w;
 }
 
+/// v -> X^T (X v) / n: the least-squares Hessian without forming it, with Spectra's
+/// operator contract. The SciPy peer applies the same two matrix-vector products.
+class GramOperator {
+ public:
+  using Scalar = double;
+  explicit GramOperator(const Mat& X) : X_(X), Xv_(X.rows()) {}
+  Index rows() const { return X_.cols(); }
+  Index cols() const { return X_.cols(); }
+  void perform_op(const double* x_in, double* y_out) const {
+    Xv_.noalias() = X_ * Eigen::Map<const Vec>(x_in, X_.cols());
+    Eigen::Map<Vec>(y_out, X_.cols()).noalias() = X_.transpose() * Xv_ / static_cast<double>(X_.rows());
+  }
+
+ private:
+  const Mat& X_;
+  mutable Vec Xv_;  // scratch: perform_op is const in Spectra's contract
+};
+
 template <class T>
 T pick(T override_value, T value) {
   return override_value > 0 ? override_value : value;
@@ -117,6 +137,14 @@ std::vector<BenchWorkload> bench_workloads(bool quick, const BenchSizes& s) {
   g.peer = "numpy standard_normal";
   g.trajectories = 1024, g.dim = 16, g.steps = quick ? 200 : 20000, g.normals_per_step = 16;
   v.push_back(g);
+  BenchWorkload sp;
+  sp.name = "spectra";
+  sp.title = "top 10 Hessian eigenvalues by Lanczos (Spectra), least squares applied matrix-free X^T (X v) / n";
+  sp.peer = "bench/eigsh_peer.py (SciPy eigsh on the same operator, same k, ncv and tolerance)";
+  sp.trajectories = pick(s.trajectories, quick ? Index{400} : Index{4000});  // n: rows of X
+  sp.dim = pick(s.dim, quick ? Index{200} : Index{2000});
+  sp.steps = SpectraBenchSettings{}.k;
+  v.push_back(sp);
   BenchWorkload m;
   m.name = "gemm";
   m.title = "Eigen DGEMM at the W2 shape (N x d) (d x d), for W2's bound; traj_steps/s = rows/s";
@@ -128,12 +156,39 @@ std::vector<BenchWorkload> bench_workloads(bool quick, const BenchSizes& s) {
   return v;
 }
 
+Mat spectra_bench_features(const BenchWorkload& w) {
+  LeastSquares::Synthetic s;
+  s.n = w.trajectories;
+  s.d = w.dim;
+  s.n_test = 0;
+  s.condition = 100.0;
+  s.seed = 1;
+  return LeastSquares::synthetic(s).features();
+}
+
 BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
   BenchMeasurement m;
   m.name = w.name;
   m.threads = threads;
   m.trajectories = w.trajectories;
   m.dim = w.dim;
+  if (w.name == "spectra") {  // one Lanczos solve, one thread (Eigen runs without its own threads)
+    const Mat X = spectra_bench_features(w);
+    const GramOperator op(X);
+    const SpectraBenchSettings set;
+    const auto t0 = Clock::now();
+    const Eigenpairs r = lanczos_eigenpairs(op, set.k, true, set.tol);
+    m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    m.steps = set.k;
+    m.operations = r.operations;
+    m.converged = r.converged;
+    m.eigenvalues.assign(r.values.data(), r.values.data() + r.values.size());
+    m.traj_steps = m.executed_traj_steps = static_cast<double>(r.operations);
+    m.traj_steps_per_s = m.traj_steps / m.seconds;  // operator applications per second
+    m.check = r.values.size() > 0 ? r.values(0) : 0.0;
+    m.check_name = "lambda_max";
+    return m;
+  }
   if (w.name == "gemm") {  // Eigen's matrix product (one per thread), for the W2 bound
     const Index rows = w.trajectories, d = w.dim;
     auto gemm = [&](std::int64_t steps) {

@@ -13,7 +13,7 @@
 namespace sgdnoise {
 
 struct BenchWorkload {
-  std::string name;   // w1_d2, w1_d100, w2, w3_with, w3_reshuffle, w4_1d, w4_2d, normals
+  std::string name;   // w1_d2, w1_d100, w2, w3_with, w3_reshuffle, w4_1d, w4_2d, normals, gemm, spectra
   std::string title;  // one line: what one trajectory-step is
   std::string peer;   // the peer command line (script and arguments)
   Index trajectories = 0, dim = 0;
@@ -45,9 +45,25 @@ struct BenchMeasurement {
   double check = 0.0;          // a sanity value (see check_name)
   std::string check_name;
   int threads = 1;
+  // spectra: the eigenvalues found (descending), operator applications, Lanczos status
+  std::vector<double> eigenvalues;
+  Index operations = 0;
+  bool converged = true;
 };
 
 /// Runs one workload: a short untimed warm-up, then the timed loop.
 BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads);
+
+/// The "spectra" workload's operator: the Hessian H = X^T X / n of least squares on the
+/// synthetic data of LeastSquares::synthetic (n = w.trajectories samples, d = w.dim,
+/// condition 100, data seed 1), applied matrix-free as v -> X^T (X v) / n. X is what the
+/// SciPy peer (bench/eigsh_peer.py) loads to build the same operator.
+Mat spectra_bench_features(const BenchWorkload& w);
+
+/// Settings shared by the "spectra" workload and its SciPy peer: k, ncv and tolerance.
+struct SpectraBenchSettings {
+  Index k = 10;
+  double tol = 1e-10;
+};
 
 }  // namespace sgdnoise
