@@ -107,25 +107,38 @@ LeastSquares::LeastSquares(Mat X, Vec y, Mat Xtest, Vec ytest)
   min_value_ = 0.5 * (X_ * theta_min_ - y_).squaredNorm() / n;
 }
 
-LeastSquares LeastSquares::synthetic(const Synthetic& s) {
+namespace {
+// The synthetic data's draws, from the counter-based stream keyed by the data seed:
+// trajectory index 0 = teacher, 1 = training features, 2 = training label noise, 3/4 =
+// test features/noise.
+Mat synthetic_normals(std::uint64_t seed, std::uint64_t which, Index rows, Index cols) {
+  Mat Z(rows, cols);
+  if (Z.size() > 0) fill_normals({seed, Purpose::initial_state, which}, 0, 0, Z);
+  return Z;
+}
+
+Vec feature_scales(const LeastSquares::Synthetic& s) {
   if (s.n < 1 || s.d < 1 || s.n_test < 0) throw std::invalid_argument("least squares: sizes must be positive");
   Vec scale(s.d);
   for (Index j = 0; j < s.d; ++j) {
     const double t = s.d == 1 ? 0.0 : static_cast<double>(j) / static_cast<double>(s.d - 1);
     scale[j] = std::sqrt(std::pow(1.0 / s.condition, t));  // feature variances log-spaced 1 .. 1/condition
   }
-  // Draws from the counter-based stream keyed by the data seed: trajectory index 0 =
-  // teacher, 1 = training features, 2 = training label noise, 3/4 = test features/noise.
-  auto normals = [&](std::uint64_t which, Index rows, Index cols) {
-    Mat Z(rows, cols);
-    if (Z.size() > 0) fill_normals({s.seed, Purpose::initial_state, which}, 0, 0, Z);
-    return Z;
-  };
-  const Vec teacher = normals(0, 1, s.d).row(0).transpose() / std::sqrt(static_cast<double>(s.d));
-  Mat X = normals(1, s.n, s.d) * scale.asDiagonal();
-  Vec y = X * teacher + s.label_noise * normals(2, s.n, 1).col(0);
-  Mat Xt = normals(3, s.n_test, s.d) * scale.asDiagonal();
-  Vec yt = Xt * teacher + s.label_noise * normals(4, s.n_test, 1).col(0);
+  return scale;
+}
+}  // namespace
+
+Mat LeastSquares::synthetic_features(const Synthetic& s) {
+  return synthetic_normals(s.seed, 1, s.n, s.d) * feature_scales(s).asDiagonal();
+}
+
+LeastSquares LeastSquares::synthetic(const Synthetic& s) {
+  const Vec scale = feature_scales(s);
+  const Vec teacher = synthetic_normals(s.seed, 0, 1, s.d).row(0).transpose() / std::sqrt(static_cast<double>(s.d));
+  Mat X = synthetic_features(s);
+  Vec y = X * teacher + s.label_noise * synthetic_normals(s.seed, 2, s.n, 1).col(0);
+  Mat Xt = synthetic_normals(s.seed, 3, s.n_test, s.d) * scale.asDiagonal();
+  Vec yt = Xt * teacher + s.label_noise * synthetic_normals(s.seed, 4, s.n_test, 1).col(0);
   return LeastSquares(std::move(X), std::move(y), std::move(Xt), std::move(yt));
 }
 

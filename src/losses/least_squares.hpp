@@ -20,6 +20,8 @@ class LeastSquares final : public FiniteSumLoss {
     std::uint64_t seed = 0;
   };
   static LeastSquares synthetic(const Synthetic& s);
+  /// synthetic(s)'s training features X alone (n x d), without building the loss.
+  static Mat synthetic_features(const Synthetic& s);
 
   std::string kind() const override { return "least_squares"; }
   Index dim() const override { return X_.cols(); }

@@ -163,7 +163,7 @@ Mat spectra_bench_features(const BenchWorkload& w) {
   s.n_test = 0;
   s.condition = 100.0;
   s.seed = 1;
-  return LeastSquares::synthetic(s).features();
+  return LeastSquares::synthetic_features(s);
 }
 
 BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
