@@ -60,6 +60,16 @@ TEST(Quadratic, GradientAndHessianMatchFiniteDifferences) {
   }
 }
 
+// grad L = H (theta - theta*) is affine, as the "gd" and "one_step" predictions assume: the
+// gradient at a convex combination is the combination of the gradients.
+TEST(Quadratic, ReportsItsAffineGradient) {
+  const Quadratic q = make_quadratic(5, true);
+  EXPECT_TRUE(q.affine_gradient());
+  const Vec a = Vec::LinSpaced(5, -1.0, 2.0), b = Vec::LinSpaced(5, 3.0, 0.5);
+  EXPECT_LT((q.gradient_at(0.3 * a + 0.7 * b) - 0.3 * q.gradient_at(a) - 0.7 * q.gradient_at(b)).cwiseAbs().maxCoeff(),
+            1e-12);
+}
+
 TEST(Quadratic, MinimizerOnlyWhenPositiveDefinite) {
   EXPECT_FALSE(make_quadratic(5, true).minimizer().has_value());
   const Quadratic pd(Vec::Constant(3, 2.0), Mat::Identity(3, 3), Vec::Zero(3));

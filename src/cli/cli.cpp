@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/batch_penalty_cmd.hpp"
 #include "cli/bench_cmd.hpp"
 #include "cli/figures_cmd.hpp"
 #include "cli/fp_cmd.hpp"
@@ -254,6 +255,11 @@ int cli_main(int argc, char** argv) {
   auto* indicators = add_indicators_subcommand(app, ind_cmd);
   add_common(indicators, ind_opts);
 
+  Common bp_opts;
+  BatchPenaltyCommand bp_cmd;
+  auto* batch_pen = add_batch_penalty_subcommand(app, bp_cmd);
+  add_common(batch_pen, bp_opts);
+
   Common fp_opts;
   FpCommand fp_cmd;
   auto* fp = add_fp_subcommand(app, fp_cmd);
@@ -292,6 +298,9 @@ int cli_main(int argc, char** argv) {
       return run_indicators_command(
           ind_cmd, build_experiment(Scenario::load(ind_cmd.file, ind_opts.sets, ind_opts.seed), ind_opts.threads,
                                     ind_opts.memory_limit_bytes()));
+    if (*batch_pen)
+      return run_batch_penalty_command(bp_cmd, build_experiment(Scenario::load(bp_cmd.file, bp_opts.sets, bp_opts.seed),
+                                                                bp_opts.threads, bp_opts.memory_limit_bytes()));
     if (*fp)
       return run_fp_command(fp_cmd, build_experiment(Scenario::load(fp_cmd.file, fp_opts.sets, fp_opts.seed),
                                                      fp_opts.threads, fp_opts.memory_limit_bytes()));

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/kernels.hpp"
@@ -207,6 +208,17 @@ void LeastSquares::sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& i
 Mat LeastSquares::sample_gradients(const Vec& theta) const {
   const Vec r = X_ * theta - y_;
   return Xt_ * r.asDiagonal();  // column i: x_i r_i
+}
+
+std::optional<Vec> LeastSquares::sample_values(const Vec& theta) const {
+  const Vec r = X_ * theta - y_;
+  return Vec(0.5 * r.array().square());
+}
+
+std::optional<Mat> LeastSquares::sample_hessian(const Vec&, Index i) const {
+  if (i < 0 || i >= n_samples())
+    throw std::out_of_range("LeastSquares::sample_hessian: no sample " + std::to_string(i));
+  return Mat(Xt_.col(i) * Xt_.col(i).transpose());
 }
 
 }  // namespace sgdnoise

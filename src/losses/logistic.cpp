@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "core/kernels.hpp"
 #include "core/rng.hpp"
@@ -226,6 +227,22 @@ void Logistic::newton() {
     theta += t * p;
     f = ft;
   }
+}
+
+std::optional<Vec> Logistic::sample_values(const Vec& theta) const {
+  const Vec z = X_ * theta;
+  Vec v(z.size());
+  const double ridge = 0.5 * l2_ * theta.squaredNorm();
+  for (Index i = 0; i < z.size(); ++i) v[i] = softplus(z[i]) - y_[i] * z[i] + ridge;
+  return v;
+}
+
+std::optional<Mat> Logistic::sample_hessian(const Vec& theta, Index i) const {
+  if (i < 0 || i >= n_samples()) throw std::out_of_range("Logistic::sample_hessian: no sample " + std::to_string(i));
+  const double s = sigmoid(X_.row(i).dot(theta));
+  Mat H = s * (1.0 - s) * Xt_.col(i) * Xt_.col(i).transpose();
+  H.diagonal().array() += l2_;
+  return H;
 }
 
 }  // namespace sgdnoise

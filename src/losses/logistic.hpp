@@ -60,6 +60,9 @@ class Logistic final : public FiniteSumLoss {
   void sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const override;
   void dense_weighted_gradient(ConstBlockRef T, ConstBlockRef W, BlockRef G) const override;
   Mat sample_gradients(const Vec& theta) const override;
+  /// l_i as above and its Hessian s_i (1 - s_i) x_i x_i^T + l2 I.
+  std::optional<Vec> sample_values(const Vec& theta) const override;
+  std::optional<Mat> sample_hessian(const Vec& theta, Index i) const override;
 
   const Mat& features() const { return X_; }
   const Vec& labels() const { return y_; }

@@ -63,6 +63,11 @@ class FiniteSumLoss : public Loss {
   virtual void dense_weighted_gradient(ConstBlockRef X, ConstBlockRef W, BlockRef G) const = 0;
   /// The d x n gradient matrix G(theta) = [grad l_1, ..., grad l_n] at one point.
   virtual Mat sample_gradients(const Vec& theta) const = 0;
+  /// The per-sample losses (l_1(theta), ..., l_n(theta)) at one point, where the loss gives
+  /// them (batch losses L_B = mean over B; paper 5's current-batch penalty); empty otherwise.
+  virtual std::optional<Vec> sample_values(const Vec& /*theta*/) const { return std::nullopt; }
+  /// The Hessian of one sample's loss l_i at theta, where the loss gives it; empty otherwise.
+  virtual std::optional<Mat> sample_hessian(const Vec& /*theta*/, Index /*i*/) const { return std::nullopt; }
 };
 
 }  // namespace sgdnoise

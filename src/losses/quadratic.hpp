@@ -23,6 +23,8 @@ class Quadratic final : public Loss {
   Vec hessian_vector(const Vec&, const Vec& v) const override { return H_ * v; }
   std::optional<Vec> minimizer() const override;
   std::optional<double> minimum_value() const override;
+  /// grad L = H (theta - theta*) is affine: the "gd" and "one_step" predictions apply.
+  bool affine_gradient() const override { return true; }
 
   const Vec& eigenvalues() const { return lambda_; }
   const Mat& eigenvectors() const { return U_; }

@@ -201,4 +201,16 @@ Mat SumOfQuadratics::sample_gradients(const Vec& theta) const {
   return Gm;
 }
 
+std::optional<Vec> SumOfQuadratics::sample_values(const Vec& theta) const {
+  Vec v(n_samples());
+  for (Index i = 0; i < n_samples(); ++i) v[i] = sample_loss(theta, i);
+  return v;
+}
+
+std::optional<Mat> SumOfQuadratics::sample_hessian(const Vec&, Index i) const {
+  if (i < 0 || i >= n_samples())
+    throw std::out_of_range("SumOfQuadratics::sample_hessian: no sample " + std::to_string(i));
+  return H_[static_cast<std::size_t>(i)];
+}
+
 }  // namespace sgdnoise

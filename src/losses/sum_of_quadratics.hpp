@@ -58,6 +58,9 @@ class SumOfQuadratics final : public FiniteSumLoss {
   void sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const override;
   void dense_weighted_gradient(ConstBlockRef T, ConstBlockRef W, BlockRef G) const override;
   Mat sample_gradients(const Vec& theta) const override;
+  /// l_i = 1/2 (theta - c_i)^T H_i (theta - c_i) and its Hessian H_i.
+  std::optional<Vec> sample_values(const Vec& theta) const override;
+  std::optional<Mat> sample_hessian(const Vec& theta, Index i) const override;
 
   const std::vector<Mat>& hessians() const { return H_; }
   const Mat& centres() const { return centres_; }

@@ -72,6 +72,8 @@ class SgdSampling final : public NoiseModel {
   Index batches_per_epoch() const { return loss_->n_samples() / b_; }
   /// b_k, the batch size at step k.
   Index batch_at(std::uint64_t k) const;
+  Scheme scheme() const { return scheme_; }
+  bool has_schedule() const { return schedule_.kind != BatchSchedule::Kind::constant; }
 
   /// Where step k falls under random reshuffling: the epoch's number (counted across
   /// phases), the batch's position within the epoch, and the batch size.
