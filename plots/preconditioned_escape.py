@@ -88,7 +88,7 @@ def main():
     ax.set_ylabel("escape rate to the other well (per tau)")
     ax.set_title("drift -M grad L, M = [[0.8, 1.2], [1.2, 3.2]]; 2-D double well, transverse curvature 4",
                  fontsize=8)
-    ax.legend(fontsize=6.5)
+    ax.legend(fontsize=6.5, loc="lower left")
 
     # Right: the reversible rates over the prediction, with the band; the regime of the check.
     ratio = np.array([r["rate"] / r["ek"] for r in rev])
@@ -101,7 +101,7 @@ def main():
     bx.axvspan(xx.min(), REGIME_MIN, color="C1", alpha=0.08, label=f"dL/eps < {REGIME_MIN:g}: shown, not checked")
     bx.set_xlabel("dL / eps = 1 / eps")
     bx.set_ylabel("rate / Eyring-Kramers rate")
-    bx.legend(fontsize=7, loc="lower right")
+    bx.legend(fontsize=7, loc="upper right")
 
     sa, sa_se = slope(x, [r["rate"] for r in rev], [r["lo"] for r in rev], [r["hi"] for r in rev])
     si, si_se = slope([r["inv_eps"] for r in iso], [r["rate"] for r in iso], [r["lo"] for r in iso],
