@@ -88,7 +88,7 @@ def main():
     ax.set_ylabel("escape rate to the other well (per tau)")
     ax.set_title("drift -M grad L, M = [[0.8, 1.2], [1.2, 3.2]]; 2-D double well, transverse curvature 4",
                  fontsize=8)
-    ax.legend(fontsize=6.5, loc="lower left")
+    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.13))  # below: the data fill the axes
 
     # Right: the reversible rates over the prediction, with the band; the regime of the check.
     ratio = np.array([r["rate"] / r["ek"] for r in rev])
