@@ -52,6 +52,9 @@ class Ball final : public Region {
  public:
   Ball(Vec centre, double radius, bool outside = false);
   std::string kind() const override { return outside_ ? "outside_ball" : "ball"; }
+  const Vec& centre() const { return centre_; }
+  double radius() const { return radius_; }
+  bool outside() const { return outside_; }
   void inside(ConstBlockRef X, std::vector<char>& out) const override;
   bool has_margin() const override { return true; }
   void margin(ConstBlockRef X, Eigen::Ref<Vec> out) const override;

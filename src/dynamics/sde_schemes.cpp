@@ -13,8 +13,10 @@ namespace sgdnoise {
 // ---------------------------------------------------------------------------------------------
 // DiffusionFactor
 
-DiffusionFactor::DiffusionFactor(std::shared_ptr<const NoiseModel> noise, Index dim, double eta)
-    : noise_(std::move(noise)), d_(dim), eta_(eta) {
+DiffusionFactor::DiffusionFactor(std::shared_ptr<const NoiseModel> noise, Index dim, double eta,
+                                 std::shared_ptr<const Preconditioner> preconditioner)
+    : noise_(std::move(noise)), d_(dim), eta_(eta), M_(std::move(preconditioner)) {
+  if (M_ && M_->dim() != d_) throw std::invalid_argument("preconditioner and loss dimensions differ");
   if (!noise_) return;
   if (noise_->dim() != d_) throw std::invalid_argument("noise and loss dimensions differ");
   const auto S = noise_->covariance(Vec::Zero(d_));
@@ -23,7 +25,7 @@ DiffusionFactor::DiffusionFactor(std::shared_ptr<const NoiseModel> noise, Index 
                                 "\" has no covariance (heavy tails): an SDE scheme needs D(theta) = Sigma_step / eta");
   constant_ = noise_->constant_covariance();
   if (constant_) {
-    B_ = psd_factor(noise_forms(*S, noise_->target(), eta_).D);
+    B_ = psd_factor(diffusion(Vec::Zero(d_)));
     m_ = B_.cols();
   } else {
     m_ = d_;
@@ -33,8 +35,13 @@ DiffusionFactor::DiffusionFactor(std::shared_ptr<const NoiseModel> noise, Index 
 Mat DiffusionFactor::diffusion(const Vec& theta) const {
   if (!noise_) return Mat::Zero(d_, d_);
   const auto S = noise_->covariance(theta);
-  // D = Sigma_step / eta: eta C for gradient noise, S / eta for weight noise (CONVENTIONS.md).
-  return noise_->target() == NoiseTarget::gradient ? Mat(eta_ * *S) : Mat(*S / eta_);
+  // D = Sigma_step / eta: eta C for gradient noise, S / eta for weight noise (CONVENTIONS.md);
+  // preconditioned gradient noise -eta M xi has Sigma_step = eta^2 M C M.
+  if (noise_->target() == NoiseTarget::weights) return *S / eta_;
+  if (!M_) return eta_ * *S;
+  const Mat& M = M_->matrix();
+  Mat D = eta_ * (M * *S * M);
+  return 0.5 * (D + D.transpose());
 }
 
 void DiffusionFactor::factor(const Vec& theta, Mat& b) const {
@@ -94,9 +101,16 @@ constexpr double kCommutativityTol = 1e-5;
 
 SdeStepper::SdeStepper(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
                        SdeSpec spec, const std::optional<Vec>& probe)
-    : loss_(std::move(loss)), eta_(eta), spec_(std::move(spec)), b_(std::move(noise), loss_->dim(), eta) {
+    : loss_(std::move(loss)),
+      eta_(eta),
+      spec_(std::move(spec)),
+      b_(std::move(noise), loss_->dim(), eta, spec_.preconditioner) {
   if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
   if (spec_.substeps < 1) throw std::invalid_argument("substeps must be >= 1");
+  if (spec_.preconditioner && spec_.drift != SdeDrift::gradient)
+    throw std::invalid_argument(
+        "a preconditioner is defined for the gradient drift -M grad L only (not the modified "
+        "equation of order 2)");
   if (spec_.scheme == SdeScheme::milstein && !b_.constant()) {
     const Index d = loss_->dim();
     Vec p0 = probe ? *probe : Vec::Zero(d);
@@ -128,6 +142,7 @@ void SdeStepper::drift(ConstBlockRef X, BlockRef Mu) const {
       Mu.row(i) += (0.5 * eta_) * loss_->hessian_vector(X.row(i).transpose(), g).transpose();
     }
   }
+  if (spec_.preconditioner) spec_.preconditioner->apply(Mu);
   Mu = -Mu;
 }
 

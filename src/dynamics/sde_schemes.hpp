@@ -38,10 +38,12 @@
 namespace sgdnoise {
 
 /// b(theta) with b b^T = D(theta) = Sigma_step(theta) / eta for a noise model (may be null).
+/// With a preconditioner M, gradient noise passes through M: D = eta M C M (preconditioner.hpp).
 class DiffusionFactor {
  public:
   /// Throws std::invalid_argument when the noise has no covariance (heavy tails).
-  DiffusionFactor(std::shared_ptr<const NoiseModel> noise, Index dim, double eta);
+  DiffusionFactor(std::shared_ptr<const NoiseModel> noise, Index dim, double eta,
+                  std::shared_ptr<const Preconditioner> preconditioner = nullptr);
   Index dim() const { return d_; }
   /// Number of Brownian components m (columns of b).
   Index columns() const { return m_; }
@@ -59,6 +61,7 @@ class DiffusionFactor {
   std::shared_ptr<const NoiseModel> noise_;
   Index d_;
   double eta_;
+  std::shared_ptr<const Preconditioner> M_;
   bool constant_ = true;
   Index m_ = 0;
   Mat B_;
@@ -75,6 +78,8 @@ struct SdeSpec {
   int substeps = 10;
   /// The kind reported by the stepper (the scenario's name for it).
   std::string kind = "sde";
+  /// Drift -M grad L (null: M = I); gradient drift only (preconditioner.hpp).
+  std::shared_ptr<const Preconditioner> preconditioner;
 };
 
 /// The nominal strong and weak orders of a scheme (for additive noise EM is strong 1).

@@ -13,9 +13,10 @@ Mat& gradient_scratch(Index rows, Index cols) {
   return G;
 }
 
-void gradient_step(const Loss& loss, double h, BlockRef X) {
+void gradient_step(const Loss& loss, const Preconditioner* M, double h, BlockRef X) {
   Mat& G = gradient_scratch(X.rows(), X.cols());
   loss.gradient(X, G);
+  if (M) M->apply(G);
   for (Index j = 0; j < X.cols(); ++j) {
     double* x = X.col(j).data();
     const double* g = G.col(j).data();
@@ -42,15 +43,20 @@ double OptimizerConfig::eta_at(double eta, std::int64_t k) const {
 }
 
 NoisyGD::NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
-                 OptimizerConfig opt)
-    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), opt_(opt) {
+                 OptimizerConfig opt, std::shared_ptr<const Preconditioner> preconditioner)
+    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), opt_(opt), M_(std::move(preconditioner)) {
   if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
   if (noise_ && noise_->dim() != loss_->dim()) throw std::invalid_argument("noise and loss dimensions differ");
   if (opt_.order == OptimizerConfig::Order::sequential && opt_.kind != OptimizerConfig::Kind::sgd)
     throw std::invalid_argument("the sequential update order is defined for plain (noisy) GD only");
+  if (M_ && M_->dim() != loss_->dim()) throw std::invalid_argument("preconditioner and loss dimensions differ");
+  if (M_ && !opt_.plain())
+    throw std::invalid_argument(
+        "a preconditioner is defined for the plain simultaneous step (optimizer sgd, no weight decay, no schedule)");
 }
 
 std::string NoisyGD::kind() const {
+  if (M_) return "discrete+preconditioned";  // opt_.plain() by construction
   if (opt_.plain()) return "discrete";
   std::string k = "discrete/";
   k += opt_.kind == OptimizerConfig::Kind::adam       ? "adam"
@@ -106,6 +112,7 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_t
     }
   } else {
     gradient(coords, first_traj, theta, G);
+    if (M_) M_->apply(G);  // M g~: gradient noise is preconditioned with the gradient
     switch (opt_.kind) {
       case OptimizerConfig::Kind::sgd:
         if (weight_noise) {  // one pass, the same operations as the two below
@@ -136,10 +143,11 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_t
 }
 
 EulerMaruyama::EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
-                             int substeps)
-    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), m_(substeps) {
+                             int substeps, std::shared_ptr<const Preconditioner> preconditioner)
+    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), m_(substeps), M_(std::move(preconditioner)) {
   if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
   if (m_ < 1) throw std::invalid_argument("substeps must be >= 1");
+  if (M_ && M_->dim() != loss_->dim()) throw std::invalid_argument("preconditioner and loss dimensions differ");
 }
 
 void EulerMaruyama::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
@@ -155,8 +163,9 @@ void EulerMaruyama::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t f
       if (dW.rows() != X.rows() || dW.cols() != X.cols()) dW.resize(X.rows(), X.cols());
       dW.setZero();
       noise_->add_sample({seed, Purpose::sde_increment, sub}, first_traj, X, scale, dW);
+      if (M_ && noise_->target() == NoiseTarget::gradient) M_->apply(dW);  // D = eta M C M
     }
-    gradient_step(*loss_, dt, X);
+    gradient_step(*loss_, M_.get(), dt, X);
     if (noise_) X += dW;
   }
 }

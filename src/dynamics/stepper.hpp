@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/types.hpp"
+#include "dynamics/preconditioner.hpp"
 #include "losses/loss.hpp"
 #include "noise/noise.hpp"
 
@@ -53,11 +54,15 @@ struct OptimizerConfig {
 /// decay and a step-size schedule, or a coordinate-sequential sweep (paper 5,
 /// papers.md 1.6) in which coordinate i is updated from the gradient at the partially
 /// updated point; the noise of a step is the same draw throughout its sweep.
+///
+/// With a preconditioner M (plain simultaneous SGD only): theta_{k+1} = theta_k - eta M g_k +
+/// zeta_k, g_k the (noisy) gradient; weight noise zeta_k is added as drawn (preconditioner.hpp).
 class NoisyGD final : public Stepper {
  public:
   NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
-          OptimizerConfig opt = {});
-  /// "discrete" for plain noisy GD (the exact predictions apply), else "discrete/<optimizer>".
+          OptimizerConfig opt = {}, std::shared_ptr<const Preconditioner> preconditioner = nullptr);
+  /// "discrete" for plain noisy GD (the exact predictions apply), "discrete+preconditioned" with a
+  /// preconditioner, else "discrete/<optimizer>".
   std::string kind() const override;
   double eta() const override { return eta_; }
   Index extra_columns() const override;
@@ -70,14 +75,18 @@ class NoisyGD final : public Stepper {
   std::shared_ptr<const NoiseModel> noise_;  // may be null: plain GD
   double eta_;
   OptimizerConfig opt_;
+  std::shared_ptr<const Preconditioner> M_;  // may be null: M = I
 };
 
 /// Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW with m sub-steps of
 /// dt = eta / m per unit of k (Kloeden & Platen 1992, sec. 9.1). D = Sigma_step / eta.
+/// With a preconditioner M the drift is -M grad L, gradient noise passes through M
+/// (D = eta M C M) and weight noise does not (D = Sigma_step / eta).
 class EulerMaruyama final : public Stepper {
  public:
-  EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta, int substeps);
-  std::string kind() const override { return "sde_euler_maruyama"; }
+  EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta, int substeps,
+                std::shared_ptr<const Preconditioner> preconditioner = nullptr);
+  std::string kind() const override { return M_ ? "sde_euler_maruyama+preconditioned" : "sde_euler_maruyama"; }
   double eta() const override { return eta_; }
   int substeps() const { return m_; }
   void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
@@ -87,6 +96,7 @@ class EulerMaruyama final : public Stepper {
   std::shared_ptr<const NoiseModel> noise_;
   double eta_;
   int m_;
+  std::shared_ptr<const Preconditioner> M_;  // may be null: M = I
 };
 
 }  // namespace sgdnoise

@@ -1,5 +1,6 @@
 #include "io/summary.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -7,6 +8,7 @@
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicators.hpp"
 #include "analysis/predictions/escape_time.hpp"
+#include "dynamics/sde_schemes.hpp"
 #include "losses/landscapes.hpp"
 #include "noise/gaussian.hpp"
 #include "analysis/spectrum.hpp"
@@ -69,7 +71,12 @@ json indicators_json(const Experiment& ex) {
   const auto S = ex.noise->covariance(ex.theta0);
   if (!S) return nullptr;
   const double eta = ex.stepper->eta();
-  const NoiseForms f = noise_forms(*S, ex.noise->target(), eta);
+  NoiseForms f = noise_forms(*S, ex.noise->target(), eta);
+  if (ex.preconditioner && ex.noise->target() == NoiseTarget::gradient) {
+    // The preconditioned step adds -eta M xi: Sigma_step = eta^2 M C M (preconditioner.hpp).
+    f.D = DiffusionFactor(ex.noise, ex.loss->dim(), eta, ex.preconditioner).diffusion(ex.theta0);
+    f.Sigma_step = eta * f.D;
+  }
   const Indicators ind = noise_indicators(ex.loss->hessian(ex.theta0), f.C, eta);
   json j{{"at", "theta_0"},
          {"noise_on", to_string(ex.noise->target())},
@@ -192,10 +199,14 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
 // D = 2 eps (CONVENTIONS.md): the exact mean first-passage time to the threshold
 // (Gardiner 5.2.7, by quadrature) and Kramers' rate with its regime. They describe the
 // SDE; the discrete run differs by its discretisation error, which shrinks with eta.
+json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target);
+
 json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
   const auto* dw = dynamic_cast<const DoubleWell*>(ex.loss.get());
   const auto* thr = dynamic_cast<const CoordinateThreshold*>(&o.target());
   const auto* g = dynamic_cast<const GaussianNoise*>(ex.noise.get());
+  if (dw && (dw->dim() > 1 || ex.preconditioner))
+    return json{{"eyring_kramers", eyring_kramers_prediction(ex, *dw, o.target())}};
   if (!dw || dw->dim() != 1 || !thr || !g || ex.theta0.size() != 1)
     return json{{"status", "unavailable"},
                 {"reason", "predictions are wired for a 1-D double well with Gaussian noise and a threshold target"}};
@@ -228,6 +239,83 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
              {"note", "to the far well, i.e. twice the time to reach the saddle at large barrier/eps"}};
   else
     j["kramers_rate_tau"] = json{{"status", "unavailable"}, {"reason", k.reason}};
+  return j;
+}
+
+// Eyring-Kramers for a double well in any dimension, for d theta = -M grad L dtau + D^{1/2} dW with
+// the constant diffusion D = Sigma_step / eta of the noise (gradient noise passes through M,
+// preconditioner.hpp). Reversible with Gibbs measure e^{-L/eps} exactly when D = 2 eps M; then
+// (Berglund 2013, "Kramers' law: validity, derivations and generalisations", arXiv:1106.5799,
+// sec. 3.3, the theorem of Bovier, Eckhoff, Gayrard & Klein 2004, in the coordinates y = M^{-1/2}
+// theta where the dynamics is plain Langevin: det M cancels from the determinant ratio and
+// lambda_-(M^{1/2} H_s M^{1/2}) = lambda_-(M H_s)) the transition rate to the other well is
+// k = |lambda_-(M H_s)|/(2 pi) sqrt(det H_min/|det H_s|) e^{-dL/eps}. Its relative corrections are
+// stated as eps/dL (escape_time.hpp; for a smooth potential the first correction is O(eps): Helffer,
+// Klein & Nier 2004; the exact 1-D MFPT of the quartic well gives k_exact/k = 1 - 0.5 eps/dL + ...,
+// inside the band). Berglund's sec. 4.3: for non-reversible dynamics the exponent is the
+// quasipotential, not dL. The target is explicit:
+//   other_well: a ball around the other minimum that excludes the start: rate k;
+//   saddle: the threshold x_1 = x_s toward the other well: rate 2k (from the separatrix either well
+//     is reached with probability 1/2), only where that hyperplane is the separatrix, i.e. the x_1
+//     dynamics decouples (M diagonal; the double well is separable).
+// For any other D the dynamics is non-reversible: no formula, and the status says so.
+json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target) {
+  const Index d = dw.dim();
+  const bool from_left = ex.theta0[0] < dw.saddle().theta[0];
+  const CriticalPoint& start = from_left ? dw.left_minimum() : dw.right_minimum();
+  const CriticalPoint& other = from_left ? dw.right_minimum() : dw.left_minimum();
+  const double barrier = from_left ? dw.barrier_from_left() : dw.barrier_from_right();
+  auto unavailable = [](const std::string& why) { return json{{"status", "unavailable"}, {"reason", why}}; };
+  std::string tgt;
+  double multiple = 1.0;
+  if (const auto* b = dynamic_cast<const Ball*>(&target)) {
+    if (!b->outside() && (b->centre() - other.theta).norm() < b->radius() &&
+        (b->centre() - ex.theta0).norm() > b->radius())
+      tgt = "other_well";
+  } else if (const auto* t = dynamic_cast<const CoordinateThreshold*>(&target)) {
+    const bool toward = (t->side() == CoordinateThreshold::Side::above) == from_left;
+    const double xs = dw.saddle().theta[0];  // exact for the untilted well, bisected otherwise
+    if (t->coordinate() == 0 && std::abs(t->value() - xs) <= 1e-9 * std::max(1.0, dw.spec().a) && toward) {
+      if (ex.preconditioner && !ex.preconditioner->is_diagonal())
+        return unavailable(
+            "target x_1 = x_saddle: with a non-diagonal M that hyperplane is not the separatrix of -M grad L, so "
+            "the first passage through it has no Eyring-Kramers rate; use a ball around the other minimum");
+      tgt = "saddle";
+      multiple = 2.0;
+    }
+  }
+  if (tgt.empty())
+    return unavailable(
+        "the target must be a ball around the other minimum that excludes the start (\"other_well\"), or the "
+        "threshold x_1 = x_saddle toward the other well (\"saddle\")");
+  if (!ex.noise || !ex.noise->constant_covariance() || !ex.noise->covariance(ex.theta0))
+    return unavailable("needs noise with a constant covariance (D = Sigma_step / eta)");
+  const Mat M = ex.preconditioner ? ex.preconditioner->matrix() : Mat::Identity(d, d);
+  const Mat D = DiffusionFactor(ex.noise, d, ex.stepper->eta(), ex.preconditioner).diffusion(ex.theta0);
+  const RatePrediction k = eyring_kramers_for_diffusion(start.hessian, dw.saddle().hessian, barrier, D, M);
+  json j{{"target", tgt}, {"barrier", barrier}, {"trace_D", D.trace()}, {"trace_M", M.trace()}};
+  if (!k.available) {
+    const bool reversible = k.reason.rfind("no formula", 0) != 0;
+    j["status"] = reversible ? "unavailable" : "no prediction: not reversible";
+    j["reason"] = k.reason;
+    return j;
+  }
+  const double band = k.eps / barrier;  // the stated relative corrections, eps/dL
+  j["status"] = "predicted";
+  j["eps"] = k.eps;
+  j["barrier_over_eps"] = k.barrier_over_eps;
+  j["regime"] = k.regime;
+  j["rate_tau"] = finite_or_status(multiple * k.rate, "underflow");
+  j["relative_correction"] = band;
+  j["band_tau"] = {{"lo", finite_or_status(multiple * k.rate * (1.0 - band), "underflow")},
+                   {"hi", finite_or_status(multiple * k.rate * (1.0 + band), "underflow")},
+                   {"meaning", "k (1 -+ eps/dL): the leading term and its stated relative corrections"}};
+  j["transition_rate_tau"] = finite_or_status(k.rate, "underflow");
+  j["source"] = k.source;
+  j["note"] = tgt == "saddle" ? "rate of first passage to the saddle's separatrix: 2k, twice the transition rate k"
+                              : "rate of transitions to the other well: k (mean time 1/k)";
+  if (ex.stepper->kind().rfind("discrete", 0) == 0 || ex.stepper->kind().rfind("sde", 0) == 0)
+    j["scheme_note"] = "the formula describes the SDE; the simulated scheme adds its discretisation error";
   return j;
 }
 

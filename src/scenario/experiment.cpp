@@ -186,6 +186,11 @@ std::shared_ptr<const FiniteSumLoss> build_least_squares(const Scenario& sc) {
   return std::make_shared<LeastSquares>(LeastSquares::synthetic(syn));
 }
 
+std::string preconditioner_key(const Scenario& sc) {
+  return sc.get_matrix("dynamics.preconditioner").size() != 0 ? "dynamics.preconditioner"
+                                                              : "dynamics.preconditioner_diagonal";
+}
+
 const std::string kFiniteSumLosses = "least_squares, logistic, sum_of_quadratics, relu_network or sharp_flat_2d";
 
 std::shared_ptr<const FiniteSumLoss> build_logistic(const Scenario& sc) {
@@ -270,12 +275,43 @@ BatchSchedule batch_schedule(const Scenario& sc, SgdSampling::Scheme scheme, Ind
   return sch;
 }
 
+// dynamics.preconditioner or dynamics.preconditioner_diagonal (preconditioner.hpp); null: M = I.
+std::shared_ptr<const Preconditioner> build_preconditioner(const Scenario& sc, Index d) {
+  const Mat full = sc.get_matrix("dynamics.preconditioner");
+  const Vec diag = sc.get_vector("dynamics.preconditioner_diagonal");
+  if (full.size() == 0 && diag.size() == 0) return nullptr;
+  if (full.size() != 0 && diag.size() != 0)
+    sc.fail("dynamics.preconditioner_diagonal", "give either preconditioner or preconditioner_diagonal, not both");
+  const std::string key = full.size() != 0 ? "dynamics.preconditioner" : "dynamics.preconditioner_diagonal";
+  const Mat M = full.size() != 0 ? square_matrix(sc, key, full, d) : Mat(vector_of_dim(sc, key, d).asDiagonal());
+  try {
+    return std::make_shared<Preconditioner>(M);
+  } catch (const std::invalid_argument& e) {
+    sc.fail(key, e.what());
+  }
+}
+
 std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
-                                              const std::shared_ptr<const FiniteSumLoss>& fs) {
+                                              const std::shared_ptr<const FiniteSumLoss>& fs, const Preconditioner* M) {
   const Index d = H.rows();
   const std::string kind = sc.get_string("noise.kind");
   const NoiseTarget on = sc.get_string("noise.on") == "weights" ? NoiseTarget::weights : NoiseTarget::gradient;
   if (kind == "none") return nullptr;
+  if (kind == "preconditioned") {
+    // D = 2 eps M: Sigma_step = v M on the weights; C = v M^{-1} on the gradient, which the
+    // preconditioned step maps to eta^2 M C M = eta^2 v M (preconditioner.hpp).
+    if (!M)
+      sc.fail("noise.kind",
+              "the \"preconditioned\" noise ties its covariance to the drift's preconditioner M, but the scenario "
+              "gives none (dynamics.preconditioner or dynamics.preconditioner_diagonal)");
+    const double v = sc.get_number("noise.variance");
+    const Mat S = on == NoiseTarget::weights ? M->matrix() : M->inverse();
+    Mat B = S.llt().matrixL();
+    if (M->is_diagonal()) B = Mat(S.diagonal().cwiseSqrt().asDiagonal());  // exact zeros off the diagonal
+    auto g = std::make_shared<GaussianNoise>(GaussianNoise::from_factor(std::sqrt(v) * B, on));
+    g->set_kind("preconditioned");
+    return g;
+  }
   if (kind == "isotropic")
     return std::make_shared<GaussianNoise>(GaussianNoise::isotropic(d, sc.get_number("noise.variance"), on));
   if (kind == "diagonal") {
@@ -538,7 +574,8 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   } else {
     ex.theta0 = vector_of_dim(s, "dynamics.start", d);
   }
-  ex.noise = build_noise(s, ex.loss->hessian(ex.theta0), ex.finite_sum);
+  ex.preconditioner = build_preconditioner(s, d);
+  ex.noise = build_noise(s, ex.loss->hessian(ex.theta0), ex.finite_sum, ex.preconditioner.get());
 
   const double eta = s.get_number("dynamics.eta");
   const std::string dyn = s.get_string("dynamics.kind");
@@ -570,10 +607,18 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
                                                                       : OptimizerConfig::Order::simultaneous;
     if (opt.order == OptimizerConfig::Order::sequential && opt.kind != OptimizerConfig::Kind::sgd)
       s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
-    ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta, opt);
+    if (ex.preconditioner && !opt.plain())
+      s.fail(preconditioner_key(s),
+             "a preconditioner is defined for the plain simultaneous step (optimizer = \"sgd\", no weight decay, "
+             "constant schedule, simultaneous order)");
+    ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta, opt, ex.preconditioner);
   } else if (dyn == "sde_euler_maruyama" && s.get_string("dynamics.increments") == "noise") {
-    ex.stepper =
-        std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta, static_cast<int>(s.get_int("dynamics.substeps")));
+    ex.stepper = std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta,
+                                                 static_cast<int>(s.get_int("dynamics.substeps")), ex.preconditioner);
+  } else if (ex.preconditioner &&
+             (dyn == "sme" || dyn == "gradient_flow" || dyn == "modified_flow" || dyn == "ou_exact")) {
+    s.fail(preconditioner_key(s),
+           "a preconditioner is not defined for dynamics.kind = \"" + dyn + "\" (only discrete and the sde_* schemes)");
   } else if (dyn == "sde_euler_maruyama" || dyn == "sde_milstein" || dyn == "sde_weak2" || dyn == "sme") {
     // The SDE schemes and stochastic modified equations of dynamics/sde_schemes.hpp.
     SdeSpec spec;
@@ -589,6 +634,8 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
                     : dyn == "sde_weak2"  ? SdeScheme::weak2
                                           : SdeScheme::euler_maruyama;
       spec.kind = dyn == "sde_euler_maruyama" ? "sde_euler_maruyama+gaussian" : dyn;
+      if (ex.preconditioner) spec.kind += "+preconditioned";
+      spec.preconditioner = ex.preconditioner;
     }
     try {
       ex.stepper = std::make_unique<SdeStepper>(ex.loss, ex.noise, eta, spec, ex.theta0);

@@ -8,6 +8,7 @@
 
 #include "analysis/observers.hpp"
 #include "dynamics/ensemble.hpp"
+#include "dynamics/preconditioner.hpp"
 #include "losses/quadratic.hpp"
 #include "noise/noise.hpp"
 #include "scenario/scenario.hpp"
@@ -33,9 +34,10 @@ struct Experiment {
   EnsembleSpec spec;
   std::vector<std::unique_ptr<Observer>> observers;
   std::vector<CheckSpec> checks;
-  int hessian_top_k = 0, hessian_bottom_k = 0;  // Hessian eigenvalues reported at theta*
-  Index full_covariance_max_dim = 10;           // write the whole empirical Cov theta when d <= this
-  double max_diverged_fraction = 0.0;           // checks fail beyond this
+  int hessian_top_k = 0, hessian_bottom_k = 0;                     // Hessian eigenvalues reported at theta*
+  Index full_covariance_max_dim = 10;                              // write the whole empirical Cov theta when d <= this
+  double max_diverged_fraction = 0.0;                              // checks fail beyond this
+  std::shared_ptr<const Preconditioner> preconditioner = nullptr;  // drift -M grad L; null: M = I
 
   std::vector<const Observer*> observer_ptrs() const;
   /// The initial ensemble: every trajectory at theta0.

@@ -213,6 +213,13 @@ std::vector<SectionSchema> build() {
         {"diagonal",
          "Gaussian with covariance diag(variances).",
          {req("variances", T::number_array, "The d variances (>= 0).")}},
+        {"preconditioned",
+         "Gaussian noise tied to dynamics.preconditioner M so that D = 2 eps M: the reversible case, Gibbs "
+         "measure e^{-L/eps}, where the Eyring-Kramers law holds with lambda_-(M H_saddle). on = \"weights\": "
+         "Sigma_step = variance M (eps = variance / (2 eta)); on = \"gradient\": C = variance M^{-1}, which the "
+         "preconditioned step turns into Sigma_step = eta^2 M C M = eta^2 variance M (eps = eta variance / 2). "
+         "Needs dynamics.preconditioner or dynamics.preconditioner_diagonal.",
+         {at_least(req("variance", T::number, "The multiplier of M (weights) or of M^{-1} (gradient)."), 0)}},
         {"gaussian",
          "Gaussian with a constant covariance S, given in one of several forms (papers.md 1.4; paper 3's "
          "equal-trace protocol through `trace`).",
@@ -316,6 +323,13 @@ std::vector<SectionSchema> build() {
                  "sum_of_quadratics, quadratics; an error where the loss knows none); \"initial\": the loss's "
                  "own initialisation (relu_network)."),
              {"given", "minimum", "initial"}),
+      opt("preconditioner", T::number_matrix, "[]",
+          "A constant symmetric positive definite d x d matrix M of the drift (empty: M = I): theta_{k+1} = "
+          "theta_k - eta M g_k + zeta_k and d theta = -M grad L dtau + D^{1/2} dW. Gradient noise passes through M "
+          "with the gradient (Sigma_step = eta^2 M C M), weight noise does not; noise.kind = \"preconditioned\" "
+          "ties the noise to M (D = 2 eps M, reversible). Plain discrete SGD and the sde_* schemes."),
+      opt("preconditioner_diagonal", T::number_array, "[]",
+          "M = diag(these d numbers, all > 0), instead of dynamics.preconditioner."),
       at_least(opt("block", T::integer, "256", "Trajectories per block of work (never changes results)."), 1),
       positive(opt("divergence_bound", T::number, "1e100",
                    "A trajectory with a non-finite coordinate or |theta_i| above this is marked diverged, counted "

@@ -257,6 +257,22 @@ ordered_json summary_columns(const json& s) {
         put_interval(c, "kramers_rate_tau", pr["kramers_rate_tau"]);
         if (pr["kramers_rate_tau"].contains("regime")) c["kramers_regime"] = pr["kramers_rate_tau"]["regime"];
       }
+      if (pr.contains("eyring_kramers")) {
+        const json& ek = pr["eyring_kramers"];
+        c["ek_status"] = ek.value("status", "unknown");
+        for (const char* k : {"target", "eps", "barrier_over_eps", "regime", "reason", "relative_correction"})
+          if (ek.contains(k)) {
+            if (ek[k].is_string())
+              c[std::string("ek_") + k] = ek[k];
+            else
+              put(c, std::string("ek_") + k, ek[k]);
+          }
+        if (ek.contains("rate_tau")) put(c, "ek_rate_tau", ek["rate_tau"]);
+        if (ek.contains("band_tau")) {
+          put(c, "ek_rate_tau_band_lo", ek["band_tau"].value("lo", json()));
+          put(c, "ek_rate_tau_band_hi", ek["band_tau"].value("hi", json()));
+        }
+      }
       if (pr.contains("status")) put(c, "escape_predictions", pr);
     }
   }
