@@ -94,9 +94,9 @@ Experiment build(const std::vector<std::string>& sets, int threads = 1) {
 // The shipped scenario's checks: E|e|^2 and E|X - Y|^2 against the exact coupled moments (5 se).
 TEST(StrongCoupling, SquaredErrorsMatchTheExactCoupledMoments) {
   for (const char* start : {"[2.0, -2.0, 2.0]", "[0.0, 0.0, 0.0]"}) {
-    const Experiment ex = build({"dynamics.trajectories=400", "dynamics.substeps=8", "dynamics.eta=0.2",
-                                 "dynamics.steps=5", "observe.every=5", "checks.0.at_step=5", "checks.1.at_step=5",
-                                 std::string("dynamics.start=") + start});
+    const Experiment ex =
+        build({"dynamics.trajectories=400", "dynamics.substeps=8", "dynamics.eta=0.2", "dynamics.steps=5",
+               "observe.every=5", "checks.0.at_step=5", "checks.1.at_step=5", std::string("dynamics.start=") + start});
     const RunResult r = run_experiment(ex);
     ASSERT_EQ(r.checks.size(), 2u);
     for (const auto& c : r.checks) {
@@ -138,10 +138,9 @@ TEST(StrongCoupling, MeasuredStrongErrorShrinksAtOrderOne) {
   const double etas[2] = {0.05, 0.025};
   for (int i = 0; i < 2; ++i) {
     const auto steps = std::to_string(std::lround(1.0 / etas[i]));
-    const Experiment ex =
-        build({"dynamics.trajectories=300", "dynamics.substeps=8", "dynamics.eta=" + std::to_string(etas[i]),
-               "dynamics.steps=" + steps, "observe.every=" + steps, "checks.0.at_step=" + steps,
-               "checks.1.at_step=" + steps});
+    const Experiment ex = build({"dynamics.trajectories=300", "dynamics.substeps=8",
+                                 "dynamics.eta=" + std::to_string(etas[i]), "dynamics.steps=" + steps,
+                                 "observe.every=" + steps, "checks.0.at_step=" + steps, "checks.1.at_step=" + steps});
     const RunResult r = run_experiment(ex);
     const Observation* o = r.record.series.back().find("strong_error");
     ASSERT_NE(o, nullptr);
@@ -160,7 +159,7 @@ TEST(StrongCoupling, MeasuredStrongErrorShrinksAtOrderOne) {
 
 TEST(StrongCoupling, IdenticalForAnyThreadCountAndBlock) {
   const std::vector<std::string> sets = {"dynamics.trajectories=150", "dynamics.substeps=4", "dynamics.eta=0.2",
-                                         "dynamics.steps=5",          "observe.every=1",      "checks.0.at_step=5",
+                                         "dynamics.steps=5",          "observe.every=1",     "checks.0.at_step=5",
                                          "checks.1.at_step=5"};
   const RunResult a = run_experiment(build(sets, 1));
   auto more = sets;

@@ -66,7 +66,8 @@ std::optional<CoupledSecondMoments> coupled_second_moments(const FiniteSumLoss& 
   std::vector<Mat> N(static_cast<std::size_t>(n), Mat::Zero(p, p));
   for (Index l = 0; l < n; ++l) {
     Mat& Nl = N[static_cast<std::size_t>(l)];
-    for (const auto& [to, from, c] : {std::tuple{T, th, eta / sM}, std::tuple{X, X, dt * sM}, std::tuple{Q, Y, dt * sM}}) {
+    for (const auto& [to, from, c] :
+         {std::tuple{T, th, eta / sM}, std::tuple{X, X, dt * sM}, std::tuple{Q, Y, dt * sM}}) {
       if (to == Q && !half) continue;
       for (Index j = 0; j < d; ++j) Nl.block(to, from + j, d, 1) = -c * GjF[static_cast<std::size_t>(j)].col(l);
       Nl.block(to, one, d, 1) = -c * G0F.col(l);
