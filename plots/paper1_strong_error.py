@@ -81,7 +81,7 @@ def main():
     ref_ok = bool(np.all(ref_bound < REF_FRACTION * err))
     passed = bool(covers and checks_ok and ref_ok)
 
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = plt.subplots(figsize=(8, 6))
     ax.errorbar(eta, err, yerr=3 * se, fmt="o", color="C0", capsize=3, zorder=3,
                 label=f"E|theta_k - X(k eta)| at tau = 1 (3 se, N = {rows[0]['n']})")
     ax.plot(eta, rms_exact, "-", color="C0", lw=1, alpha=0.6, label="(E|theta_k - X|^2)^1/2, exact coupled moments")
@@ -107,7 +107,7 @@ def main():
               f"every eta: {ref_ok} (max ratio {np.max(ref_bound / err):.3f})")
     ax.set_title("Paper 1: Gaussian multiplicative SGD against its SDE on one Brownian path\n"
                  f"strong order p = {p:.3f} +- {3 * p_se:.3f} (3 se), derived 1", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     fig.tight_layout()
     numbers = {"points": rows, "fitted_order": p, "fitted_order_se": p_se, "fit_q": q, "fit_r": r,
                "slope_two_parameter": p2, "slope_two_parameter_se": p2_se, "slope_exact_rms": p_rms,
