@@ -25,6 +25,9 @@ class Observer {
   virtual std::vector<std::string> names() const = 0;
   /// Appends this observer's results for the ensemble X (rows in original order) at step k.
   virtual void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const = 0;
+  /// False (the default): X holds theta only. True: X is the stepper's whole state, theta
+  /// and then its extra columns (a coupled reference, optimizer moments).
+  virtual bool whole_state() const { return false; }
 };
 
 /// out[i] = f(row block) evaluated in parallel over blocks of rows; the values do

@@ -50,16 +50,17 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     auto run_observers = [&](ConstBlockRef view) {
       row.n_alive = view.rows();
       if (row.n_alive > 0)
-        for (const Observer* o : observers) o->observe(k, view, spec.threads, row.values);
+        for (const Observer* o : observers)
+          o->observe(k, o->whole_state() ? view : view.leftCols(d), spec.threads, row.values);
     };
     if (rec.n_diverged > 0) {
-      alive.resize(N - rec.n_diverged, d);
+      alive.resize(N - rec.n_diverged, X.cols());
       Index r = 0;
       for (Index i = 0; i < N; ++i)
-        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) alive.row(r++) = X.row(i).head(d);
+        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) alive.row(r++) = X.row(i);
       run_observers(alive);
     } else {
-      run_observers(X.leftCols(d));
+      run_observers(X);
     }
     rec.series.push_back(std::move(row));
     if (hooks.progress) hooks.progress(k, spec.steps);

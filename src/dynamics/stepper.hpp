@@ -25,6 +25,9 @@ class Stepper {
   /// per-trajectory state (optimizer moments), zero at the start.
   virtual void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const = 0;
   virtual Index extra_columns() const { return 0; }
+  /// The stepper's own state at the start of a trajectory from theta_0 (extra_columns()
+  /// entries): zero unless a stepper says otherwise.
+  virtual Vec initial_extra(const Vec& /*theta0*/) const { return Vec::Zero(extra_columns()); }
 };
 
 /// How a discrete step turns the (noisy) gradient into an update.

@@ -249,15 +249,22 @@ void MultiplicativeNoise::draw_weights(const StreamCoords& s, std::uint64_t firs
     return;
   }
   fill_normals(c, first_traj, 0, W);
+  weights_from_normals(strength_, W);
+}
+
+void MultiplicativeNoise::weights_from_normals(double sigma, Mat& Z) const {
+  if (!gaussian()) throw std::logic_error("weights_from_normals: Bernoulli weights are not Gaussian");
+  const Index rows = Z.rows(), n = Z.cols();
+  const double nd = static_cast<double>(n);
   if (type_ == Type::gaussian_cov) {
     for (Index t = 0; t < rows; ++t) {
       double zbar = 0.0;
-      for (Index i = 0; i < n; ++i) zbar += W(t, i);
+      for (Index i = 0; i < n; ++i) zbar += Z(t, i);
       zbar /= nd;
-      for (Index i = 0; i < n; ++i) W(t, i) -= zbar;
+      for (Index i = 0; i < n; ++i) Z(t, i) -= zbar;
     }
   }
-  W = ((1.0 + strength_ * W.array()) / nd).matrix();
+  Z = ((1.0 + sigma * Z.array()) / nd).matrix();
 }
 
 void MultiplicativeNoise::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,

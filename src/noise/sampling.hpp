@@ -118,6 +118,15 @@ class MultiplicativeNoise final : public NoiseModel {
 
   /// The sampling weights W (rows x n) of each trajectory at step s.step.
   void draw_weights(const StreamCoords& s, std::uint64_t first_traj, Index rows, Mat& W) const;
+  /// The Gaussian types: true. Their W is an affine function of a standard normal vector z.
+  bool gaussian() const { return type_ != Type::bernoulli; }
+  /// sigma of the Gaussian types (p for Bernoulli).
+  double strength() const { return strength_; }
+  /// Gaussian types: Z (rows x n standard normals) becomes, in place, the weights
+  /// W = (1 + sigma (z - zbar)) / n (Cov type) or (1 + sigma z) / n (Fisher type), with the
+  /// given sigma; draw_weights applies it with this noise's own sigma to its draws. A
+  /// coupled run (dynamics/strong_coupling.hpp) applies it to Brownian increments.
+  void weights_from_normals(double sigma, Mat& Z) const;
 
  private:
   std::shared_ptr<const FiniteSumLoss> loss_;

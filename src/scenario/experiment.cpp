@@ -13,6 +13,8 @@
 #include "dynamics/ou_exact.hpp"
 #include "dynamics/flows.hpp"
 #include "dynamics/sde_schemes.hpp"
+#include "dynamics/strong_coupling.hpp"
+#include "analysis/strong_error.hpp"
 #include <map>
 
 #include "losses/landscapes.hpp"
@@ -37,6 +39,8 @@ std::vector<const Observer*> Experiment::observer_ptrs() const {
 Mat Experiment::initial_state() const {
   Mat X = Mat::Zero(trajectories, theta0.size() + stepper->extra_columns());
   X.leftCols(theta0.size()) = theta0.transpose().replicate(trajectories, 1);
+  if (stepper->extra_columns() > 0)
+    X.rightCols(stepper->extra_columns()) = stepper->initial_extra(theta0).transpose().replicate(trajectories, 1);
   return X;
 }
 
@@ -642,6 +646,18 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     } catch (const std::invalid_argument& e) {
       s.fail("dynamics.kind", e.what());
     }
+  } else if (dyn == "strong_coupling") {
+    const auto mn = std::dynamic_pointer_cast<const MultiplicativeNoise>(ex.noise);
+    if (!mn)
+      s.fail("noise.kind",
+             "strong_coupling needs kind = \"multiplicative\" (paper 1's Gaussian multiplicative noise)" +
+                 std::string(ex.noise ? ", not \"" + ex.noise->kind() + "\"" : ", and there is no [noise]"));
+    if (!mn->gaussian())
+      s.fail("noise.type",
+             "strong_coupling needs a Gaussian type (gaussian_cov or gaussian_fisher): Bernoulli "
+             "weights are not a function of the Brownian increments");
+    ex.stepper =
+        std::make_unique<StrongCoupling>(ex.finite_sum, mn, eta, static_cast<int>(s.get_int("dynamics.substeps")));
   } else if (dyn == "gradient_flow" || dyn == "modified_flow") {
     if (ex.noise) s.fail("dynamics.kind", dyn + " is deterministic: remove the [noise] table");
     FlowOptions fo;
@@ -698,6 +714,8 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (!coords.empty()) ex.observers.push_back(std::make_unique<MeanObserver>(std::move(coords)));
   }
   if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<TestLossObserver>(ex.loss));
+  if (const auto* coupled = dynamic_cast<const StrongCoupling*>(ex.stepper.get()))
+    ex.observers.push_back(std::make_unique<StrongErrorObserver>(d, coupled->half_reference()));
   if (const std::string where = s.get_string("observe.indicators"); where != "none") {
     if (!ex.noise) s.fail("observe.indicators", "needs a [noise] with a covariance (C = 0 without noise)");
     if (!ex.noise->covariance(ex.theta0))

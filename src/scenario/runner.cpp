@@ -3,6 +3,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dynamics/strong_coupling.hpp"
+
 namespace sgdnoise {
 
 bool RunResult::all_checks_passed() const {
@@ -19,7 +21,12 @@ PredictionContext prediction_context(const Experiment& ex) {
   ctx.scheme = ex.stepper->kind();
   ctx.eta = ex.stepper->eta();
   if (const auto* em = dynamic_cast<const EulerMaruyama*>(ex.stepper.get())) ctx.substeps = em->substeps();
+  if (const auto* sc = dynamic_cast<const StrongCoupling*>(ex.stepper.get())) {
+    ctx.substeps = sc->substeps();
+    ctx.coupled = std::make_shared<CoupledMomentsCache>();
+  }
   ctx.theta0 = ex.theta0;
+  ctx.steps = ex.spec.steps;
   return ctx;
 }
 

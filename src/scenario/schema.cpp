@@ -401,6 +401,16 @@ std::vector<SectionSchema> build() {
                      "\"weak2\" (weak order 2, keeps order-2 accuracy) or \"euler_maruyama\" (weak order 1)."),
                  {"weak2", "euler_maruyama"}),
           at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
+        {"strong_coupling",
+         "Paper 1's Gaussian multiplicative SGD and its SDE dX = -grad L dtau - sqrt(eta) G(X) Cov(V)^{1/2} dW "
+         "(W n-dimensional) on one Brownian path (papers.md 2, P1-1): the reference is Euler-Maruyama with "
+         "`substeps` sub-steps (Kloeden & Platen 1992, 10.2) and the discrete step uses z_k = (W((k+1) eta) - "
+         "W(k eta)) / sqrt(eta). theta is the discrete chain; records strong_error = E|theta_k - X(k eta)| and "
+         "strong_error_sq, and the reference's own error against a half reference (substeps / 2 sub-steps, "
+         "substeps even) as reference_error and reference_error_sq. Exact prediction of the two squared errors "
+         "for losses with an affine gradient. Needs noise kind = \"multiplicative\" of a Gaussian type. "
+         "Expected strong order 1 in eta (the diffusion is O(sqrt(eta))).",
+         {at_least(opt("substeps", T::integer, "64", "Reference sub-steps M per step (dt = eta / M)."), 1)}},
         {"gradient_flow",
          "Gradient flow d theta / dtau = -grad L by Odeint's adaptive dopri5 (Dormand-Prince 5(4)), observed at "
          "tau = k eta; deterministic, no [noise] allowed.",

@@ -159,11 +159,53 @@ Prediction one_step(const PredictionContext& ctx, const std::string& result, std
   return p;
 }
 
+// E|theta_k - X_k|^2 and E|X_k - Y_k|^2 of a strong-coupling run: exact for losses with an
+// affine gradient (strong_coupling_moments.hpp). The strong error E|e| itself has no exact
+// value; its order is what the figure paper1_strong_error measures.
+Prediction coupled(const PredictionContext& ctx, const std::string& result, std::int64_t k, const std::string& which) {
+  Prediction p;
+  if (which != "exact") {
+    p.reason = "the coupled run has only its \"exact\" prediction";
+    return p;
+  }
+  if (result != "strong_error_sq" && result != "reference_error_sq") {
+    p.reason = "of the strong-coupling results only strong_error_sq and reference_error_sq are predicted";
+    return p;
+  }
+  CoupledMomentsCache& c = *ctx.coupled;
+  if (!c.computed) {
+    const auto* fs = dynamic_cast<const FiniteSumLoss*>(ctx.loss);
+    const auto* mn = dynamic_cast<const MultiplicativeNoise*>(ctx.noise);
+    if (fs && mn)
+      c.moments = coupled_second_moments(*fs, *mn, ctx.eta, ctx.substeps, ctx.theta0, ctx.steps, &c.reason);
+    else
+      c.reason = "the coupled run needs a finite-sum loss and multiplicative noise";
+    c.computed = true;
+  }
+  if (!c.moments) {
+    p.reason = c.reason;
+    return p;
+  }
+  const auto& v = result == "strong_error_sq" ? c.moments->strong_sq : c.moments->reference_sq;
+  if (k < 0 || k >= static_cast<std::int64_t>(v.size())) {
+    p.reason = "no moment at step " + std::to_string(k);
+    return p;
+  }
+  p.value = v[static_cast<std::size_t>(k)];
+  p.available = std::isfinite(p.value);
+  p.source =
+      "exact second moments of the coupled affine recursion S' = A S A^T + sum_l N_l S N_l^T "
+      "(analysis/predictions/strong_coupling_moments.hpp, [DERIVED])";
+  if (!p.available) p.reason = "the prediction is not finite";
+  return p;
+}
+
 }  // namespace
 
 Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k, const std::string& which) {
   if (which == "gd") return gd_mean(ctx, result, k);
   if (which == "one_step") return one_step(ctx, result, k);
+  if (ctx.coupled) return coupled(ctx, result, k, which);
   Prediction p;
   if (!ctx.quadratic) {
     p.reason = "no analytic prediction for this loss";

@@ -6,21 +6,33 @@
 // idealisations. When the requested one is not the scheme's own, the check's
 // allowance is the exact difference between the two, computed, not guessed.
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "analysis/predictions/strong_coupling_moments.hpp"
 #include "losses/quadratic.hpp"
 #include "noise/noise.hpp"
 
 namespace sgdnoise {
 
+/// The exact second moments of a strong-coupling run, computed on first use (all steps at once).
+struct CoupledMomentsCache {
+  bool computed = false;
+  std::optional<CoupledSecondMoments> moments;
+  std::string reason;
+};
+
 struct PredictionContext {
   const Loss* loss = nullptr;
   const Quadratic* quadratic = nullptr;  // null: no moment prediction available
   const NoiseModel* noise = nullptr;     // null: no noise
-  std::string scheme;                    // "discrete" or "sde_euler_maruyama"
+  std::string scheme;                    // "discrete", "sde_euler_maruyama", "strong_coupling", ...
   double eta = 0.0;
   int substeps = 1;
   Vec theta0;
+  std::int64_t steps = 0;                        // the run's last step
+  std::shared_ptr<CoupledMomentsCache> coupled;  // set for strong_coupling runs
 };
 
 struct Prediction {
