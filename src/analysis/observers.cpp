@@ -19,6 +19,41 @@ Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstB
   return out;
 }
 
+std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, const std::vector<std::string>& names,
+                                           const std::function<std::vector<PointValue>(const Vec&)>& f) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<Observation> out;
+  if (trajectories == 0) {
+    const std::vector<PointValue> v = f(X.colwise().mean().transpose());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const bool ok = v[i].undefined.empty();
+      out.push_back({names[i],
+                     {ok ? v[i].value : nan, ok ? 0.0 : nan, X.rows(), inf,
+                      ok ? "exact at the ensemble mean" : "undefined at the ensemble mean: " + v[i].undefined}});
+    }
+    return out;
+  }
+  const Index m = std::min(trajectories, X.rows());
+  Mat values(m, static_cast<Index>(names.size()));
+  std::vector<std::string> why(names.size());
+  for (Index t = 0; t < m; ++t) {
+    const std::vector<PointValue> v = f(X.row(t).transpose());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      values(t, static_cast<Index>(i)) = v[i].value;
+      if (!v[i].undefined.empty() && why[i].empty())
+        why[i] = "undefined at trajectory " + std::to_string(t) + ": " + v[i].undefined;
+    }
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    Estimate e = mean_estimate(values.col(static_cast<Index>(i)));
+    e.method = "mean over the first " + std::to_string(m) + " trajectories";
+    if (!why[i].empty()) e = {nan, nan, m, inf, why[i]};
+    out.push_back({names[i], e});
+  }
+  return out;
+}
+
 void LossObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
   const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->value(B, o); });
   out.push_back({"loss", mean_estimate(v)});
