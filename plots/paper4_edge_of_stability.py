@@ -98,9 +98,9 @@ def main():
         axes[0, 1].axhline(2 / eta, color="k", ls="--", lw=1, label=f"2/eta = {2 / eta:.3g}")
     axes[0, 0].set_title("full-batch GD: sharpness rises to 2/eta and hovers there")
     axes[0, 1].set_title("SGD (bands: 2 se over trajectories) against GD at the same eta")
-    for ax in axes[0]:
+    for ax, where in zip(axes[0], ("center right", "lower right")):
         ax.set_ylabel("sharpness lambda_max(H)")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc=where)
     for ax in axes[1]:
         ax.set_yscale("log")
         ax.set_xlabel("step k")
