@@ -98,9 +98,11 @@ def main():
         axes[0, 1].axhline(2 / eta, color="k", ls="--", lw=1, label=f"2/eta = {2 / eta:.3g}")
     axes[0, 0].set_title("full-batch GD: sharpness rises to 2/eta and hovers there")
     axes[0, 1].set_title("SGD (bands: 2 se over trajectories) against GD at the same eta")
-    for ax, where in zip(axes[0], ("center right", "lower right")):
+    for ax in axes[0]:
         ax.set_ylabel("sharpness lambda_max(H)")
-        ax.legend(fontsize=7, loc=where)
+    # GD's legend in the gap between the curves of the two larger step sizes; SGD's beneath its bands.
+    axes[0, 0].legend(fontsize=7, ncol=2, loc="center right", bbox_to_anchor=(1.0, 0.385))
+    axes[0, 1].legend(fontsize=7, loc="lower right")
     for ax in axes[1]:
         ax.set_yscale("log")
         ax.set_xlabel("step k")
