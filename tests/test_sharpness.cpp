@@ -128,9 +128,7 @@ TEST(Sharpness, AnUnconvergedSolveIsUndefinedWithItsReason) {
 
 TEST(Sharpness, RunRecordsTheSeriesAndTheSummaryStatesTwoOverEta) {
   const auto dir = test::fresh_dir("sharpness");
-  {
-    std::ofstream(dir / "eos.toml") << kScenario;
-  }
+  { std::ofstream(dir / "eos.toml") << kScenario; }
   const auto r = test::run_cli("run " + (dir / "eos.toml").string() + " --out " + (dir / "run").string());
   ASSERT_EQ(r.code, 0) << r.output;
   std::ifstream in(dir / "run" / "summary.json");

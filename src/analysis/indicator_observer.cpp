@@ -20,9 +20,10 @@ IndicatorObserver::Values IndicatorObserver::at(const Vec& theta, std::uint64_t 
   return v;
 }
 
-void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, int, std::vector<Observation>& out) const {
+void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
   const auto step = static_cast<std::uint64_t>(k);
-  for (auto& o : observe_at_points(X, trajectories_, names(), [&](const Vec& theta) -> std::vector<PointValue> {
+  for (auto& o :
+       observe_at_points(X, trajectories_, threads, names(), [&](const Vec& theta) -> std::vector<PointValue> {
          const Values v = at(theta, step);
          return {{v.trace_H_C, ""},
                  {v.trace_H_Cbar, ""},

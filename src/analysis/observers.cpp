@@ -19,7 +19,8 @@ Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstB
   return out;
 }
 
-std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, const std::vector<std::string>& names,
+std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, int threads,
+                                           const std::vector<std::string>& names,
                                            const std::function<std::vector<PointValue>(const Vec&)>& f) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -35,20 +36,21 @@ std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, 
     return out;
   }
   const Index m = std::min(trajectories, X.rows());
-  Mat values(m, static_cast<Index>(names.size()));
-  std::vector<std::string> why(names.size());
-  for (Index t = 0; t < m; ++t) {
-    const std::vector<PointValue> v = f(X.row(t).transpose());
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      values(t, static_cast<Index>(i)) = v[i].value;
-      if (!v[i].undefined.empty() && why[i].empty())
-        why[i] = "undefined at trajectory " + std::to_string(t) + ": " + v[i].undefined;
-    }
-  }
+  std::vector<std::vector<PointValue>> at(static_cast<std::size_t>(m));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (Index t = 0; t < m; ++t) at[static_cast<std::size_t>(t)] = f(X.row(t).transpose());
   for (std::size_t i = 0; i < names.size(); ++i) {
-    Estimate e = mean_estimate(values.col(static_cast<Index>(i)));
+    Vec values(m);
+    std::string why;
+    for (Index t = 0; t < m; ++t) {
+      const PointValue& v = at[static_cast<std::size_t>(t)][i];
+      values[t] = v.value;
+      if (!v.undefined.empty() && why.empty())
+        why = "undefined at trajectory " + std::to_string(t) + ": " + v.undefined;
+    }
+    Estimate e = mean_estimate(values);
     e.method = "mean over the first " + std::to_string(m) + " trajectories";
-    if (!why[i].empty()) e = {nan, nan, m, inf, why[i]};
+    if (!why.empty()) e = {nan, nan, m, inf, why};
     out.push_back({names[i], e});
   }
   return out;

@@ -44,8 +44,10 @@ struct PointValue {
 /// min(trajectories, N) rows (original order), reported as their mean and standard error over
 /// those points (for a non-convex loss such as a network, where the mean of the weights need
 /// not be a meaningful point). f returns one PointValue per name; a value undefined at any
-/// point makes its estimate undefined (NaN, method = the reason).
-std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, const std::vector<std::string>& names,
+/// point makes its estimate undefined (NaN, method = the reason of the first such point). The
+/// points are evaluated in parallel (f must be thread-safe) and reduced in index order.
+std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, int threads,
+                                           const std::vector<std::string>& names,
                                            const std::function<std::vector<PointValue>(const Vec&)>& f);
 
 /// "loss": mean and standard error over trajectories of L(theta_k).

@@ -14,10 +14,9 @@ PointValue SharpnessObserver::at(const Vec& theta) const {
   return {s.eigenvalues[0], ""};
 }
 
-void SharpnessObserver::observe(std::int64_t, ConstBlockRef X, int, std::vector<Observation>& out) const {
-  for (auto& o : observe_at_points(X, trajectories_, names(), [&](const Vec& theta) -> std::vector<PointValue> {
-         return {at(theta)};
-       }))
+void SharpnessObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
+  for (auto& o : observe_at_points(X, trajectories_, threads, names(),
+                                   [&](const Vec& theta) -> std::vector<PointValue> { return {at(theta)}; }))
     out.push_back(std::move(o));
 }
 

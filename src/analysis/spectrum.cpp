@@ -17,10 +17,6 @@ void HessianOperator::perform_op(const double* x_in, double* y_out) const {
 
 namespace {
 
-// Below this size a dense eigensolve (O(d^3), a few microseconds) beats Lanczos
-// bookkeeping; it also keeps Spectra's requirement nev < ncv <= d comfortable.
-constexpr Index kDenseMaxDim = 32;
-
 SpectrumResult dense_spectrum(const Loss& loss, const Vec& theta, Index k, bool largest) {
   Eigen::SelfAdjointEigenSolver<Mat> es(loss.hessian(theta), Eigen::EigenvaluesOnly);
   SpectrumResult r;
@@ -43,7 +39,7 @@ SpectrumResult top_eigenvalues(const Loss& loss, const Vec& theta, int k, bool l
   if (k < 1 || k > d) throw std::invalid_argument("top_eigenvalues: k must be in [1, d]");
   if (!(tol > 0.0) || maxit < 1) throw std::invalid_argument("top_eigenvalues: tol must be positive and maxit >= 1");
   const Index nev = k;
-  if (d <= kDenseMaxDim || nev >= d - 1) return dense_spectrum(loss, theta, nev, largest);
+  if (d <= kDenseSpectrumMaxDim || nev >= d - 1) return dense_spectrum(loss, theta, nev, largest);
 
   // ncv Lanczos vectors: about twice nev, at least 20, is Spectra's recommended
   // trade-off between restarts and memory; nev < ncv <= d holds because nev <= d - 2.

@@ -244,7 +244,7 @@ json sharpness_json(const Experiment& ex, const SharpnessObserver& o, const RunR
   const bool plain_gd = s.get_string("dynamics.kind") == "discrete" && s.get_string("dynamics.optimizer") == "sgd" &&
                         s.get_string("dynamics.schedule") == "constant" && s.get_number("dynamics.weight_decay") == 0.0;
   json j{{"where", o.trajectories() == 0 ? "ensemble mean" : "first trajectories"},
-         {"solver", ex.loss->dim() <= 32 ? "dense" : "spectra_lanczos"},
+         {"solver", ex.loss->dim() <= kDenseSpectrumMaxDim ? "dense" : "spectra_lanczos"},
          {"tol", o.tol()},
          {"maxit", o.maxit()},
          {"eta", eta},

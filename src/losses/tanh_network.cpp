@@ -49,8 +49,8 @@ TanhNetwork TanhNetwork::synthetic(const Synthetic& s) {
     Vec y = Vec::Zero(X.rows());
     for (Index i = 0; i < X.rows(); ++i)
       for (Index t = 0; t < s.teacher_width; ++t)
-        y[i] += teacher(t, net.p_) *
-                std::tanh(s.teacher_scale / std::sqrt(p) * teacher.row(t).head(net.p_).dot(X.row(i)));
+        y[i] +=
+            teacher(t, net.p_) * std::tanh(s.teacher_scale / std::sqrt(p) * teacher.row(t).head(net.p_).dot(X.row(i)));
     return y;
   };
   net.y_ = teach(net.X_);
@@ -63,8 +63,7 @@ TanhNetwork TanhNetwork::synthetic(const Synthetic& s) {
   const Mat Z = normals(3, 1, (net.p_ + 1) * net.m_);
   net.init_ = Vec::Zero(net.d_);
   net.init_.head(net.p_ * net.m_) = Z.row(0).head(net.p_ * net.m_).transpose() * (s.init_scale / std::sqrt(p));
-  net.init_.tail(net.m_) =
-      Z.row(0).tail(net.m_).transpose() * (s.init_scale / std::sqrt(static_cast<double>(net.m_)));
+  net.init_.tail(net.m_) = Z.row(0).tail(net.m_).transpose() * (s.init_scale / std::sqrt(static_cast<double>(net.m_)));
   return net;
 }
 
@@ -158,7 +157,8 @@ void TanhNetwork::sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& id
   for (Index t = 0; t < T.rows(); ++t) {
     s.theta = T.row(t).transpose();
     s.g.setZero();
-    for (Index j = 0; j < idx.cols(); ++j) add_sample_gradient(s.theta.data(), idx(t, j), w(t, j), s.h.data(), s.g.data());
+    for (Index j = 0; j < idx.cols(); ++j)
+      add_sample_gradient(s.theta.data(), idx(t, j), w(t, j), s.h.data(), s.g.data());
     G.row(t) = s.g.transpose();
   }
 }
@@ -198,11 +198,12 @@ Mat TanhNetwork::hessian(const Vec& theta) const {
     for (Index j = 0; j < m; ++j) {
       const double t1 = 1.0 - s.h[j] * s.h[j];
       const double cw = r[i] * inv_n * a[j] * (-2.0 * s.h[j] * t1);  // r_i a_j tanh''(u_ij) / n
-      const double ca = r[i] * inv_n * t1;                            // r_i tanh'(u_ij) / n
+      const double ca = r[i] * inv_n * t1;                           // r_i tanh'(u_ij) / n
       const Index aj = (p + 1) * m + j;
       for (Index k = 0; k <= p; ++k) {
         const double xk = k < p ? x[k] : 1.0;
-        for (Index l = 0; l <= p; ++l) H(k * m + j, l * m + j) += cw * (xk * (l < p ? x[l] : 1.0));  // symmetric bit for bit
+        for (Index l = 0; l <= p; ++l)
+          H(k * m + j, l * m + j) += cw * (xk * (l < p ? x[l] : 1.0));  // symmetric bit for bit
         H(k * m + j, aj) += ca * xk;
         H(aj, k * m + j) += ca * xk;
       }
