@@ -30,7 +30,8 @@ BOOKS = [
      "sharp minima faster; the indicator Tr(HC) orders the noises."),
     ("paper4_beneventano", "Paper 4", "Paper 4 -- Beneventano, On the Trajectories of SGD Without Replacement",
      "Claim (papers.md 1.5, 5): sampling without replacement changes the mean trajectory when the per-sample "
-     "Hessians differ; with replacement the mean iterate follows GD exactly on affine-gradient losses."),
+     "Hessians differ; with replacement the mean iterate follows GD exactly on affine-gradient losses. And "
+     "(papers.md 5.3 item 3, qualitative): GD trains at the edge of stability, SGD is claimed not to."),
     ("paper5_gupta", "Paper 5", "Paper 5 -- Gupta, Inherent Noise in Gradient Based Methods",
      "Claim (papers.md 1.6, 6): updating all weights simultaneously instead of sequentially costs a loss gap "
      "of about 1/2 eta^2 sum_{i != j} H_ij g_i g_j."),

@@ -20,38 +20,17 @@ IndicatorObserver::Values IndicatorObserver::at(const Vec& theta, std::uint64_t 
   return v;
 }
 
-void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, int, std::vector<Observation>& out) const {
+void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
   const auto step = static_cast<std::uint64_t>(k);
-  if (trajectories_ == 0) {
-    const Values v = at(X.colwise().mean().transpose(), step);
-    const Index n = X.rows();
-    const std::string how = "exact at the ensemble mean";
-    out.push_back({"trace_H_C", {v.trace_H_C, 0.0, n, std::numeric_limits<double>::infinity(), how}});
-    out.push_back({"trace_H_Cbar", {v.trace_H_Cbar, 0.0, n, std::numeric_limits<double>::infinity(), how}});
-    out.push_back({"trace_C", {v.trace_C, 0.0, n, std::numeric_limits<double>::infinity(), how}});
-    out.push_back({"anisotropy_ratio",
-                   {v.ratio, std::isfinite(v.ratio) ? 0.0 : v.ratio, n, std::numeric_limits<double>::infinity(),
-                    std::isfinite(v.ratio) ? how : "undefined: Tr H Tr C = 0"}});
-    return;
-  }
-  const Index m = std::min(trajectories_, X.rows());
-  Vec a(m), b(m), c(m), r(m);
-  for (Index t = 0; t < m; ++t) {
-    const Values v = at(X.row(t).transpose(), step);
-    a[t] = v.trace_H_C;
-    b[t] = v.trace_H_Cbar;
-    c[t] = v.trace_C;
-    r[t] = v.ratio;
-  }
-  auto est = [&](const Vec& x) {
-    Estimate e = mean_estimate(x);
-    e.method = "mean over the first " + std::to_string(m) + " trajectories";
-    return e;
-  };
-  out.push_back({"trace_H_C", est(a)});
-  out.push_back({"trace_H_Cbar", est(b)});
-  out.push_back({"trace_C", est(c)});
-  out.push_back({"anisotropy_ratio", est(r)});
+  for (auto& o :
+       observe_at_points(X, trajectories_, threads, names(), [&](const Vec& theta) -> std::vector<PointValue> {
+         const Values v = at(theta, step);
+         return {{v.trace_H_C, ""},
+                 {v.trace_H_Cbar, ""},
+                 {v.trace_C, ""},
+                 {v.ratio, std::isfinite(v.ratio) ? "" : "Tr H Tr C = 0"}};
+       }))
+    out.push_back(std::move(o));
 }
 
 }  // namespace sgdnoise

@@ -8,11 +8,9 @@
 //                    trace (paper 3's comparison, indicators.hpp);
 //   trace_C          Tr C;
 //   anisotropy_ratio Tr(H C) / Tr(H Cbar) (NaN, with the method saying why, where Tr H Tr C = 0).
-// Where: "mean" evaluates them once at the ensemble-mean point, a deterministic function of the
-// ensemble (standard error 0, method "exact at the ensemble mean"); "trajectories" at each of
-// the first k trajectories (rows in original order), reported as their mean and the standard
-// error over the k (for a non-convex loss such as a network, where the mean of the weights
-// need not be a meaningful point). Costs, per point, one dense Hessian and one covariance.
+// Where: "mean" at the ensemble-mean point, "trajectories" at each of the first k trajectories,
+// by the point selection observe_at_points (observers.hpp) shared with the sharpness observer.
+// Costs, per point, one dense Hessian and one covariance.
 #include <memory>
 
 #include "analysis/observers.hpp"

@@ -19,6 +19,43 @@ Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstB
   return out;
 }
 
+std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, int threads,
+                                           const std::vector<std::string>& names,
+                                           const std::function<std::vector<PointValue>(const Vec&)>& f) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<Observation> out;
+  if (trajectories == 0) {
+    const std::vector<PointValue> v = f(X.colwise().mean().transpose());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const bool ok = v[i].undefined.empty();
+      out.push_back({names[i],
+                     {ok ? v[i].value : nan, ok ? 0.0 : nan, X.rows(), inf,
+                      ok ? "exact at the ensemble mean" : "undefined at the ensemble mean: " + v[i].undefined}});
+    }
+    return out;
+  }
+  const Index m = std::min(trajectories, X.rows());
+  std::vector<std::vector<PointValue>> at(static_cast<std::size_t>(m));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (Index t = 0; t < m; ++t) at[static_cast<std::size_t>(t)] = f(X.row(t).transpose());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    Vec values(m);
+    std::string why;
+    for (Index t = 0; t < m; ++t) {
+      const PointValue& v = at[static_cast<std::size_t>(t)][i];
+      values[t] = v.value;
+      if (!v.undefined.empty() && why.empty())
+        why = "undefined at trajectory " + std::to_string(t) + ": " + v.undefined;
+    }
+    Estimate e = mean_estimate(values);
+    e.method = "mean over the first " + std::to_string(m) + " trajectories";
+    if (!why.empty()) e = {nan, nan, m, inf, why};
+    out.push_back({names[i], e});
+  }
+  return out;
+}
+
 void LossObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
   const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->value(B, o); });
   out.push_back({"loss", mean_estimate(v)});

@@ -34,6 +34,25 @@ class Observer {
 /// not depend on the split because f is evaluated row by row.
 Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstBlockRef, Eigen::Ref<Vec>)>& f);
 
+/// One value an observer computes at a point, or the reason it is undefined there (an
+/// eigensolver that did not converge, a ratio of zeros): never a silent number (CONVENTIONS.md).
+struct PointValue {
+  double value = 0.0;
+  std::string undefined;  // empty: defined
+};
+
+/// The point selection of the observers that cost a dense solve per point (indicators,
+/// sharpness). trajectories = 0: f once at the ensemble-mean point, a deterministic function of
+/// the ensemble (se 0, method "exact at the ensemble mean"); > 0: f at each of the first
+/// min(trajectories, N) rows (original order), reported as their mean and standard error over
+/// those points (for a non-convex loss such as a network, where the mean of the weights need
+/// not be a meaningful point). f returns one PointValue per name; a value undefined at any
+/// point makes its estimate undefined (NaN, method = the reason of the first such point). The
+/// points are evaluated in parallel (f must be thread-safe) and reduced in index order.
+std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, int threads,
+                                           const std::vector<std::string>& names,
+                                           const std::function<std::vector<PointValue>(const Vec&)>& f);
+
 /// "loss": mean and standard error over trajectories of L(theta_k).
 class LossObserver final : public Observer {
  public:

@@ -15,10 +15,6 @@ void HessianOperator::perform_op(const double* x_in, double* y_out) const {
 
 namespace {
 
-// Below this size a dense eigensolve (O(d^3), a few microseconds) beats Lanczos
-// bookkeeping; it also keeps Spectra's requirement nev < ncv <= d comfortable.
-constexpr Index kDenseMaxDim = 32;
-
 SpectrumResult dense_spectrum(const Loss& loss, const Vec& theta, Index k, bool largest) {
   Eigen::SelfAdjointEigenSolver<Mat> es(loss.hessian(theta), Eigen::EigenvaluesOnly);
   SpectrumResult r;
@@ -41,7 +37,7 @@ SpectrumResult top_eigenvalues(const Loss& loss, const Vec& theta, int k, bool l
   if (k < 1 || k > d) throw std::invalid_argument("top_eigenvalues: k must be in [1, d]");
   if (!(tol > 0.0) || maxit < 1) throw std::invalid_argument("top_eigenvalues: tol must be positive and maxit >= 1");
   const Index nev = k;
-  if (d <= kDenseMaxDim || nev >= d - 1) return dense_spectrum(loss, theta, nev, largest);
+  if (d <= kDenseSpectrumMaxDim || nev >= d - 1) return dense_spectrum(loss, theta, nev, largest);
 
   const Eigenpairs e = lanczos_eigenpairs(HessianOperator(loss, theta), nev, largest, tol, maxit);
   SpectrumResult r;

@@ -37,6 +37,11 @@ struct SpectrumResult {
   std::string reason;    // why not converged; empty otherwise
 };
 
+/// At most this dimension, top_eigenvalues uses the dense solver: below it a dense eigensolve
+/// (O(d^3), a few microseconds) beats Lanczos bookkeeping, and it keeps Spectra's requirement
+/// nev < ncv <= d comfortable.
+inline constexpr Index kDenseSpectrumMaxDim = 32;
+
 /// The k largest (largest = true) or smallest eigenvalues of the Hessian of loss at
 /// theta, by algebraic value. Lanczos stops when every Ritz pair's residual is below
 /// tol * max(eps^{2/3}, |ritz value|) (Spectra's criterion), or after maxit restarts.

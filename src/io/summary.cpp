@@ -7,6 +7,7 @@
 
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicators.hpp"
+#include "analysis/sharpness_observer.hpp"
 #include "analysis/predictions/escape_time.hpp"
 #include "dynamics/sde_schemes.hpp"
 #include "losses/landscapes.hpp"
@@ -321,6 +322,40 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
 
 }  // namespace
 
+// The sharpness observer's statement (observe.sharpness): where lambda_max(H) was evaluated, the
+// solver, 2/eta and the observations left undefined. 2/eta is the linear stability threshold of
+// plain GD at a constant step (on a quadratic, GD diverges along an eigenvalue above it); the
+// edge of stability is GD's sharpness settling there (Cohen et al. 2021; papers.md 5.3 item 3).
+json sharpness_json(const Experiment& ex, const SharpnessObserver& o, const RunResult& r) {
+  const Scenario& s = ex.scenario;
+  const double eta = ex.stepper->eta();
+  const bool plain_gd = s.get_string("dynamics.kind") == "discrete" && s.get_string("dynamics.optimizer") == "sgd" &&
+                        s.get_string("dynamics.schedule") == "constant" && s.get_number("dynamics.weight_decay") == 0.0;
+  json j{{"where", o.trajectories() == 0 ? "ensemble mean" : "first trajectories"},
+         {"solver", ex.loss->dim() <= kDenseSpectrumMaxDim ? "dense" : "spectra_lanczos"},
+         {"tol", o.tol()},
+         {"maxit", o.maxit()},
+         {"eta", eta},
+         {"two_over_eta", 2.0 / eta},
+         {"two_over_eta_applies", plain_gd},
+         {"two_over_eta_rule",
+          "2/eta: the linear stability threshold of plain GD at a constant step (dynamics.kind = \"discrete\", "
+          "optimizer = \"sgd\", schedule = \"constant\", no weight decay); edge of stability: Cohen et al. 2021, "
+          "papers.md 5.3 item 3"}};
+  if (o.trajectories() > 0) j["trajectories"] = std::min<Index>(o.trajectories(), ex.trajectories);
+  Index observed = 0, undefined = 0;
+  for (const SeriesRow& row : r.record.series) {
+    const Observation* v = row.find("sharpness");
+    if (!v) continue;
+    ++observed;
+    if (std::isfinite(v->est.value)) continue;
+    if (undefined++ == 0) j["first_undefined"] = {{"k", row.k}, {"reason", v->est.method}};
+  }
+  j["observations"] = observed;
+  j["undefined_observations"] = undefined;
+  return j;
+}
+
 json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta) {
   json j;
   j["sgdnoise"] = {{"version", kVersion}, {"git_hash", kGitHash}};
@@ -370,6 +405,8 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
     j["hessian_top"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_top_k, true));
   if (ex.hessian_bottom_k > 0)
     j["hessian_bottom"] = spectrum_json(top_eigenvalues(*ex.loss, spectrum_point(ex), ex.hessian_bottom_k, false));
+  for (const auto& o : ex.observers)
+    if (const auto* so = dynamic_cast<const SharpnessObserver*>(o.get())) j["sharpness"] = sharpness_json(ex, *so, r);
   for (const auto& o : ex.observers)
     if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && !r.record.series.empty()) {
       j["escape"] = escape_json(*eo, r.record.series.back().k, ex.stepper->eta());

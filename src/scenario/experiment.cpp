@@ -10,6 +10,7 @@
 #include "io/matrix_file.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicator_observer.hpp"
+#include "analysis/sharpness_observer.hpp"
 #include "dynamics/ou_exact.hpp"
 #include "dynamics/flows.hpp"
 #include "dynamics/sde_schemes.hpp"
@@ -21,6 +22,7 @@
 #include "losses/least_squares.hpp"
 #include "losses/logistic.hpp"
 #include "losses/relu_network.hpp"
+#include "losses/tanh_network.hpp"
 #include "losses/sum_of_quadratics.hpp"
 #include "noise/gld.hpp"
 #include "noise/heavy_tail.hpp"
@@ -195,7 +197,8 @@ std::string preconditioner_key(const Scenario& sc) {
                                                               : "dynamics.preconditioner_diagonal";
 }
 
-const std::string kFiniteSumLosses = "least_squares, logistic, sum_of_quadratics, relu_network or sharp_flat_2d";
+const std::string kFiniteSumLosses =
+    "least_squares, logistic, sum_of_quadratics, relu_network, tanh_network or sharp_flat_2d";
 
 std::shared_ptr<const FiniteSumLoss> build_logistic(const Scenario& sc) {
   const Index d = sc.get_int("loss.dim");
@@ -436,6 +439,7 @@ Index scenario_dim(const Scenario& s) {
   if (kind == "relu_network")
     return (s.get_int("loss.input_dim") + (s.get_string("loss.output_layer") == "trained" ? 2 : 1)) *
            s.get_int("loss.width");
+  if (kind == "tanh_network") return (s.get_int("loss.input_dim") + 2) * s.get_int("loss.width");
   return s.get_int("loss.dim");
 }
 }  // namespace
@@ -459,7 +463,7 @@ MemoryEstimate estimate_memory(const Scenario& s, int threads) {
     }
   } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
     n = static_cast<double>(s.get_int("loss.samples"));
-  } else if (loss_kind == "relu_network") {
+  } else if (loss_kind == "relu_network" || loss_kind == "tanh_network") {
     n = static_cast<double>(s.get_int("loss.samples"));
     n_test = static_cast<double>(s.get_int("loss.test_samples"));
     per_sample = static_cast<double>(s.get_int("loss.input_dim") + 1);
@@ -525,6 +529,19 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     syn.train_output = s.get_string("loss.output_layer") == "trained";
     syn.seed = static_cast<std::uint64_t>(s.get_int("loss.data_seed"));
     ex.finite_sum = std::make_shared<ReluNetwork>(ReluNetwork::synthetic(syn));
+    ex.loss = ex.finite_sum;
+  } else if (s.get_string("loss.kind") == "tanh_network") {
+    TanhNetwork::Synthetic syn;
+    syn.n = s.get_int("loss.samples");
+    syn.n_test = s.get_int("loss.test_samples");
+    syn.input_dim = s.get_int("loss.input_dim");
+    syn.width = s.get_int("loss.width");
+    syn.teacher_width = s.get_int("loss.teacher_width");
+    syn.teacher_scale = s.get_number("loss.teacher_scale");
+    syn.label_noise = s.get_number("loss.label_noise");
+    syn.init_scale = s.get_number("loss.init_scale");
+    syn.seed = static_cast<std::uint64_t>(s.get_int("loss.data_seed"));
+    ex.finite_sum = std::make_shared<TanhNetwork>(TanhNetwork::synthetic(syn));
     ex.loss = ex.finite_sum;
   } else if (s.get_string("loss.kind") == "sum_of_quadratics") {
     ex.finite_sum = build_sum_of_quadratics(s);
@@ -724,6 +741,9 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     ex.observers.push_back(std::make_unique<IndicatorObserver>(
         ex.loss, ex.noise, eta, where == "mean" ? 0 : s.get_int("observe.indicator_trajectories")));
   }
+  if (const std::string where = s.get_string("observe.sharpness"); where != "none")
+    ex.observers.push_back(std::make_unique<SharpnessObserver>(
+        ex.loss, where == "mean" ? 0 : s.get_int("observe.sharpness_trajectories")));
   if (const std::string region = s.get_string("escape.region"); region != "none") {
     std::shared_ptr<const Region> target;
     if (region == "threshold") {

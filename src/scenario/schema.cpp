@@ -190,6 +190,27 @@ std::vector<SectionSchema> build() {
                      "\"fixed\" (the paper: a = +-1) or \"trained\" (a is part of theta, started at +-1)."),
                  {"fixed", "trained"}),
           at_least(opt("data_seed", T::integer, "0", "Seed of the data and of the initialisation."), 0)}},
+        {"tanh_network",
+         "A two-layer tanh network on synthetic regression data, l_i = 1/2 (f(x_i) - y_i)^2 with f(x) = sum_j a_j "
+         "tanh(w_j . x + b_j), both layers trained: a smooth network on which GD shows progressive sharpening and "
+         "the edge of stability (Cohen et al. 2021; papers.md 5.3). x_i ~ N(0, I_input_dim); y_i from a random "
+         "teacher of teacher_width tanh units with weights N(0, teacher_scale^2 / input_dim), scaled to unit "
+         "standard deviation on the training set, plus label_noise N(0, 1); a held-out test set. theta = the "
+         "width x (input_dim + 1) first layer [W | b] flattened column by column (theta[k width + j] = w_jk, "
+         "theta[input_dim width + j] = b_j), then a; d = (input_dim + 2) width. H exact: Gauss-Newton plus the "
+         "residual-weighted second derivatives. Initialisation w_jk ~ N(0, init_scale^2 / input_dim), b = 0, "
+         "a_j ~ N(0, init_scale^2 / width) from data_seed; start there with dynamics.start_at = \"initial\".",
+         {at_least(opt("samples", T::integer, "256", "Number n of training samples."), 1),
+          at_least(opt("test_samples", T::integer, "1000", "Size of the held-out test set (0: none)."), 0),
+          at_least(opt("input_dim", T::integer, "4", "Input dimension p."), 1),
+          at_least(opt("width", T::integer, "24", "Hidden units m."), 1),
+          at_least(opt("teacher_width", T::integer, "16", "Hidden units of the teacher that makes the labels."), 1),
+          at_least(opt("teacher_scale", T::number, "4.0",
+                       "Teacher weights N(0, teacher_scale^2 / input_dim): larger is a harder, less linear target."),
+                   0.0),
+          at_least(opt("label_noise", T::number, "0.0", "Standard deviation of the label noise."), 0.0),
+          at_least(opt("init_scale", T::number, "0.3", "Scale of the initialisation (small: a flat start)."), 0.0),
+          at_least(opt("data_seed", T::integer, "0", "Seed of the data and of the initialisation."), 0)}},
         {"sharp_flat_2d",
          "Paper 3's 2-D landscape with a sharp and a flat minimum, a finite sum over data (papers.md 4.4A).",
          {at_least(opt("samples", T::integer, "100", "Number n of data points."), 1),
@@ -321,7 +342,7 @@ std::vector<SectionSchema> build() {
       one_of(opt("start_at", T::string, "\"given\"",
                  "\"given\": theta_0 is `start`; \"minimum\": the loss's global minimizer (least squares, "
                  "sum_of_quadratics, quadratics; an error where the loss knows none); \"initial\": the loss's "
-                 "own initialisation (relu_network)."),
+                 "own initialisation (relu_network, tanh_network)."),
              {"given", "minimum", "initial"}),
       opt("preconditioner", T::number_matrix, "[]",
           "A constant symmetric positive definite d x d matrix M of the drift (empty: M = I): theta_{k+1} = "
@@ -454,6 +475,17 @@ std::vector<SectionSchema> build() {
                {"none", "mean", "trajectories"}),
         at_least(opt("indicator_trajectories", T::integer, "4",
                      "Trajectories the \"trajectories\" indicators average over (capped at the ensemble size)."),
+                 1),
+        one_of(opt("sharpness", T::string, "\"none\"",
+                   "Record the sharpness lambda_max(H) along the run (the top eigenvalue of the exact Hessian: "
+                   "dense for d <= 32, Spectra's Lanczos on Hessian-vector products above; an unconverged solve "
+                   "is reported undefined with its reason), with 2/eta, GD's stability threshold (edge of "
+                   "stability, Cohen et al. 2021; papers.md 5.3), in the summary. \"mean\": at the ensemble-mean "
+                   "point (se 0); \"trajectories\": at each of the first sharpness_trajectories trajectories, "
+                   "mean and standard error over them."),
+               {"none", "mean", "trajectories"}),
+        at_least(opt("sharpness_trajectories", T::integer, "4",
+                     "Trajectories the \"trajectories\" sharpness averages over (capped at the ensemble size)."),
                  1)},
        {}});
 
