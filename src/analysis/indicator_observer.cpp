@@ -6,11 +6,21 @@
 
 namespace sgdnoise {
 
-IndicatorObserver::Values IndicatorObserver::at(const Vec& theta, std::uint64_t k) const {
-  const auto S = noise_->covariance_at_step(theta, k);
+IndicatorObserver::IndicatorObserver(LossInstances loss, std::vector<std::shared_ptr<const NoiseModel>> noise,
+                                     double eta, Index trajectories)
+    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), trajectories_(trajectories) {
+  if (noise_.size() != static_cast<std::size_t>(loss_.size()))
+    throw std::invalid_argument("indicator observer: one noise per loss instance");
+  if (loss_.size() > 1 && trajectories_ == 0)
+    throw std::invalid_argument("indicator observer: the ensemble-mean point belongs to no loss instance");
+}
+
+IndicatorObserver::Values IndicatorObserver::at(Index group, const Vec& theta, std::uint64_t k) const {
+  const NoiseModel& noise = *noise_[static_cast<std::size_t>(group)];
+  const auto S = noise.covariance_at_step(theta, k);
   if (!S) throw std::logic_error("indicator observer: the noise states no covariance");
-  const Mat C = noise_forms(*S, noise_->target(), eta_).C;
-  const Mat H = loss_->hessian(theta);
+  const Mat C = noise_forms(*S, noise.target(), eta_).C;
+  const Mat H = loss_[group].hessian(theta);
   const double d = static_cast<double>(theta.size());
   Values v;
   v.trace_H_C = H.cwiseProduct(C).sum();  // Tr(H C) for symmetric H and C
@@ -20,7 +30,8 @@ IndicatorObserver::Values IndicatorObserver::at(const Vec& theta, std::uint64_t 
   return v;
 }
 
-void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, int, std::vector<Observation>& out) const {
+void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int,
+                                std::vector<Observation>& out) const {
   const auto step = static_cast<std::uint64_t>(k);
   if (trajectories_ == 0) {
     const Values v = at(X.colwise().mean().transpose(), step);
@@ -37,7 +48,8 @@ void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, int, std::vecto
   const Index m = std::min(trajectories_, X.rows());
   Vec a(m), b(m), c(m), r(m);
   for (Index t = 0; t < m; ++t) {
-    const Values v = at(X.row(t).transpose(), step);
+    const Values v = at(loss_.groups.of(static_cast<std::uint64_t>(ids.empty() ? t : ids[static_cast<std::size_t>(t)])),
+                        X.row(t).transpose(), step);
     a[t] = v.trace_H_C;
     b[t] = v.trace_H_Cbar;
     c[t] = v.trace_C;

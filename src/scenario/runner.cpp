@@ -20,6 +20,7 @@ PredictionContext prediction_context(const Experiment& ex) {
   ctx.eta = ex.stepper->eta();
   if (const auto* em = dynamic_cast<const EulerMaruyama*>(ex.stepper.get())) ctx.substeps = em->substeps();
   ctx.theta0 = ex.theta0;
+  ctx.instances = ex.instances();
   return ctx;
 }
 

@@ -21,6 +21,9 @@ struct PredictionContext {
   double eta = 0.0;
   int substeps = 1;
   Vec theta0;
+  /// Loss instances the ensemble runs on (fresh data per group); every prediction here is
+  /// computed from one loss, so with more than one none is available.
+  Index instances = 1;
 };
 
 struct Prediction {
