@@ -163,7 +163,7 @@ def main():
     ax.set_ylim(0, 1.12)
     ax.set_ylabel("success rate (95 % Wilson interval)")
     n = rows[0][5].shape[0] if rows[0][5] is not None else "?"
-    ax.set_title(f"escape from the sharp minimum, {n} repeats each (fresh data per repeat), Tr Sigma_step = 0.01",
+    ax.set_title(f"escape from the sharp minimum, {n} repeats each\nfresh data per repeat, Tr Sigma_step = 0.01",
                  fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
 
