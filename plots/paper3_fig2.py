@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Paper 3 (Zhu et al. 2019) Figure 2 on the 2-D sharp-and-flat toy (papers.md 4.4A).
 
-Left: the escape success rate of each dynamics with its 95 % Wilson interval -- first
-passage into the flat basin's half-plane w_0 + w_1 <= 0 within the 500 steps (solid), and
-the paper's own final-state test w_T[0] < -0.5 and w_T[1] < -0.5 (hatched, from
-final_states.npy) -- each bar labelled with the indicator Tr(H Sigma_step) at the start.
+Left: the escape success rate of each dynamics with its 95 % Wilson interval under the
+paper's protocol, fresh data for every repeat -- first passage into the flat basin's
+half-plane w_0 + w_1 <= 0 within the 500 steps (solid), and the paper's own final-state test
+w_T[0] < -0.5 and w_T[1] < -0.5 (hatched, from final_states.npy) -- and, with --one-dataset,
+the first passage when every repeat shares one data set (open bars); each method labelled
+with the indicator Tr(H Sigma_step) at the start (data_seed's instance).
 Right: contours of the loss with a few sample trajectories of each dynamics.
 
 The trajectories are exact replays: trajectory j at step k of a run is the final state of
@@ -12,8 +14,9 @@ the same scenario run for k steps (counter-based random streams, CONVENTIONS.md)
 second sweep over dynamics.steps with a few trajectories gives the paths; the script checks
 that its last states equal those of the main sweep.
 
-usage: paper3_fig2.py SWEEP_DIR --out FIGURE.png [--run] [--sgdnoise build/sgdnoise] [--threads T]
+usage: paper3_fig2.py SWEEP_DIR --out FIGURE.png [--one-dataset DIR] [--run] [--sgdnoise build/sgdnoise] [--threads T]
   SWEEP_DIR from: sgdnoise sweep scenarios/paper3_fig2.toml --list scenarios/paper3_fig2.sweep --save-states
+  DIR from the same with --set loss.fresh_data=none (one data set for every repeat)
   the trajectories go to SWEEP_DIR-trajectories (made when missing, or with --run).
 """
 import argparse
@@ -67,6 +70,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sweep")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--one-dataset", help="sweep directory of the same sweep with loss.fresh_data=none")
     ap.add_argument("--run", action="store_true", help="run both sweeps first (replacing their directories)")
     ap.add_argument("--sgdnoise", default=os.path.join(ROOT, "build", "sgdnoise"))
     ap.add_argument("--threads", default=str(os.cpu_count() or 1))
@@ -75,6 +79,9 @@ def main():
     if args.run:
         run([args.sgdnoise, "sweep", SCENARIO, "--list", LIST, "--out", args.sweep, "--force", "--save-states",
              "--threads", args.threads])
+        if args.one_dataset:
+            run([args.sgdnoise, "sweep", SCENARIO, "--list", LIST, "--set", "loss.fresh_data=none", "--out",
+                 args.one_dataset, "--force", "--threads", args.threads])
     tj = os.path.join(traj_dir, "sweep.json")
     if args.run or not os.path.exists(tj) or os.path.getmtime(tj) < os.path.getmtime(
             os.path.join(args.sweep, "sweep.json")):
@@ -111,28 +118,53 @@ def main():
               f"{c['escape_probability']:.3f} [{c['escape_probability_lo']:.3f}, {c['escape_probability_hi']:.3f}]"
               f" ({c['escape_escaped']}/{c['escape_n']})".rjust(30) + f" {pp:>30}")
     for t in sw.get("trends", []):
-        print(f"trend {t['trend']}: {'pass' if t['passed'] else 'FAIL'} ({t['reason']})")
+        print(f"trend {t['trend']} (fresh data): {'pass' if t['passed'] else 'FAIL'} ({t['reason']})")
+    one, one_trends = {}, []
+    if args.one_dataset:
+        with open(os.path.join(args.one_dataset, "sweep.json")) as f:
+            so = json.load(f)
+        for p in so["points"]:
+            c = p["columns"]
+            one[p["label"]] = (c["escape_probability"], c["escape_probability_lo"], c["escape_probability_hi"],
+                               c["escape_escaped"], c["escape_n"])
+        one_trends = so.get("trends", [])
+        print("one data set for every repeat (loss.fresh_data = none):")
+        for m, o in one.items():
+            print(f"  {NAMES.get(m, m):<16} {o[0]:.3f} [{o[1]:.3f}, {o[2]:.3f}] ({o[3]}/{o[4]})")
+        for t in one_trends:
+            print(f"trend {t['trend']} (one data set): {'pass' if t['passed'] else 'FAIL'} ({t['reason']})")
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.1, 1]})
     x = np.arange(len(methods))
     has_paper = all(r[4] for r in rows)
-    w = 0.38 if has_paper else 0.7
+    has_one = all(m in one for m in methods)
+    nbars = 1 + has_paper + has_one
+    w = 0.8 / nbars
     for i, (m, r) in enumerate(zip(methods, rows)):
         col = STYLE.get(m, ("k", "o"))[0]
-        ax.bar(x[i] - (w / 2 if has_paper else 0), r[1], w, color=col, alpha=0.8,
-               yerr=[[max(0.0, r[1] - r[2])], [max(0.0, r[3] - r[1])]], capsize=3, label="first passage to w0 + w1 <= 0" if i == 0 else None)
+        left = x[i] - 0.4 + w / 2
+        ax.bar(left, r[1], w, color=col, alpha=0.8, yerr=[[max(0.0, r[1] - r[2])], [max(0.0, r[3] - r[1])]],
+               capsize=3, label="fresh data: first passage to w0 + w1 <= 0" if i == 0 else None)
+        top = r[3]
         if has_paper:
             pr = r[4]
-            ax.bar(x[i] + w / 2, pr[0], w, color=col, alpha=0.35, hatch="//", edgecolor="k",
+            ax.bar(left + w, pr[0], w, color=col, alpha=0.35, hatch="//", edgecolor="k",
                    yerr=[[max(0.0, pr[0] - pr[1])], [max(0.0, pr[2] - pr[0])]], capsize=3,
-                   label="paper's test: w_T[0], w_T[1] < -0.5" if i == 0 else None)
-        ax.text(x[i], min(1.0, max(r[3], r[4][2] if has_paper else 0) + 0.03), f"Tr(HS)={r[0]:.2f}", ha="center",
-                fontsize=7)
+                   label="fresh data: paper's test w_T[0], w_T[1] < -0.5" if i == 0 else None)
+            top = max(top, pr[2])
+        if has_one:
+            o = one[m]
+            ax.bar(left + (nbars - 1) * w, o[0], w, facecolor="white", edgecolor=col, linewidth=1.5,
+                   yerr=[[max(0.0, o[0] - o[1])], [max(0.0, o[2] - o[0])]], capsize=3,
+                   label="one data set for all repeats: first passage" if i == 0 else None)
+            top = max(top, o[2])
+        ax.text(x[i], min(1.0, top) + 0.03, f"Tr(HS)={r[0]:.2f}", ha="center", fontsize=7)
     ax.set_xticks(x, [NAMES.get(m, m) for m in methods], rotation=20, fontsize=8)
     ax.set_ylim(0, 1.12)
     ax.set_ylabel("success rate (95 % Wilson interval)")
     n = rows[0][5].shape[0] if rows[0][5] is not None else "?"
-    ax.set_title(f"escape from the sharp minimum, {n} repeats each, Tr Sigma_step = 0.01", fontsize=9)
+    ax.set_title(f"escape from the sharp minimum, {n} repeats each\nfresh data per repeat, Tr Sigma_step = 0.01",
+                 fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
 
     g = np.arange(-1.4, 1.6, 0.02)
@@ -165,10 +197,14 @@ def main():
                  fontsize=9)
     bx.legend(fontsize=7, loc="lower right")
     numbers = {m: {"trace_H_Sigma_step": r[0], "escape_probability": r[1], "wilson_95": [r[2], r[3]],
-                   "paper_final_state_test": list(r[4]) if r[4] else None} for m, r in zip(methods, rows)}
-    trends = sw.get("trends", [])
-    check = {"passed": bool(trends) and all(t["passed"] for t in trends),
-             "reason": "; ".join(f"{t['trend']}: {t['reason']}" for t in trends) or "no trend in the sweep"}
+                   "paper_final_state_test": list(r[4]) if r[4] else None,
+                   "one_dataset": ({"escape_probability": one[m][0], "wilson_95": [one[m][1], one[m][2]],
+                                    "escaped": one[m][3], "n": one[m][4]} if m in one else None)}
+               for m, r in zip(methods, rows)}
+    numbers["protocol"] = "fresh data for every repeat (papers.md 4.4A); one_dataset: loss.fresh_data = none"
+    trends = [("fresh data", t) for t in sw.get("trends", [])] + [("one data set", t) for t in one_trends]
+    check = {"passed": bool(trends) and all(t["passed"] for _, t in trends),
+             "reason": "; ".join(f"{p}: {t['trend']}: {t['reason']}" for p, t in trends) or "no trend in the sweep"}
     print(save(fig, args.out, numbers=numbers, check=check))
 
 

@@ -183,7 +183,7 @@ TEST(ReluNetwork, IndicatorObserverRecordsTraceHCAndItsIsotropicTwin) {
   X.row(1) = theta.transpose();
   X.row(2) = theta.transpose();
   std::vector<Observation> out;
-  at_mean.observe(0, X, 1, out);
+  at_mean.observe(0, X, {}, 1, out);
   const Mat C = *noise->covariance(theta), H = net->hessian(theta);
   const double d = static_cast<double>(net->dim());
   ASSERT_EQ(out.size(), 4u);
@@ -194,7 +194,7 @@ TEST(ReluNetwork, IndicatorObserverRecordsTraceHCAndItsIsotropicTwin) {
   EXPECT_NEAR(out[1].est.value, H.trace() * C.trace() / d, 1e-12 * (1.0 + H.trace() * C.trace()));
   EXPECT_NEAR(out[3].est.value, out[0].est.value / out[1].est.value, 1e-12 * std::abs(out[3].est.value));
   out.clear();
-  over.observe(0, X, 1, out);
+  over.observe(0, X, {}, 1, out);
   EXPECT_NEAR(out[0].est.value, (H * C).trace(), 1e-12 * (1.0 + std::abs((H * C).trace())));
   EXPECT_NEAR(out[0].est.se, 0.0, 1e-12);
 }

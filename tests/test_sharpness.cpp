@@ -81,7 +81,7 @@ TEST(Sharpness, EqualsTheDenseTopEigenvalueOnBothSolverPaths) {
     }
     // "mean": once, at the ensemble-mean point, exact there.
     std::vector<Observation> out;
-    obs.observe(0, X, 1, out);
+    obs.observe(0, X, {}, 1, out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].name, "sharpness");
     const double ref = dense_top(*loss, X.colwise().mean().transpose());
@@ -100,7 +100,7 @@ TEST(Sharpness, TrajectoriesModeIsTheMeanAndStandardErrorOverTheFirstRows) {
   const double mean = lam.mean();
   const double se = std::sqrt((lam.array() - mean).square().sum() / 2.0 / 3.0);
   std::vector<Observation> out;
-  SharpnessObserver(loss, 3).observe(0, X, 1, out);
+  SharpnessObserver(loss, 3).observe(0, X, {}, 1, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_NEAR(out[0].est.value, mean, 1e-8 * std::abs(mean));
   EXPECT_NEAR(out[0].est.se, se, 1e-6 * se);  // se of values each exact to 1e-8 relative
@@ -108,7 +108,7 @@ TEST(Sharpness, TrajectoriesModeIsTheMeanAndStandardErrorOverTheFirstRows) {
   EXPECT_EQ(out[0].est.n, 3);
   EXPECT_EQ(out[0].est.method, "mean over the first 3 trajectories");
   out.clear();
-  SharpnessObserver(loss, 50).observe(0, X, 1, out);  // capped at the ensemble size
+  SharpnessObserver(loss, 50).observe(0, X, {}, 1, out);  // capped at the ensemble size
   EXPECT_EQ(out[0].est.n, 5);
 }
 
@@ -117,7 +117,7 @@ TEST(Sharpness, AnUnconvergedSolveIsUndefinedWithItsReason) {
   const Mat X = points(*loss, 2);
   for (Index where : {0, 2}) {
     std::vector<Observation> out;
-    SharpnessObserver(loss, where, 1e-300, 1).observe(0, X, 1, out);
+    SharpnessObserver(loss, where, 1e-300, 1).observe(0, X, {}, 1, out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_TRUE(std::isnan(out[0].est.value));
     EXPECT_TRUE(std::isnan(out[0].est.se));

@@ -12,7 +12,8 @@ EscapeObserver::EscapeObserver(std::shared_ptr<const Region> target, Index traje
       tracker_({std::move(target)}, trajectories,
                EscapeTrackerSpec{eta, std::numeric_limits<std::int64_t>::max(), true, 1e100, RowLayout::all_rows}) {}
 
-void EscapeObserver::observe(std::int64_t k, ConstBlockRef X, int, std::vector<Observation>& out) const {
+void EscapeObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds&, int,
+                             std::vector<Observation>& out) const {
   if (!started_ && k != 0) reason_ = "the run was resumed: first passages before the checkpoint were not tracked";
   started_ = true;
   if (X.rows() != n_ && reason_.empty())

@@ -16,7 +16,8 @@ class EscapeObserver final : public Observer {
  public:
   EscapeObserver(std::shared_ptr<const Region> target, Index trajectories, double eta, double horizon_steps);
   std::vector<std::string> names() const override { return {"escaped_fraction"}; }
-  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+               std::vector<Observation>& out) const override;
 
   /// Statistics at the end of the run (running trajectories censored at last_step);
   /// unavailable (with the reason) when the record is not a complete first-passage record.

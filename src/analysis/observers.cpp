@@ -19,14 +19,14 @@ Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstB
   return out;
 }
 
-std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, int threads,
+std::vector<Observation> observe_at_points(ConstBlockRef X, const TrajectoryIds& ids, Index trajectories, int threads,
                                            const std::vector<std::string>& names,
-                                           const std::function<std::vector<PointValue>(const Vec&)>& f) {
+                                           const std::function<std::vector<PointValue>(const Vec&, std::int64_t)>& f) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<Observation> out;
   if (trajectories == 0) {
-    const std::vector<PointValue> v = f(X.colwise().mean().transpose());
+    const std::vector<PointValue> v = f(X.colwise().mean().transpose(), -1);
     for (std::size_t i = 0; i < names.size(); ++i) {
       const bool ok = v[i].undefined.empty();
       out.push_back({names[i],
@@ -38,7 +38,9 @@ std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, 
   const Index m = std::min(trajectories, X.rows());
   std::vector<std::vector<PointValue>> at(static_cast<std::size_t>(m));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (Index t = 0; t < m; ++t) at[static_cast<std::size_t>(t)] = f(X.row(t).transpose());
+  for (Index t = 0; t < m; ++t)
+    at[static_cast<std::size_t>(t)] =
+        f(X.row(t).transpose(), ids.empty() ? t : static_cast<std::int64_t>(ids[static_cast<std::size_t>(t)]));
   for (std::size_t i = 0; i < names.size(); ++i) {
     Vec values(m);
     std::string why;
@@ -56,8 +58,31 @@ std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, 
   return out;
 }
 
-void LossObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
-  const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->value(B, o); });
+Vec per_trajectory(ConstBlockRef X, const TrajectoryIds& ids, const LossInstances& losses, int threads,
+                   const std::function<void(const Loss&, ConstBlockRef, Eigen::Ref<Vec>)>& f) {
+  if (losses.size() == 1)
+    return per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { f(losses[0], B, o); });
+  const Index N = X.rows();
+  constexpr Index kBlock = 512;
+  const Index nblocks = (N + kBlock - 1) / kBlock;
+  Vec out(N);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (Index b = 0; b < nblocks; ++b) {
+    const Index r0 = b * kBlock, rows = std::min(kBlock, N - r0);
+    auto id_of = [&](Index i) {
+      return static_cast<std::uint64_t>(ids.empty() ? r0 + i : ids[static_cast<std::size_t>(r0 + i)]);
+    };
+    for_each_group_run(losses.groups, rows, id_of, [&](Index g, Index i0, Index n) {
+      f(losses[g], X.middleRows(r0 + i0, n), out.segment(r0 + i0, n));
+    });
+  }
+  return out;
+}
+
+void LossObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                           std::vector<Observation>& out) const {
+  const Vec v =
+      per_trajectory(X, ids, loss_, threads, [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.value(B, o); });
   out.push_back({"loss", mean_estimate(v)});
 }
 
@@ -78,11 +103,23 @@ Mat empirical_covariance(ConstBlockRef X) {
   return (Y.transpose() * Y) / static_cast<double>(N - 1);
 }
 
-void MomentObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
+void MomentObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                             std::vector<Observation>& out) const {
   const Index N = X.rows(), d = X.cols();
-  const Vec dist2 = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) {
-    o = (B.rowwise() - centre_.transpose()).rowwise().squaredNorm();
-  });
+  Vec dist2(N);
+  if (centres_.size() == 1) {
+    dist2 = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) {
+      o = (B.rowwise() - centres_.front().transpose()).rowwise().squaredNorm();
+    });
+  } else {
+    auto id_of = [&](Index i) {
+      return static_cast<std::uint64_t>(ids.empty() ? i : ids[static_cast<std::size_t>(i)]);
+    };
+    for_each_group_run(groups_, N, id_of, [&](Index g, Index i0, Index n) {
+      dist2.segment(i0, n) =
+          (X.middleRows(i0, n).rowwise() - centres_[static_cast<std::size_t>(g)].transpose()).rowwise().squaredNorm();
+    });
+  }
   out.push_back({"dist2", mean_estimate(dist2)});
 
   const Vec mean = X.colwise().mean().transpose();
@@ -160,12 +197,15 @@ std::vector<std::string> MeanObserver::names() const {
   return n;
 }
 
-void MeanObserver::observe(std::int64_t, ConstBlockRef X, int, std::vector<Observation>& out) const {
+void MeanObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&, int,
+                           std::vector<Observation>& out) const {
   for (Index c : coords_) out.push_back({"theta_" + std::to_string(c), mean_estimate(X.col(c))});
 }
 
-void TestLossObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
-  const Vec v = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) { loss_->test_value(B, o); });
+void TestLossObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                               std::vector<Observation>& out) const {
+  const Vec v = per_trajectory(X, ids, loss_, threads,
+                               [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.test_value(B, o); });
   out.push_back({"test_loss", mean_estimate(v)});
 }
 

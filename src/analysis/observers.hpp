@@ -9,9 +9,13 @@
 #include <vector>
 
 #include "core/stats.hpp"
-#include "losses/loss.hpp"
+#include "losses/loss_instances.hpp"
 
 namespace sgdnoise {
+
+/// The original trajectory index of each row of an observed ensemble (ascending); empty:
+/// row i is trajectory i. Observers that evaluate a group's loss instance read it.
+using TrajectoryIds = std::vector<Index>;
 
 struct Observation {
   std::string name;
@@ -23,8 +27,10 @@ class Observer {
   virtual ~Observer() = default;
   /// Names of the results this observer produces.
   virtual std::vector<std::string> names() const = 0;
-  /// Appends this observer's results for the ensemble X (rows in original order) at step k.
-  virtual void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const = 0;
+  /// Appends this observer's results for the ensemble X (rows in original order, row i
+  /// trajectory ids[i]) at step k.
+  virtual void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                       std::vector<Observation>& out) const = 0;
   /// False (the default): X holds theta only. True: X is the stepper's whole state, theta
   /// and then its extra columns (a coupled reference, optimizer moments).
   virtual bool whole_state() const { return false; }
@@ -33,6 +39,11 @@ class Observer {
 /// out[i] = f(row block) evaluated in parallel over blocks of rows; the values do
 /// not depend on the split because f is evaluated row by row.
 Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstBlockRef, Eigen::Ref<Vec>)>& f);
+
+/// The same with each row's own loss instance: f(loss of the group, rows of that group).
+/// With one instance it is per_trajectory with f(loss, .).
+Vec per_trajectory(ConstBlockRef X, const TrajectoryIds& ids, const LossInstances& losses, int threads,
+                   const std::function<void(const Loss&, ConstBlockRef, Eigen::Ref<Vec>)>& f);
 
 /// One value an observer computes at a point, or the reason it is undefined there (an
 /// eigensolver that did not converge, a ratio of zeros): never a silent number (CONVENTIONS.md).
@@ -49,19 +60,23 @@ struct PointValue {
 /// not be a meaningful point). f returns one PointValue per name; a value undefined at any
 /// point makes its estimate undefined (NaN, method = the reason of the first such point). The
 /// points are evaluated in parallel (f must be thread-safe) and reduced in index order.
-std::vector<Observation> observe_at_points(ConstBlockRef X, Index trajectories, int threads,
+/// f(theta, trajectory) gets the point and its trajectory's original index (ids, or the row),
+/// or -1 at the ensemble mean.
+std::vector<Observation> observe_at_points(ConstBlockRef X, const TrajectoryIds& ids, Index trajectories, int threads,
                                            const std::vector<std::string>& names,
-                                           const std::function<std::vector<PointValue>(const Vec&)>& f);
+                                           const std::function<std::vector<PointValue>(const Vec&, std::int64_t)>& f);
 
-/// "loss": mean and standard error over trajectories of L(theta_k).
+/// "loss": mean and standard error over trajectories of L(theta_k), each trajectory on its
+/// own loss instance (fresh data per repeat: the mean over repeats of the training loss).
 class LossObserver final : public Observer {
  public:
-  explicit LossObserver(std::shared_ptr<const Loss> loss) : loss_(std::move(loss)) {}
+  explicit LossObserver(LossInstances loss) : loss_(std::move(loss)) {}
   std::vector<std::string> names() const override { return {"loss"}; }
-  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+               std::vector<Observation>& out) const override;
 
  private:
-  std::shared_ptr<const Loss> loss_;
+  LossInstances loss_;
 };
 
 }  // namespace sgdnoise
@@ -73,24 +88,28 @@ class MeanObserver final : public Observer {
  public:
   explicit MeanObserver(std::vector<Index> coords) : coords_(std::move(coords)) {}
   std::vector<std::string> names() const override;
-  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+               std::vector<Observation>& out) const override;
 
  private:
   std::vector<Index> coords_;
 };
 
-/// "test_loss": mean and standard error over trajectories of the held-out loss.
+/// "test_loss": mean and standard error over trajectories of the held-out loss (each on
+/// its own instance's test set).
 class TestLossObserver final : public Observer {
  public:
-  explicit TestLossObserver(std::shared_ptr<const Loss> loss) : loss_(std::move(loss)) {}
+  explicit TestLossObserver(LossInstances loss) : loss_(std::move(loss)) {}
   std::vector<std::string> names() const override { return {"test_loss"}; }
-  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+               std::vector<Observation>& out) const override;
 
  private:
-  std::shared_ptr<const Loss> loss_;
+  LossInstances loss_;
 };
 
-/// Moments of the ensemble: "dist2" = |theta - centre|^2 (mean over trajectories),
+/// Moments of the ensemble: "dist2" = |theta - centre|^2 (mean over trajectories; with
+/// several loss instances each trajectory's centre is its group's, centres[g]),
 /// "cov_trace" and "cov_frobenius" of the empirical covariance of theta, and
 /// "cov_i_j" for chosen entries.
 ///
@@ -101,13 +120,17 @@ class TestLossObserver final : public Observer {
 class MomentObserver final : public Observer {
  public:
   MomentObserver(Vec centre, std::vector<std::pair<Index, Index>> entries)
-      : centre_(std::move(centre)), entries_(std::move(entries)) {}
+      : centres_{std::move(centre)}, entries_(std::move(entries)) {}
+  MomentObserver(TrajectoryGroups groups, std::vector<Vec> centres, std::vector<std::pair<Index, Index>> entries)
+      : groups_(groups), centres_(std::move(centres)), entries_(std::move(entries)) {}
   std::vector<std::string> names() const override;
-  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+               std::vector<Observation>& out) const override;
   static constexpr Index kGroups = 32;
 
  private:
-  Vec centre_;
+  TrajectoryGroups groups_;
+  std::vector<Vec> centres_;
   std::vector<std::pair<Index, Index>> entries_;
 };
 

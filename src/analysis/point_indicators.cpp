@@ -58,6 +58,10 @@ PointReport point_indicators(const Experiment& ex, const PointOptions& o) {
   if (o.top_k < 1) throw InputError("--top-k", std::to_string(o.top_k), "must be >= 1");
   if (o.slq_probes < 1) throw InputError("--slq-probes", std::to_string(o.slq_probes), "must be >= 1");
   if (o.slq_steps < 1) throw InputError("--slq-steps", std::to_string(o.slq_steps), "must be >= 1");
+  if (ex.instances() > 1)
+    throw InputError(ex.scenario.file(), "loss.fresh_data",
+                     "the indicators at a point are those of one loss instance; with fresh data the scenario has " +
+                         std::to_string(ex.instances()) + " (set loss.fresh_data = \"none\" for data_seed's)");
   PointReport r;
   r.scenario = ex.scenario.name();
   r.scenario_file = ex.scenario.file();

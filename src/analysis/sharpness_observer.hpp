@@ -12,29 +12,34 @@
 // Spectra's Lanczos on Hessian-vector products above, at tolerance tol. A solve that does not
 // converge makes the observation undefined with the solver's reason as its method, never a
 // number. Where: "mean" at the ensemble-mean point, "trajectories" at each of the first k
-// trajectories (observe_at_points, observers.hpp).
+// trajectories (observe_at_points, observers.hpp), each on its own loss instance with fresh
+// data per repeat ("mean" is then refused: the mean point belongs to no instance).
 #include <memory>
 
 #include "analysis/observers.hpp"
+#include "losses/loss_instances.hpp"
 
 namespace sgdnoise {
 
 class SharpnessObserver final : public Observer {
  public:
   /// trajectories = 0: at the ensemble mean; > 0: over the first that many trajectories.
-  SharpnessObserver(std::shared_ptr<const Loss> loss, Index trajectories, double tol = 1e-10, int maxit = 1000)
+  SharpnessObserver(LossInstances loss, Index trajectories, double tol = 1e-10, int maxit = 1000)
       : loss_(std::move(loss)), trajectories_(trajectories), tol_(tol), maxit_(maxit) {}
+  SharpnessObserver(std::shared_ptr<const Loss> loss, Index trajectories, double tol = 1e-10, int maxit = 1000)
+      : SharpnessObserver(LossInstances(std::move(loss)), trajectories, tol, maxit) {}
   std::vector<std::string> names() const override { return {"sharpness"}; }
-  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+               std::vector<Observation>& out) const override;
 
-  /// lambda_max(H(theta)), or why it is undefined (the eigensolver did not converge).
-  PointValue at(const Vec& theta) const;
+  /// lambda_max(H(theta)) of group g's loss, or why it is undefined (the eigensolver did not converge).
+  PointValue at(const Vec& theta, Index group = 0) const;
   Index trajectories() const { return trajectories_; }
   double tol() const { return tol_; }
   int maxit() const { return maxit_; }
 
  private:
-  std::shared_ptr<const Loss> loss_;
+  LossInstances loss_;
   Index trajectories_;
   double tol_;
   int maxit_;

@@ -10,7 +10,8 @@ std::vector<std::string> StrongErrorObserver::names() const {
   return n;
 }
 
-void StrongErrorObserver::observe(std::int64_t, ConstBlockRef X, int threads, std::vector<Observation>& out) const {
+void StrongErrorObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&, int threads,
+                                  std::vector<Observation>& out) const {
   if (X.cols() != 3 * d_) throw std::logic_error("strong error: the state is not [theta, X, Y]");
   auto pairwise = [&](Index a, Index b, const char* name, const char* name_sq) {
     const Vec sq = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) {

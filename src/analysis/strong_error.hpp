@@ -18,7 +18,8 @@ class StrongErrorObserver final : public Observer {
   /// dim: d, the width of theta; half: whether the half reference runs.
   StrongErrorObserver(Index dim, bool half) : d_(dim), half_(half) {}
   std::vector<std::string> names() const override;
-  void observe(std::int64_t k, ConstBlockRef X, int threads, std::vector<Observation>& out) const override;
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+               std::vector<Observation>& out) const override;
   bool whole_state() const override { return true; }
 
  private:

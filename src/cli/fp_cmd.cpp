@@ -44,6 +44,10 @@ std::string num(double v) {
 }  // namespace
 
 int run_fp_command(const FpCommand& c, const Experiment& ex) {
+  if (ex.instances() > 1)
+    throw InputError(ex.scenario.file(), "loss.fresh_data",
+                     "the stationary density is that of one loss; with fresh data the scenario has " +
+                         std::to_string(ex.instances()) + " instances (set loss.fresh_data = \"none\")");
   const Index d = ex.theta0.size();
   const double eta = ex.scenario.get_number("dynamics.eta");
   if (c.hi <= c.lo || (d == 2 && c.yhi <= c.ylo))

@@ -32,6 +32,7 @@ enum class Purpose : std::uint32_t {
   epoch_permutation = 6,    // random reshuffling: one permutation per (trajectory, epoch); step = epoch
   sde_weak2_auxiliary = 7,  // weak order-2 SDE scheme: the two-point variables V_{r,j} of a sub-step
   slq_probe = 8,            // stochastic Lanczos quadrature: Rademacher probes; step = probe index
+  data_instance = 13,       // fresh data per group of trajectories: the data seed of group g >= 1; step = g
   // Next free value: 9. A value never changes meaning (old runs must replay).
 };
 

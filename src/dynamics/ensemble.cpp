@@ -43,24 +43,28 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
 
   // Observers see the trajectories still alive, in original order.
   Mat alive;
+  TrajectoryIds alive_ids;
   auto observe = [&](std::int64_t k) {
     SeriesRow row;
     row.k = k;
     row.tau = static_cast<double>(k) * eta;
-    auto run_observers = [&](ConstBlockRef view) {
+    auto run_observers = [&](ConstBlockRef view, const TrajectoryIds& ids) {
       row.n_alive = view.rows();
       if (row.n_alive > 0)
         for (const Observer* o : observers)
-          o->observe(k, o->whole_state() ? view : view.leftCols(d), spec.threads, row.values);
+          o->observe(k, o->whole_state() ? view : view.leftCols(d), ids, spec.threads, row.values);
     };
     if (rec.n_diverged > 0) {
       alive.resize(N - rec.n_diverged, X.cols());
-      Index r = 0;
+      alive_ids.clear();
       for (Index i = 0; i < N; ++i)
-        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) alive.row(r++) = X.row(i);
-      run_observers(alive);
+        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) {
+          alive.row(static_cast<Index>(alive_ids.size())) = X.row(i);
+          alive_ids.push_back(i);
+        }
+      run_observers(alive, alive_ids);
     } else {
-      run_observers(X);
+      run_observers(X, {});
     }
     rec.series.push_back(std::move(row));
     if (hooks.progress) hooks.progress(k, spec.steps);

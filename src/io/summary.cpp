@@ -370,6 +370,16 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
                 : r.record.status == RunStatus::diverged ? "diverged"
                                                          : "interrupted";
   j["complete"] = r.record.status != RunStatus::interrupted;
+  if (ex.instances() > 1)
+    j["loss_instances"] = {
+        {"count", ex.instances()},
+        {"group_size", ex.groups.group_size},
+        {"rule",
+         "trajectory t runs on the loss of group t / group_size; group 0 has loss.data_seed, group g >= 1 "
+         "the seed derived from (data_seed, g) (losses/loss_instances.hpp)"},
+        {"note",
+         "indicators, Hessian spectra and the start point below are those of group 0; the observed "
+         "results average over every trajectory on its own instance"}};
   if (!r.record.failure.empty()) j["failure"] = r.record.failure;
   {
     json dv{

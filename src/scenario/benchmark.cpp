@@ -1,5 +1,7 @@
 #include "scenario/benchmark.hpp"
 
+#include "analysis/observers.hpp"
+
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
@@ -273,8 +275,8 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
     m.steps = spec.steps;
     m.traj_steps = m.executed_traj_steps = static_cast<double>(X0.rows()) * static_cast<double>(spec.steps);
     // Sanity: the mean over trajectories of the loss at the last step.
-    Vec L(rec.final_state.rows());
-    ex.loss->value(rec.final_state, L);
+    const Vec L = per_trajectory(rec.final_state, {}, ex.loss_instances(), 1,
+                                 [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.value(B, o); });
     m.check = L.mean();
     m.check_name = "mean_final_loss";
   }

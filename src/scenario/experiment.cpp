@@ -13,6 +13,7 @@
 #include "analysis/sharpness_observer.hpp"
 #include "dynamics/ou_exact.hpp"
 #include "dynamics/flows.hpp"
+#include "dynamics/grouped_stepper.hpp"
 #include "dynamics/sde_schemes.hpp"
 #include "dynamics/strong_coupling.hpp"
 #include "analysis/strong_error.hpp"
@@ -168,7 +169,7 @@ std::shared_ptr<const NoiseModel> build_gaussian(const Scenario& sc, NoiseTarget
   return g;
 }
 
-std::shared_ptr<const FiniteSumLoss> build_least_squares(const Scenario& sc) {
+std::shared_ptr<const FiniteSumLoss> build_least_squares(const Scenario& sc, std::uint64_t data_seed) {
   const Index d = sc.get_int("loss.dim");
   if (!sc.get_string("loss.data_file").empty()) {
     Mat data;
@@ -188,7 +189,7 @@ std::shared_ptr<const FiniteSumLoss> build_least_squares(const Scenario& sc) {
   syn.n_test = sc.get_int("loss.test_samples");
   syn.condition = sc.get_number("loss.condition");
   syn.label_noise = sc.get_number("loss.label_noise");
-  syn.seed = static_cast<std::uint64_t>(sc.get_int("loss.data_seed"));
+  syn.seed = data_seed;
   return std::make_shared<LeastSquares>(LeastSquares::synthetic(syn));
 }
 
@@ -200,7 +201,7 @@ std::string preconditioner_key(const Scenario& sc) {
 const std::string kFiniteSumLosses =
     "least_squares, logistic, sum_of_quadratics, relu_network, tanh_network or sharp_flat_2d";
 
-std::shared_ptr<const FiniteSumLoss> build_logistic(const Scenario& sc) {
+std::shared_ptr<const FiniteSumLoss> build_logistic(const Scenario& sc, std::uint64_t data_seed) {
   const Index d = sc.get_int("loss.dim");
   const double l2 = sc.get_number("loss.l2");
   if (!sc.get_string("loss.data_file").empty()) {
@@ -226,11 +227,11 @@ std::shared_ptr<const FiniteSumLoss> build_logistic(const Scenario& sc) {
   syn.condition = sc.get_number("loss.condition");
   syn.teacher_scale = sc.get_number("loss.teacher_scale");
   syn.l2 = l2;
-  syn.seed = static_cast<std::uint64_t>(sc.get_int("loss.data_seed"));
+  syn.seed = data_seed;
   return std::make_shared<Logistic>(Logistic::synthetic(syn));
 }
 
-std::shared_ptr<const FiniteSumLoss> build_sum_of_quadratics(const Scenario& sc) {
+std::shared_ptr<const FiniteSumLoss> build_sum_of_quadratics(const Scenario& sc, std::uint64_t data_seed) {
   const Index d = sc.get_int("loss.dim");
   const Mat stacked = sc.get_matrix("loss.hessians"), centres = sc.get_matrix("loss.centres");
   if (stacked.size() > 0 || centres.size() > 0) {
@@ -260,7 +261,7 @@ std::shared_ptr<const FiniteSumLoss> build_sum_of_quadratics(const Scenario& sc)
   syn.condition = sc.get_number("loss.condition");
   syn.spread = sc.get_number("loss.hessian_spread");  // in [0, 1] by the schema
   syn.centre_spread = sc.get_number("loss.centre_spread");
-  syn.seed = static_cast<std::uint64_t>(sc.get_int("loss.data_seed"));
+  syn.seed = data_seed;
   return std::make_shared<SumOfQuadratics>(SumOfQuadratics::synthetic(syn));
 }
 
@@ -468,7 +469,14 @@ MemoryEstimate estimate_memory(const Scenario& s, int threads) {
     n_test = static_cast<double>(s.get_int("loss.test_samples"));
     per_sample = static_cast<double>(s.get_int("loss.input_dim") + 1);
   }
-  const double ensemble = N * d * 6.0, dense = d * d * 12.0, data = (n * 3.0 + n_test * 2.0) * per_sample;
+  // Fresh data: one copy of the data (and of the dense matrices) per loss instance.
+  const std::string fresh = s.has("loss.fresh_data") ? s.get_string("loss.fresh_data") : "none";
+  const double instances = fresh == "none" ? 1.0
+                           : fresh == "per_trajectory"
+                               ? N
+                               : std::ceil(N / static_cast<double>(s.get_int("loss.group_size")));
+  const double ensemble = N * d * 6.0, dense = d * d * 12.0 * instances,
+               data = (n * 3.0 + n_test * 2.0) * per_sample * instances;
   const double scratch = static_cast<double>(threads) * block * (d * 8.0 + n * 2.0);
   // The series: one row per observation, about 16 values of 64 bytes each.
   const double rows =
@@ -495,6 +503,113 @@ double memory_budget(double limit_bytes) {
   return std::numeric_limits<double>::infinity();
 }
 
+namespace {
+struct BuiltLoss {
+  std::shared_ptr<const Loss> loss;
+  std::shared_ptr<const Quadratic> quadratic;
+  std::shared_ptr<const FiniteSumLoss> finite_sum;
+};
+
+// The scenario's loss, with data_seed in place of loss.data_seed (fresh data per group).
+BuiltLoss build_loss(const Scenario& s, std::uint64_t data_seed) {
+  BuiltLoss b;
+  if (s.get_string("loss.kind") == "quadratic") {
+    b.quadratic = build_quadratic(s);
+    b.loss = b.quadratic;
+  } else if (s.get_string("loss.kind") == "least_squares") {
+    b.finite_sum = build_least_squares(s, data_seed);
+    b.loss = b.finite_sum;
+  } else if (s.get_string("loss.kind") == "logistic") {
+    b.finite_sum = build_logistic(s, data_seed);
+    b.loss = b.finite_sum;
+  } else if (s.get_string("loss.kind") == "relu_network") {
+    ReluNetwork::Synthetic syn;
+    syn.n = s.get_int("loss.samples");
+    syn.n_test = s.get_int("loss.test_samples");
+    syn.input_dim = s.get_int("loss.input_dim");
+    syn.width = s.get_int("loss.width");
+    syn.delta = s.get_number("loss.delta");
+    syn.init_scale = s.get_number("loss.init_scale");
+    syn.train_output = s.get_string("loss.output_layer") == "trained";
+    syn.seed = data_seed;
+    b.finite_sum = std::make_shared<ReluNetwork>(ReluNetwork::synthetic(syn));
+    b.loss = b.finite_sum;
+  } else if (s.get_string("loss.kind") == "tanh_network") {
+    TanhNetwork::Synthetic syn;
+    syn.n = s.get_int("loss.samples");
+    syn.n_test = s.get_int("loss.test_samples");
+    syn.input_dim = s.get_int("loss.input_dim");
+    syn.width = s.get_int("loss.width");
+    syn.teacher_width = s.get_int("loss.teacher_width");
+    syn.teacher_scale = s.get_number("loss.teacher_scale");
+    syn.label_noise = s.get_number("loss.label_noise");
+    syn.init_scale = s.get_number("loss.init_scale");
+    syn.seed = data_seed;
+    b.finite_sum = std::make_shared<TanhNetwork>(TanhNetwork::synthetic(syn));
+    b.loss = b.finite_sum;
+  } else if (s.get_string("loss.kind") == "sum_of_quadratics") {
+    b.finite_sum = build_sum_of_quadratics(s, data_seed);
+    b.loss = b.finite_sum;
+  } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
+    SharpFlat2D::Synthetic syn;
+    syn.n = s.get_int("loss.samples");
+    syn.scale = s.get_number("loss.data_scale");
+    syn.seed = data_seed;
+    b.finite_sum = std::make_shared<SharpFlat2D>(SharpFlat2D::synthetic(syn));
+    b.loss = b.finite_sum;
+  } else if (s.get_string("loss.kind") == "double_well") {
+    DoubleWell::Spec spec;
+    spec.barrier = s.get_number("loss.barrier");
+    spec.a = s.get_number("loss.a");
+    spec.tilt = s.get_number("loss.tilt");
+    spec.transverse = s.get_vector("loss.transverse");
+    if ((spec.transverse.array() <= 0.0).any()) s.fail("loss.transverse", "curvatures must be > 0");
+    if (std::abs(spec.tilt) >= 8.0 * spec.barrier / (3.0 * std::sqrt(3.0) * spec.a))
+      s.fail("loss.tilt", "too large: the two wells merge at |tilt| = 8 barrier / (3 sqrt(3) a)");
+    b.loss = std::make_shared<DoubleWell>(spec);
+  } else if (s.get_string("loss.kind") == "strict_saddle") {
+    StrictSaddle::Spec spec;
+    spec.lambda_minus = s.get_number("loss.lambda_minus");
+    spec.beta = s.get_number("loss.beta");
+    spec.lambda = s.get_vector("loss.lambda");
+    if ((spec.lambda.array() <= 0.0).any()) s.fail("loss.lambda", "curvatures must be > 0");
+    b.loss = std::make_shared<StrictSaddle>(spec);
+  } else if (s.get_string("loss.kind") == "mueller_brown") {
+    b.loss = std::make_shared<MuellerBrown>(s.get_number("loss.scale"));
+  } else {
+    s.fail("loss.kind", "not implemented");
+  }
+  return b;
+}
+
+const char* const kFreshDataLosses =
+    "least_squares, logistic, sum_of_quadratics, relu_network, tanh_network or sharp_flat_2d";
+
+// loss.fresh_data: the trajectory groups, after refusing what has no data to renew.
+TrajectoryGroups fresh_data_groups(const Scenario& s) {
+  const std::string fresh = s.get_string("loss.fresh_data");
+  if (fresh == "none") {
+    if (s.origin("loss.group_size").find("(default)") == std::string::npos)
+      s.fail("loss.group_size", "only with fresh_data = \"per_group\"");
+    return {};
+  }
+  const std::string kind = s.get_string("loss.kind");
+  if (kind != "least_squares" && kind != "logistic" && kind != "sum_of_quadratics" && kind != "relu_network" &&
+      kind != "tanh_network" && kind != "sharp_flat_2d")
+    s.fail("loss.fresh_data", "the loss \"" + kind + "\" has no data to draw afresh (only " + kFreshDataLosses + ")");
+  const char* synthetic_only =
+      "fresh data are synthetic (drawn from data_seed): remove this key or set fresh_data = \"none\"";
+  if (s.has("loss.data_file") && !s.get_string("loss.data_file").empty()) s.fail("loss.data_file", synthetic_only);
+  if (s.has("loss.hessians") && s.get_matrix("loss.hessians").size() > 0) s.fail("loss.hessians", synthetic_only);
+  if (fresh == "per_trajectory") {
+    if (s.origin("loss.group_size").find("(default)") == std::string::npos)
+      s.fail("loss.group_size", "only with fresh_data = \"per_group\" (per_trajectory is group_size 1)");
+    return {1};
+  }
+  return {static_cast<Index>(s.get_int("loss.group_size"))};
+}
+}  // namespace
+
 Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes) {
   if (memory_limit_bytes != 0.0) {
     const MemoryEstimate need = estimate_memory(sc, threads);
@@ -507,74 +622,16 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
       sc.fail(need.key, m.str());
     }
   }
-  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}};
+  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, 0, 0, 10, 0.0, {}, {}, {}, {}};
   const Scenario& s = ex.scenario;
-  if (s.get_string("loss.kind") == "quadratic") {
-    ex.quadratic = build_quadratic(s);
-    ex.loss = ex.quadratic;
-  } else if (s.get_string("loss.kind") == "least_squares") {
-    ex.finite_sum = build_least_squares(s);
-    ex.loss = ex.finite_sum;
-  } else if (s.get_string("loss.kind") == "logistic") {
-    ex.finite_sum = build_logistic(s);
-    ex.loss = ex.finite_sum;
-  } else if (s.get_string("loss.kind") == "relu_network") {
-    ReluNetwork::Synthetic syn;
-    syn.n = s.get_int("loss.samples");
-    syn.n_test = s.get_int("loss.test_samples");
-    syn.input_dim = s.get_int("loss.input_dim");
-    syn.width = s.get_int("loss.width");
-    syn.delta = s.get_number("loss.delta");
-    syn.init_scale = s.get_number("loss.init_scale");
-    syn.train_output = s.get_string("loss.output_layer") == "trained";
-    syn.seed = static_cast<std::uint64_t>(s.get_int("loss.data_seed"));
-    ex.finite_sum = std::make_shared<ReluNetwork>(ReluNetwork::synthetic(syn));
-    ex.loss = ex.finite_sum;
-  } else if (s.get_string("loss.kind") == "tanh_network") {
-    TanhNetwork::Synthetic syn;
-    syn.n = s.get_int("loss.samples");
-    syn.n_test = s.get_int("loss.test_samples");
-    syn.input_dim = s.get_int("loss.input_dim");
-    syn.width = s.get_int("loss.width");
-    syn.teacher_width = s.get_int("loss.teacher_width");
-    syn.teacher_scale = s.get_number("loss.teacher_scale");
-    syn.label_noise = s.get_number("loss.label_noise");
-    syn.init_scale = s.get_number("loss.init_scale");
-    syn.seed = static_cast<std::uint64_t>(s.get_int("loss.data_seed"));
-    ex.finite_sum = std::make_shared<TanhNetwork>(TanhNetwork::synthetic(syn));
-    ex.loss = ex.finite_sum;
-  } else if (s.get_string("loss.kind") == "sum_of_quadratics") {
-    ex.finite_sum = build_sum_of_quadratics(s);
-    ex.loss = ex.finite_sum;
-  } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
-    SharpFlat2D::Synthetic syn;
-    syn.n = s.get_int("loss.samples");
-    syn.scale = s.get_number("loss.data_scale");
-    syn.seed = static_cast<std::uint64_t>(s.get_int("loss.data_seed"));
-    ex.finite_sum = std::make_shared<SharpFlat2D>(SharpFlat2D::synthetic(syn));
-    ex.loss = ex.finite_sum;
-  } else if (s.get_string("loss.kind") == "double_well") {
-    DoubleWell::Spec spec;
-    spec.barrier = s.get_number("loss.barrier");
-    spec.a = s.get_number("loss.a");
-    spec.tilt = s.get_number("loss.tilt");
-    spec.transverse = s.get_vector("loss.transverse");
-    if ((spec.transverse.array() <= 0.0).any()) s.fail("loss.transverse", "curvatures must be > 0");
-    if (std::abs(spec.tilt) >= 8.0 * spec.barrier / (3.0 * std::sqrt(3.0) * spec.a))
-      s.fail("loss.tilt", "too large: the two wells merge at |tilt| = 8 barrier / (3 sqrt(3) a)");
-    ex.loss = std::make_shared<DoubleWell>(spec);
-  } else if (s.get_string("loss.kind") == "strict_saddle") {
-    StrictSaddle::Spec spec;
-    spec.lambda_minus = s.get_number("loss.lambda_minus");
-    spec.beta = s.get_number("loss.beta");
-    spec.lambda = s.get_vector("loss.lambda");
-    if ((spec.lambda.array() <= 0.0).any()) s.fail("loss.lambda", "curvatures must be > 0");
-    ex.loss = std::make_shared<StrictSaddle>(spec);
-  } else if (s.get_string("loss.kind") == "mueller_brown") {
-    ex.loss = std::make_shared<MuellerBrown>(s.get_number("loss.scale"));
-  } else {
-    s.fail("loss.kind", "not implemented");
+  const auto data_seed = static_cast<std::uint64_t>(s.has("loss.data_seed") ? s.get_int("loss.data_seed") : 0);
+  {
+    BuiltLoss b = build_loss(s, data_seed);
+    ex.loss = std::move(b.loss);
+    ex.quadratic = std::move(b.quadratic);
+    ex.finite_sum = std::move(b.finite_sum);
   }
+  ex.groups = fresh_data_groups(s);
   const Index d = ex.loss->dim();
 
   if (s.get_string("dynamics.start_at") == "minimum") {
@@ -600,97 +657,125 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
 
   const double eta = s.get_number("dynamics.eta");
   const std::string dyn = s.get_string("dynamics.kind");
-  if (dyn == "discrete") {
-    OptimizerConfig opt;
-    const std::string o = s.get_string("dynamics.optimizer");
-    opt.kind = o == "adam"       ? OptimizerConfig::Kind::adam
-               : o == "momentum" ? OptimizerConfig::Kind::momentum
-                                 : OptimizerConfig::Kind::sgd;
-    opt.momentum = s.get_number("dynamics.momentum");
-    opt.beta1 = s.get_number("dynamics.beta1");
-    opt.beta2 = s.get_number("dynamics.beta2");
-    for (const char* key : {"dynamics.momentum", "dynamics.beta1", "dynamics.beta2"})
-      if (s.get_number(key) >= 1.0) s.fail(key, "must be < 1");
-    opt.epsilon = s.get_number("dynamics.adam_epsilon");
-    opt.weight_decay = s.get_number("dynamics.weight_decay");
-    const std::string sch = s.get_string("dynamics.schedule");
-    opt.schedule = sch == "step"     ? OptimizerConfig::Schedule::step
-                   : sch == "cosine" ? OptimizerConfig::Schedule::cosine
-                                     : OptimizerConfig::Schedule::constant;
-    opt.decay = s.get_number("dynamics.decay");
-    opt.decay_every = s.get_int("dynamics.decay_every");
-    opt.horizon = s.get_int("dynamics.schedule_horizon");
-    if (opt.schedule == OptimizerConfig::Schedule::step && opt.decay_every == 0)
-      s.fail("dynamics.decay_every", "required (> 0) for the step schedule");
-    if (opt.schedule == OptimizerConfig::Schedule::cosine && opt.horizon == 0)
-      s.fail("dynamics.schedule_horizon", "required (> 0) for the cosine schedule");
-    opt.order = s.get_string("dynamics.update_order") == "sequential" ? OptimizerConfig::Order::sequential
-                                                                      : OptimizerConfig::Order::simultaneous;
-    if (opt.order == OptimizerConfig::Order::sequential && opt.kind != OptimizerConfig::Kind::sgd)
-      s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
-    if (ex.preconditioner && !opt.plain())
-      s.fail(preconditioner_key(s),
-             "a preconditioner is defined for the plain simultaneous step (optimizer = \"sgd\", no weight decay, "
-             "constant schedule, simultaneous order)");
-    ex.stepper = std::make_unique<NoisyGD>(ex.loss, ex.noise, eta, opt, ex.preconditioner);
-  } else if (dyn == "sde_euler_maruyama" && s.get_string("dynamics.increments") == "noise") {
-    ex.stepper = std::make_unique<EulerMaruyama>(ex.loss, ex.noise, eta,
-                                                 static_cast<int>(s.get_int("dynamics.substeps")), ex.preconditioner);
-  } else if (ex.preconditioner &&
-             (dyn == "sme" || dyn == "gradient_flow" || dyn == "modified_flow" || dyn == "ou_exact")) {
-    s.fail(preconditioner_key(s),
-           "a preconditioner is not defined for dynamics.kind = \"" + dyn + "\" (only discrete and the sde_* schemes)");
-  } else if (dyn == "sde_euler_maruyama" || dyn == "sde_milstein" || dyn == "sde_weak2" || dyn == "sme") {
-    // The SDE schemes and stochastic modified equations of dynamics/sde_schemes.hpp.
-    SdeSpec spec;
-    spec.substeps = static_cast<int>(s.get_int("dynamics.substeps"));
-    if (dyn == "sme") {
-      const auto order = s.get_int("dynamics.order");
-      const bool w2 = s.get_string("dynamics.integrator") == "weak2";
-      spec.drift = order == 2 ? SdeDrift::modified : SdeDrift::gradient;
-      spec.scheme = w2 ? SdeScheme::weak2 : SdeScheme::euler_maruyama;
-      spec.kind = "sme" + std::to_string(order) + (w2 ? "/weak2" : "/euler_maruyama");
+  // The dynamics on one loss instance and its noise.
+  auto make_stepper = [&](const std::shared_ptr<const Loss>& loss,
+                          const std::shared_ptr<const NoiseModel>& noise) -> std::unique_ptr<Stepper> {
+    if (dyn == "discrete") {
+      OptimizerConfig opt;
+      const std::string o = s.get_string("dynamics.optimizer");
+      opt.kind = o == "adam"       ? OptimizerConfig::Kind::adam
+                 : o == "momentum" ? OptimizerConfig::Kind::momentum
+                                   : OptimizerConfig::Kind::sgd;
+      opt.momentum = s.get_number("dynamics.momentum");
+      opt.beta1 = s.get_number("dynamics.beta1");
+      opt.beta2 = s.get_number("dynamics.beta2");
+      for (const char* key : {"dynamics.momentum", "dynamics.beta1", "dynamics.beta2"})
+        if (s.get_number(key) >= 1.0) s.fail(key, "must be < 1");
+      opt.epsilon = s.get_number("dynamics.adam_epsilon");
+      opt.weight_decay = s.get_number("dynamics.weight_decay");
+      const std::string sch = s.get_string("dynamics.schedule");
+      opt.schedule = sch == "step"     ? OptimizerConfig::Schedule::step
+                     : sch == "cosine" ? OptimizerConfig::Schedule::cosine
+                                       : OptimizerConfig::Schedule::constant;
+      opt.decay = s.get_number("dynamics.decay");
+      opt.decay_every = s.get_int("dynamics.decay_every");
+      opt.horizon = s.get_int("dynamics.schedule_horizon");
+      if (opt.schedule == OptimizerConfig::Schedule::step && opt.decay_every == 0)
+        s.fail("dynamics.decay_every", "required (> 0) for the step schedule");
+      if (opt.schedule == OptimizerConfig::Schedule::cosine && opt.horizon == 0)
+        s.fail("dynamics.schedule_horizon", "required (> 0) for the cosine schedule");
+      opt.order = s.get_string("dynamics.update_order") == "sequential" ? OptimizerConfig::Order::sequential
+                                                                        : OptimizerConfig::Order::simultaneous;
+      if (opt.order == OptimizerConfig::Order::sequential && opt.kind != OptimizerConfig::Kind::sgd)
+        s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
+      if (ex.preconditioner && !opt.plain())
+        s.fail(preconditioner_key(s),
+               "a preconditioner is defined for the plain simultaneous step (optimizer = \"sgd\", no weight decay, "
+               "constant schedule, simultaneous order)");
+      return std::make_unique<NoisyGD>(loss, noise, eta, opt, ex.preconditioner);
+    } else if (dyn == "sde_euler_maruyama" && s.get_string("dynamics.increments") == "noise") {
+      return std::make_unique<EulerMaruyama>(loss, noise, eta, static_cast<int>(s.get_int("dynamics.substeps")),
+                                             ex.preconditioner);
+    } else if (ex.preconditioner &&
+               (dyn == "sme" || dyn == "gradient_flow" || dyn == "modified_flow" || dyn == "ou_exact")) {
+      s.fail(preconditioner_key(s), "a preconditioner is not defined for dynamics.kind = \"" + dyn +
+                                        "\" (only discrete and the sde_* schemes)");
+    } else if (dyn == "sde_euler_maruyama" || dyn == "sde_milstein" || dyn == "sde_weak2" || dyn == "sme") {
+      // The SDE schemes and stochastic modified equations of dynamics/sde_schemes.hpp.
+      SdeSpec spec;
+      spec.substeps = static_cast<int>(s.get_int("dynamics.substeps"));
+      if (dyn == "sme") {
+        const auto order = s.get_int("dynamics.order");
+        const bool w2 = s.get_string("dynamics.integrator") == "weak2";
+        spec.drift = order == 2 ? SdeDrift::modified : SdeDrift::gradient;
+        spec.scheme = w2 ? SdeScheme::weak2 : SdeScheme::euler_maruyama;
+        spec.kind = "sme" + std::to_string(order) + (w2 ? "/weak2" : "/euler_maruyama");
+      } else {
+        spec.scheme = dyn == "sde_milstein" ? SdeScheme::milstein
+                      : dyn == "sde_weak2"  ? SdeScheme::weak2
+                                            : SdeScheme::euler_maruyama;
+        spec.kind = dyn == "sde_euler_maruyama" ? "sde_euler_maruyama+gaussian" : dyn;
+        if (ex.preconditioner) spec.kind += "+preconditioned";
+        spec.preconditioner = ex.preconditioner;
+      }
+      try {
+        return std::make_unique<SdeStepper>(loss, noise, eta, spec, ex.theta0);
+      } catch (const std::invalid_argument& e) {
+        s.fail("dynamics.kind", e.what());
+      }
+    } else if (dyn == "strong_coupling") {
+      const auto mn = std::dynamic_pointer_cast<const MultiplicativeNoise>(noise);
+      if (!mn)
+        s.fail("noise.kind",
+               "strong_coupling needs kind = \"multiplicative\" (paper 1's Gaussian multiplicative noise)" +
+                   std::string(noise ? ", not \"" + noise->kind() + "\"" : ", and there is no [noise]"));
+      if (!mn->gaussian())
+        s.fail("noise.type",
+               "strong_coupling needs a Gaussian type (gaussian_cov or gaussian_fisher): Bernoulli "
+               "weights are not a function of the Brownian increments");
+      return std::make_unique<StrongCoupling>(std::dynamic_pointer_cast<const FiniteSumLoss>(loss), mn, eta,
+                                              static_cast<int>(s.get_int("dynamics.substeps")));
+    } else if (dyn == "gradient_flow" || dyn == "modified_flow") {
+      if (noise) s.fail("dynamics.kind", dyn + " is deterministic: remove the [noise] table");
+      FlowOptions fo;
+      fo.abs_tol = s.get_number("dynamics.abs_tol");
+      fo.rel_tol = s.get_number("dynamics.rel_tol");
+      return std::make_unique<FlowStepper>(loss, eta, dyn == "gradient_flow" ? FlowKind::gradient : FlowKind::modified,
+                                           fo);
+    } else if (dyn == "ou_exact") {
+      if (!ex.quadratic) s.fail("dynamics.kind", "ou_exact needs a quadratic loss");
+      if (noise && !noise->constant_covariance())
+        s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
+      return std::make_unique<OUExact>(ex.quadratic, noise, eta);
     } else {
-      spec.scheme = dyn == "sde_milstein" ? SdeScheme::milstein
-                    : dyn == "sde_weak2"  ? SdeScheme::weak2
-                                          : SdeScheme::euler_maruyama;
-      spec.kind = dyn == "sde_euler_maruyama" ? "sde_euler_maruyama+gaussian" : dyn;
-      if (ex.preconditioner) spec.kind += "+preconditioned";
-      spec.preconditioner = ex.preconditioner;
+      s.fail("dynamics.kind", "not implemented: " + dyn);
     }
-    try {
-      ex.stepper = std::make_unique<SdeStepper>(ex.loss, ex.noise, eta, spec, ex.theta0);
-    } catch (const std::invalid_argument& e) {
-      s.fail("dynamics.kind", e.what());
-    }
-  } else if (dyn == "strong_coupling") {
-    const auto mn = std::dynamic_pointer_cast<const MultiplicativeNoise>(ex.noise);
-    if (!mn)
-      s.fail("noise.kind",
-             "strong_coupling needs kind = \"multiplicative\" (paper 1's Gaussian multiplicative noise)" +
-                 std::string(ex.noise ? ", not \"" + ex.noise->kind() + "\"" : ", and there is no [noise]"));
-    if (!mn->gaussian())
-      s.fail("noise.type",
-             "strong_coupling needs a Gaussian type (gaussian_cov or gaussian_fisher): Bernoulli "
-             "weights are not a function of the Brownian increments");
-    ex.stepper =
-        std::make_unique<StrongCoupling>(ex.finite_sum, mn, eta, static_cast<int>(s.get_int("dynamics.substeps")));
-  } else if (dyn == "gradient_flow" || dyn == "modified_flow") {
-    if (ex.noise) s.fail("dynamics.kind", dyn + " is deterministic: remove the [noise] table");
-    FlowOptions fo;
-    fo.abs_tol = s.get_number("dynamics.abs_tol");
-    fo.rel_tol = s.get_number("dynamics.rel_tol");
-    ex.stepper = std::make_unique<FlowStepper>(ex.loss, eta,
-                                               dyn == "gradient_flow" ? FlowKind::gradient : FlowKind::modified, fo);
-  } else if (dyn == "ou_exact") {
-    if (!ex.quadratic) s.fail("dynamics.kind", "ou_exact needs a quadratic loss");
-    if (ex.noise && !ex.noise->constant_covariance())
-      s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
-    ex.stepper = std::make_unique<OUExact>(ex.quadratic, ex.noise, eta);
-  } else {
-    s.fail("dynamics.kind", "not implemented: " + dyn);
-  }
+    return nullptr;
+  };
+  ex.stepper = make_stepper(ex.loss, ex.noise);
   ex.trajectories = s.get_int("dynamics.trajectories");
+  ex.losses = {ex.loss};
+  ex.noises = {ex.noise};
+  ex.centres = {ex.quadratic ? ex.quadratic->stationary_point() : ex.loss->minimizer().value_or(ex.theta0)};
+  if (const Index G = ex.groups.count(ex.trajectories); G > 1) {
+    // Fresh data per group (losses/loss_instances.hpp): group g's loss from its data seed,
+    // and everything built on the loss (the noise, whose covariance reads the loss's data or
+    // Hessian, and the stepper's precomputations) built again on it.
+    if (const std::string at = s.get_string("dynamics.start_at"); at == "initial" || at == "minimum")
+      s.fail("dynamics.start_at", "each loss instance has its own " +
+                                      std::string(at == "initial" ? "initialisation" : "minimizer") +
+                                      "; with loss.fresh_data give dynamics.start");
+    std::vector<std::unique_ptr<Stepper>> steppers;
+    steppers.push_back(std::move(ex.stepper));
+    for (Index g = 1; g < G; ++g) {
+      BuiltLoss b = build_loss(s, instance_data_seed(data_seed, g));
+      ex.noises.push_back(build_noise(s, b.loss->hessian(ex.theta0), b.finite_sum));
+      steppers.push_back(make_stepper(b.loss, ex.noises.back()));
+      ex.centres.push_back(b.loss->minimizer().value_or(ex.theta0));
+      ex.losses.push_back(std::move(b.loss));
+    }
+    ex.stepper = std::make_unique<GroupedStepper>(ex.groups, std::move(steppers));
+  }
   ex.spec.seed = s.seed();
   ex.spec.steps = s.get_int("dynamics.steps");
   ex.spec.every = s.get_int("observe.every");
@@ -705,7 +790,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   for (const char* key : {"observe.hessian_top_k", "observe.hessian_bottom_k"})
     if (s.get_int(key) > d) s.fail(key, "cannot exceed the dimension " + std::to_string(d));
 
-  ex.observers.push_back(std::make_unique<LossObserver>(ex.loss));
+  ex.observers.push_back(std::make_unique<LossObserver>(ex.loss_instances()));
   {
     std::vector<std::pair<Index, Index>> entries;
     const Mat E = s.get_matrix("observe.covariance_entries");
@@ -716,8 +801,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
         s.fail("observe.covariance_entries", "indices must be integers in [0, " + std::to_string(d) + ")");
       entries.emplace_back(i, j);
     }
-    const Vec centre = ex.quadratic ? ex.quadratic->stationary_point() : ex.loss->minimizer().value_or(ex.theta0);
-    ex.observers.push_back(std::make_unique<MomentObserver>(centre, std::move(entries)));
+    ex.observers.push_back(std::make_unique<MomentObserver>(ex.groups, ex.centres, std::move(entries)));
   }
   {
     std::vector<Index> coords;
@@ -730,7 +814,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     }
     if (!coords.empty()) ex.observers.push_back(std::make_unique<MeanObserver>(std::move(coords)));
   }
-  if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<TestLossObserver>(ex.loss));
+  if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<TestLossObserver>(ex.loss_instances()));
   if (const auto* coupled = dynamic_cast<const StrongCoupling*>(ex.stepper.get()))
     ex.observers.push_back(std::make_unique<StrongErrorObserver>(d, coupled->half_reference()));
   if (const std::string where = s.get_string("observe.indicators"); where != "none") {
@@ -738,12 +822,19 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (!ex.noise->covariance(ex.theta0))
       s.fail("observe.indicators",
              "the noise \"" + ex.noise->kind() + "\" states no covariance, so Tr(H C) is undefined (CONVENTIONS.md)");
+    if (ex.instances() > 1 && where == "mean")
+      s.fail("observe.indicators",
+             "the ensemble-mean point belongs to no single loss instance (loss.fresh_data): use \"trajectories\"");
     ex.observers.push_back(std::make_unique<IndicatorObserver>(
-        ex.loss, ex.noise, eta, where == "mean" ? 0 : s.get_int("observe.indicator_trajectories")));
+        ex.loss_instances(), ex.noises, eta, where == "mean" ? 0 : s.get_int("observe.indicator_trajectories")));
   }
-  if (const std::string where = s.get_string("observe.sharpness"); where != "none")
+  if (const std::string where = s.get_string("observe.sharpness"); where != "none") {
+    if (ex.instances() > 1 && where == "mean")
+      s.fail("observe.sharpness",
+             "the ensemble-mean point belongs to no single loss instance (loss.fresh_data): use \"trajectories\"");
     ex.observers.push_back(std::make_unique<SharpnessObserver>(
-        ex.loss, where == "mean" ? 0 : s.get_int("observe.sharpness_trajectories")));
+        ex.loss_instances(), where == "mean" ? 0 : s.get_int("observe.sharpness_trajectories")));
+  }
   if (const std::string region = s.get_string("escape.region"); region != "none") {
     std::shared_ptr<const Region> target;
     if (region == "threshold") {
@@ -759,6 +850,10 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     } else if (region == "ball") {
       target = std::make_shared<Ball>(vector_of_dim(s, "escape.centre", d), s.get_number("escape.radius"));
     } else {
+      if (ex.instances() > 1)
+        s.fail("escape.region",
+               "a level set of the loss differs between loss instances (loss.fresh_data): use a threshold, half_space "
+               "or ball");
       target = std::make_shared<LevelSet>(ex.loss, s.get_number("escape.level"));
     }
     const std::int64_t h = s.get_int("escape.horizon");
@@ -772,6 +867,13 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   const auto ks = observation_steps(ex.spec.steps, ex.spec.every);
   for (std::size_t i = 0; i < s.count("checks"); ++i) {
     const std::string p = "checks." + std::to_string(i);
+    // Every prediction (exact moments, theta*, the GD iterate, one step) is computed from one
+    // loss; an ensemble over several instances is a mixture that none of them describes.
+    if (ex.instances() > 1)
+      s.fail(p + ".prediction",
+             "a prediction is computed from one loss instance, and loss.fresh_data gives this "
+             "ensemble " +
+                 std::to_string(ex.instances()) + " (compare per instance: fresh_data = \"none\")");
     CheckSpec c{s.get_string(p + ".result"), s.get_int(p + ".at_step"), s.get_string(p + ".prediction"),
                 s.get_number(p + ".sigmas")};
     if (std::find(known.begin(), known.end(), c.result) == known.end()) {

@@ -9,6 +9,7 @@
 #include "analysis/observers.hpp"
 #include "dynamics/ensemble.hpp"
 #include "dynamics/preconditioner.hpp"
+#include "losses/loss_instances.hpp"
 #include "losses/quadratic.hpp"
 #include "noise/noise.hpp"
 #include "scenario/scenario.hpp"
@@ -38,6 +39,15 @@ struct Experiment {
   Index full_covariance_max_dim = 10;                              // write the whole empirical Cov theta when d <= this
   double max_diverged_fraction = 0.0;                              // checks fail beyond this
   std::shared_ptr<const Preconditioner> preconditioner = nullptr;  // drift -M grad L; null: M = I
+  /// Fresh data per repeat (loss.fresh_data, losses/loss_instances.hpp): the trajectories'
+  /// groups and, per group g, its loss, the noise built on it and the centre of dist2 (its
+  /// minimizer, else theta0). Entry 0 is loss and noise; one entry without fresh data.
+  TrajectoryGroups groups;
+  std::vector<std::shared_ptr<const Loss>> losses;
+  std::vector<std::shared_ptr<const NoiseModel>> noises;
+  std::vector<Vec> centres;
+  Index instances() const { return static_cast<Index>(losses.size()); }
+  LossInstances loss_instances() const { return {groups, losses}; }
 
   std::vector<const Observer*> observer_ptrs() const;
   /// The initial ensemble: every trajectory at theta0.

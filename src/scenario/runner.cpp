@@ -27,6 +27,7 @@ PredictionContext prediction_context(const Experiment& ex) {
   }
   ctx.theta0 = ex.theta0;
   ctx.steps = ex.spec.steps;
+  ctx.instances = ex.instances();
   return ctx;
 }
 

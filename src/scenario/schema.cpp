@@ -67,7 +67,17 @@ std::vector<SectionSchema> build() {
        "The loss L(theta).",
        true,
        false,
-       {},
+       {one_of(opt("fresh_data", T::string, "\"none\"",
+                   "Fresh data per repeat (papers.md 4.4A: paper 3 draws new data for every repeat), for the "
+                   "synthetic finite sums (least_squares, logistic, sum_of_quadratics, relu_network, "
+                   "sharp_flat_2d): \"none\" (one loss for every trajectory), \"per_trajectory\" or "
+                   "\"per_group\" (trajectory t runs on group t / group_size's own loss). Group 0 uses data_seed, "
+                   "group g >= 1 the seed derived from (data_seed, g) by Philox (losses/loss_instances.hpp). "
+                   "Checks, indicators at the ensemble mean and level-set escape regions are then refused "
+                   "(each is defined on one instance)."),
+               {"none", "per_trajectory", "per_group"}),
+        at_least(opt("group_size", T::integer, "1", "Trajectories per loss instance, for fresh_data = \"per_group\"."),
+                 1)},
        {{"quadratic",
          "L = L* + 1/2 (theta - theta*)^T H (theta - theta*), H = U diag(eigenvalues) U^T.",
          {at_least(req("dim", T::integer, "Dimension d."), 1),

@@ -203,6 +203,12 @@ Prediction coupled(const PredictionContext& ctx, const std::string& result, std:
 }  // namespace
 
 Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k, const std::string& which) {
+  if (ctx.instances > 1) {
+    Prediction p;
+    p.reason = "the ensemble runs on " + std::to_string(ctx.instances) +
+               " loss instances (loss.fresh_data); a prediction is computed from one";
+    return p;
+  }
   if (which == "gd") return gd_mean(ctx, result, k);
   if (which == "one_step") return one_step(ctx, result, k);
   if (ctx.coupled) return coupled(ctx, result, k, which);

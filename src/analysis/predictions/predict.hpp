@@ -33,6 +33,9 @@ struct PredictionContext {
   Vec theta0;
   std::int64_t steps = 0;                        // the run's last step
   std::shared_ptr<CoupledMomentsCache> coupled;  // set for strong_coupling runs
+  /// Loss instances the ensemble runs on (fresh data per group); every prediction here is
+  /// computed from one loss, so with more than one none is available.
+  Index instances = 1;
 };
 
 struct Prediction {
