@@ -20,6 +20,8 @@ PredictionContext prediction_context(const Experiment& ex) {
   ctx.eta = ex.stepper->eta();
   if (const auto* em = dynamic_cast<const EulerMaruyama*>(ex.stepper.get())) ctx.substeps = em->substeps();
   ctx.theta0 = ex.theta0;
+  if (!ex.quadratic && ctx.scheme == "discrete" && ex.loss->affine_gradient())
+    ctx.affine = std::make_shared<AffineMoments>(*ex.loss, ex.noise.get(), ctx.eta, ex.theta0, ex.spec.steps);
   return ctx;
 }
 

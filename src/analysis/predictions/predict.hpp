@@ -6,8 +6,10 @@
 // idealisations. When the requested one is not the scheme's own, the check's
 // allowance is the exact difference between the two, computed, not guessed.
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "analysis/predictions/affine_moments.hpp"
 #include "losses/quadratic.hpp"
 #include "noise/noise.hpp"
 
@@ -21,6 +23,9 @@ struct PredictionContext {
   double eta = 0.0;
   int substeps = 1;
   Vec theta0;
+  /// Exact moments of noisy GD on an affine-gradient loss without a Quadratic (sums of
+  /// quadratics, least squares), kept along the run; null: not computed.
+  std::shared_ptr<AffineMoments> affine;
 };
 
 struct Prediction {
