@@ -517,8 +517,8 @@ TEST(FiniteSumLosses, BadInputNamesTheKey) {
                       "dynamics.start=[]", "dynamics.start_at=\"minimum\""},
                      "dynamics.start_at", "negative eigenvalue -1");
   expect_input_error(soq, file,
-                     {"loss.test_samples=0", "loss.hessians=[[1,0],[0,0]]", "loss.centres=[[1,1]]", "dynamics.start=[]",
-                      "dynamics.start_at=\"minimum\""},
+                     {"loss.test_samples=0", "loss.hessians=[[1,0],[0,1],[-1,0],[0,-1]]", "loss.centres=[[1,0],[2,0]]",
+                      "dynamics.start=[]", "dynamics.start_at=\"minimum\""},
                      "dynamics.start_at", "outside its range");
   expect_input_error(soq, file, {"loss.test_samples=0", "loss.hessians=[[1,2],[0,-1]]", "loss.centres=[[1,0]]"},
                      "loss.hessians", "is not symmetric");

@@ -64,34 +64,44 @@ AffineMoments::AffineMoments(const Loss& loss, const NoiseModel* noise, double e
       const Mat Gj = fs->sample_gradients(Vec::Unit(d, j)) - G0;
       for (Index i = 0; i < n; ++i) Hs[static_cast<std::size_t>(i)].col(j) = Gj.col(i);
     }
-    const Index batches = n / b;
+    const Index batches = n / b, d2 = d * d;
+    const auto dd = static_cast<double>(d);
+    if (static_cast<double>(perms) * static_cast<double>(batches) * 2.0 * dd * dd * dd * dd > kMaxWork) {
+      reason_ = "the enumeration over the orders of an epoch would take too long";
+      return;
+    }
+    prefix_.assign(static_cast<std::size_t>(batches),
+                   {Mat::Zero(d, d), Mat::Zero(d2, d2), Mat::Zero(d2, d), Vec::Zero(d), Vec::Zero(d2)});
     std::vector<Index> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), 0);
+    const double weight = 1.0 / static_cast<double>(perms);
+    Mat Pk(d, d), HB(d, d), AB(d, d);
+    Vec pk(d), gB(d);
     do {
-      std::vector<Mat> P;
-      std::vector<Vec> p;
-      Mat Pk = Mat::Identity(d, d);
-      Vec pk = Vec::Zero(d);
+      Pk.setIdentity();
+      pk.setZero();
       for (Index j = 0; j < batches; ++j) {
-        Mat HB = Mat::Zero(d, d);
-        Vec gB = Vec::Zero(d);
+        HB.setZero();
+        gB.setZero();
         for (Index t = j * b; t < (j + 1) * b; ++t) {
           const auto i = static_cast<std::size_t>(order[static_cast<std::size_t>(t)]);
           HB += Hs[i] / static_cast<double>(b);
           gB += G0.col(static_cast<Index>(i)) / static_cast<double>(b);
         }
-        const Mat AB = Mat::Identity(d, d) - eta * HB;
+        AB = Mat::Identity(d, d) - eta * HB;
         Pk = (AB * Pk).eval();
         pk = (AB * pk - eta * gB).eval();
-        P.push_back(Pk);
-        p.push_back(pk);
+        PrefixAverages& a = prefix_[static_cast<std::size_t>(j)];
+        a.P += weight * Pk;
+        a.p += weight * pk;
+        for (Index r = 0; r < d; ++r) {
+          for (Index c = 0; c < d; ++c) a.PP.block(r * d, c * d, d, d) += (weight * Pk(r, c)) * Pk;  // P (x) P
+          a.pP.block(r * d, 0, d, d) += (weight * pk[r]) * Pk;                                       // p (x) P
+        }
+        const Mat outer = pk * pk.transpose();
+        a.pp += weight * outer.reshaped();
       }
-      P_.push_back(std::move(P));
-      p_.push_back(std::move(p));
     } while (std::next_permutation(order.begin(), order.end()));
-    const auto dd = static_cast<double>(d);
-    const double work = static_cast<double>(perms) * static_cast<double>(max_steps) * 4.0 * dd * dd * dd;
-    if (work > kMaxWork) reason_ = "the enumeration over the orders of an epoch would take too long";
     return;
   }
   if (!quadratic_covariance(*noise) || !noise->covariance(m_[0].mean)) {
@@ -141,19 +151,11 @@ void AffineMoments::epoch_reshuffled() {
   const Vec m0 = start.mean;
   const Mat M0 = start.cov + m0 * m0.transpose();
   const Index d = m0.size();
-  const std::size_t batches = P_.front().size();
-  const double perms = static_cast<double>(P_.size());
-  for (std::size_t j = 0; j < batches; ++j) {
-    Vec m = Vec::Zero(d);
-    Mat M = Mat::Zero(d, d);
-    for (std::size_t q = 0; q < P_.size(); ++q) {
-      const Vec x = P_[q][j] * m0;
-      const Vec& a = p_[q][j];
-      m += x + a;
-      M += P_[q][j] * M0 * P_[q][j].transpose() + x * a.transpose() + a * x.transpose() + a * a.transpose();
-    }
-    m /= perms;
-    M /= perms;
+  for (const PrefixAverages& a : prefix_) {
+    Vec m = a.P * m0 + a.p;
+    const Vec cross = a.pP * m0;  // vec avg(P m0 p^T)
+    const Mat C = cross.reshaped(d, d);
+    Mat M = (a.PP * M0.reshaped()).reshaped(d, d) + C + C.transpose() + a.pp.reshaped(d, d);
     Mat S = M - m * m.transpose();
     S = 0.5 * (S + S.transpose()).eval();
     m_.push_back({std::move(m), std::move(S)});

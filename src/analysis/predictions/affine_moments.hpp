@@ -56,9 +56,14 @@ class AffineMoments {
   Mat A_;      // I - eta H
   Vec shift_;  // -eta grad L(0): theta' = A theta + shift in mean
   std::vector<Moments> m_;
-  // Reshuffling: per permutation, the prefix maps after each batch of an epoch.
-  std::vector<std::vector<Mat>> P_;
-  std::vector<std::vector<Vec>> p_;
+  // Reshuffling, per batch j of an epoch, averages over the orders of the prefix map (P, p):
+  // avg P, avg p, avg P (x) P (vec(P M P^T) = (P (x) P) vec M), avg p (x) P (vec(P m p^T) =
+  // (p (x) P) m) and avg vec(p p^T), so an epoch costs no enumeration.
+  struct PrefixAverages {
+    Mat P, PP, pP;
+    Vec p, pp;
+  };
+  std::vector<PrefixAverages> prefix_;
   std::string reason_;
 };
 
