@@ -495,8 +495,20 @@ TEST(FiniteSumLosses, BadInputNamesTheKey) {
   expect_input_error(soq, file, {"loss.test_samples=0", "loss.hessian_spread=1.5"}, "loss.hessian_spread", "<= 1");
   expect_input_error(soq, file, {"loss.test_samples=0", "loss.hessians=[[1,0],[0,1]]", "loss.centres=[[1,0],[0,1]]"},
                      "loss.hessians", "expected 4 rows");
-  expect_input_error(soq, file, {"loss.test_samples=0", "loss.hessians=[[1,0],[0,-1]]", "loss.centres=[[1,0]]"},
-                     "loss.hessians", "not positive semidefinite");
+  // Indefinite H_i are accepted (a saddle, paper 4), but then there is no minimum to start from.
+  EXPECT_NO_THROW(build(soq, file, {"loss.test_samples=0", "loss.hessians=[[1,0],[0,-1]]", "loss.centres=[[1,0]]"}));
+  expect_input_error(soq, file,
+                     {"loss.test_samples=0", "loss.hessians=[[1,0],[0,-1]]", "loss.centres=[[1,0]]",
+                      "dynamics.start=[]", "dynamics.start_at=\"minimum\""},
+                     "dynamics.start_at", "negative eigenvalue -1");
+  expect_input_error(soq, file,
+                     {"loss.test_samples=0", "loss.hessians=[[1,0],[0,1],[-1,0],[0,-1]]", "loss.centres=[[1,0],[2,0]]",
+                      "dynamics.start=[]", "dynamics.start_at=\"minimum\""},
+                     "dynamics.start_at", "outside its range");
+  expect_input_error(soq, file, {"loss.test_samples=0", "loss.hessians=[[1,2],[0,-1]]", "loss.centres=[[1,0]]"},
+                     "loss.hessians", "is not symmetric");
+  expect_input_error(soq, file, {"loss.test_samples=0", "loss.hessians=[[1,0,0],[0,-1,0]]", "loss.centres=[[1,0]]"},
+                     "loss.hessians", "expected 2 rows of 2 numbers");
   expect_input_error(soq, file, {"loss.test_samples=0", "loss.centres=[[1,0]]"}, "loss.hessians", "required");
   const std::string sgd = std::string(kLogistic) + "[noise]\nkind = \"sgd\"\nbatch = 5\n";
   expect_input_error(sgd, file, {"noise.batch_schedule=\"step\""}, "noise.batch_every", "required");

@@ -1,6 +1,8 @@
 #include "losses/sum_of_quadratics.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -31,10 +33,7 @@ void check_pairs(std::vector<Mat>& H, const Mat& c, const char* which) {
     const double big = std::max(1.0, h.cwiseAbs().maxCoeff());
     if ((h - h.transpose()).cwiseAbs().maxCoeff() > 1e-12 * big)
       throw std::invalid_argument("sum of quadratics: " + name + " is not symmetric");
-    h = 0.5 * (h + h.transpose()).eval();
-    Eigen::SelfAdjointEigenSolver<Mat> es(h, Eigen::EigenvaluesOnly);
-    if (es.eigenvalues().minCoeff() < -1e-12 * big)
-      throw std::invalid_argument("sum of quadratics: " + name + " is not positive semidefinite");
+    h = 0.5 * (h + h.transpose()).eval();  // indefinite H_i are allowed: saddles (paper 4, papers.md 5.3)
   }
 }
 
@@ -86,13 +85,48 @@ SumOfQuadratics::SumOfQuadratics(std::vector<Mat> hessians, Mat centres, std::ve
     test_a_ = t.a;
     test_kappa_ = t.kappa;
   }
-  // theta* solves Hbar theta = bbar; bbar lies in the range of Hbar (each H_i c_i is in the
-  // range of H_i, inside that of sum H_i for PSD H_i), so the minimum-norm solution of the
-  // complete orthogonal decomposition is a minimizer even for a singular Hbar.
-  theta_min_ = Hbar_.completeOrthogonalDecomposition().solve(bbar_);
-  min_value_ = 0.0;
-  for (Index i = 0; i < n; ++i) min_value_ += sample_loss(theta_min_, i);
-  min_value_ /= static_cast<double>(n);
+  // A reference point: the minimum-norm least-squares solution of Hbar theta = bbar. It is a
+  // stationary point when the residual vanishes (always for PSD H_i: each H_i c_i lies in the
+  // range of H_i, inside that of sum H_i); a minimizer when, in addition, Hbar is PSD. An
+  // indefinite Hbar makes it a saddle and L unbounded below; a PSD but singular Hbar with
+  // bbar outside its range leaves L unbounded below along the null space (no stationary point).
+  theta_ref_ = Hbar_.completeOrthogonalDecomposition().solve(bbar_);
+  grad_ref_ = Hbar_ * theta_ref_ - bbar_;
+  const double scale =
+      std::max({1.0, Hbar_.cwiseAbs().maxCoeff() * theta_ref_.cwiseAbs().maxCoeff(), bbar_.cwiseAbs().maxCoeff()});
+  stationary_ = grad_ref_.cwiseAbs().maxCoeff() <= 1e-10 * scale;
+  if (stationary_) grad_ref_.setZero();
+  Eigen::SelfAdjointEigenSolver<Mat> es(Hbar_, Eigen::EigenvaluesOnly);
+  lambda_min_ = es.eigenvalues().minCoeff();
+  convex_ = lambda_min_ >= -1e-12 * std::max(1.0, es.eigenvalues().cwiseAbs().maxCoeff());
+  value_ref_ = 0.0;
+  for (Index i = 0; i < n; ++i) value_ref_ += sample_loss(theta_ref_, i);
+  value_ref_ /= static_cast<double>(n);
+}
+
+std::optional<Vec> SumOfQuadratics::minimizer() const {
+  if (!(convex_ && stationary_)) return std::nullopt;
+  return theta_ref_;
+}
+
+std::optional<double> SumOfQuadratics::minimum_value() const {
+  if (!(convex_ && stationary_)) return std::nullopt;
+  return value_ref_;
+}
+
+std::optional<Vec> SumOfQuadratics::stationary_point() const {
+  if (!stationary_) return std::nullopt;
+  return theta_ref_;
+}
+
+std::string SumOfQuadratics::no_minimizer_reason() const {
+  std::ostringstream m;
+  if (!convex_)
+    m << "the mean Hessian Hbar = (1/n) sum H_i has the negative eigenvalue " << lambda_min_
+      << ", so L is unbounded below" << (stationary_ ? " and its stationary point is a saddle" : "");
+  else if (!stationary_)
+    m << "Hbar is singular and (1/n) sum H_i c_i lies outside its range, so L is unbounded below";
+  return m.str();
 }
 
 SumOfQuadratics SumOfQuadratics::synthetic(const Synthetic& s) {
@@ -139,15 +173,16 @@ double SumOfQuadratics::sample_loss(const Vec& theta, Index i) const {
 }
 
 void SumOfQuadratics::value(ConstBlockRef T, Eigen::Ref<Vec> out) const {
-  // L(theta) = L* + 1/2 (theta - theta*)^T Hbar (theta - theta*), exact for this quadratic
-  // and free of the cancellation of the expanded form near theta*.
+  // L(theta) = L(theta_r) + g_r . e + 1/2 e^T Hbar e, e = theta - theta_r: exact for this
+  // quadratic and, with theta_r a stationary point (g_r = 0), free of the cancellation of the
+  // expanded form near it.
   const Index rows = T.rows(), d = dim();
   Mat& E = scratch(rows, d);
-  E = T.rowwise() - theta_min_.transpose();
+  E = T.rowwise() - theta_ref_.transpose();
   thread_local Mat P;
   if (P.rows() != rows || P.cols() != d) P.resize(rows, d);
   rows_times(E, Hbar_, P);
-  for (Index t = 0; t < rows; ++t) out[t] = min_value_ + 0.5 * P.row(t).dot(E.row(t));
+  for (Index t = 0; t < rows; ++t) out[t] = value_ref_ + E.row(t).dot(grad_ref_) + 0.5 * P.row(t).dot(E.row(t));
 }
 
 void SumOfQuadratics::test_value(ConstBlockRef T, Eigen::Ref<Vec> out) const {

@@ -1,9 +1,14 @@
 #pragma once
 // A finite sum of quadratics with heterogeneous per-sample Hessians (papers.md 1.1, 1.5):
 //
-//   l_i(theta) = 1/2 (theta - c_i)^T H_i (theta - c_i),  H_i symmetric PSD,
+//   l_i(theta) = 1/2 (theta - c_i)^T H_i (theta - c_i),  H_i symmetric (PSD or not),
 //   grad l_i   = H_i (theta - c_i),   L = (1/n) sum_i l_i,   H = Hbar = (1/n) sum_i H_i,
-//   theta*     = (sum_i H_i)^{-1} sum_i H_i c_i   (minimum-norm where Hbar is singular),
+//   theta_s    = (sum_i H_i)^{-1} sum_i H_i c_i   (minimum-norm where Hbar is singular),
+//
+// theta_s is the stationary point; it is the minimizer theta* only when Hbar is PSD. With an
+// indefinite Hbar it is a saddle, L is unbounded below and minimizer() is empty (paper 4's
+// saddle escape, papers.md 5.3: indefinite H_i that differ make the noise covariance vary
+// along the negative-curvature direction).
 //
 // so grad L is affine and L itself is the quadratic 1/2 theta^T Hbar theta - theta^T bbar +
 // kbar, b_i = H_i c_i, k_i = 1/2 c_i^T H_i c_i. With identical H_i the sampling order
@@ -29,9 +34,9 @@ namespace sgdnoise {
 
 class SumOfQuadratics final : public FiniteSumLoss {
  public:
-  /// hessians[i] = H_i (d x d, symmetric PSD), centres.row(i) = c_i; the test pair may be
-  /// empty. Throws std::invalid_argument on mismatched sizes or a non-symmetric or
-  /// indefinite H_i.
+  /// hessians[i] = H_i (d x d, symmetric, possibly indefinite), centres.row(i) = c_i; the
+  /// test pair may be empty. Throws std::invalid_argument on mismatched sizes, a non-finite
+  /// or a non-symmetric H_i.
   SumOfQuadratics(std::vector<Mat> hessians, Mat centres, std::vector<Mat> test_hessians = {},
                   Mat test_centres = Mat());
 
@@ -49,8 +54,13 @@ class SumOfQuadratics final : public FiniteSumLoss {
   void gradient(ConstBlockRef T, BlockRef G) const override;
   Mat hessian(const Vec&) const override { return Hbar_; }
   Vec hessian_vector(const Vec&, const Vec& v) const override { return Hbar_ * v; }
-  std::optional<Vec> minimizer() const override { return theta_min_; }
-  std::optional<double> minimum_value() const override { return min_value_; }
+  std::optional<Vec> minimizer() const override;
+  std::optional<double> minimum_value() const override;
+  /// Why minimizer() is empty (the error of dynamics.start_at = "minimum"); empty if it is not.
+  std::string no_minimizer_reason() const;
+  /// theta_s with grad L(theta_s) = 0 (the minimizer, or a saddle when Hbar is indefinite);
+  /// empty where none exists (Hbar singular, bbar outside its range).
+  std::optional<Vec> stationary_point() const;
   bool affine_gradient() const override { return true; }
   bool has_test_set() const override { return !test_H_.empty(); }
   void test_value(ConstBlockRef T, Eigen::Ref<Vec> out) const override;
@@ -80,8 +90,11 @@ class SumOfQuadratics final : public FiniteSumLoss {
   Mat test_A_;  // the test loss as 1/2 theta^T A theta - theta^T a + kappa
   Vec test_a_;
   double test_kappa_ = 0.0;
-  Vec theta_min_;
-  double min_value_ = 0.0;
+  Vec theta_ref_;  // minimum-norm least-squares solution of Hbar theta = bbar
+  Vec grad_ref_;   // grad L(theta_ref_): zero when theta_ref_ is stationary
+  double value_ref_ = 0.0;
+  double lambda_min_ = 0.0;  // smallest eigenvalue of Hbar
+  bool stationary_ = true, convex_ = true;
 };
 
 }  // namespace sgdnoise

@@ -638,7 +638,11 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (s.get_vector("dynamics.start").size() != 0)
       s.fail("dynamics.start", "give either start or start_at = \"minimum\"");
     const auto m = ex.loss->minimizer();
-    if (!m) s.fail("dynamics.start_at", "the loss \"" + ex.loss->kind() + "\" knows no global minimizer");
+    if (!m) {
+      const auto* soq = dynamic_cast<const SumOfQuadratics*>(ex.loss.get());
+      s.fail("dynamics.start_at", "the loss \"" + ex.loss->kind() + "\" has no minimum to start from: " +
+                                      (soq ? soq->no_minimizer_reason() : "it knows no global minimizer"));
+    }
     ex.theta0 = *m;
   } else if (s.get_string("dynamics.start_at") == "initial") {
     if (s.get_vector("dynamics.start").size() != 0)
@@ -848,7 +852,8 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
       if (!(nrm.norm() > 0.0)) s.fail("escape.normal", "must be nonzero");
       target = std::make_shared<HalfSpace>(nrm, s.get_number("escape.offset"));
     } else if (region == "ball") {
-      target = std::make_shared<Ball>(vector_of_dim(s, "escape.centre", d), s.get_number("escape.radius"));
+      target = std::make_shared<Ball>(vector_of_dim(s, "escape.centre", d), s.get_number("escape.radius"),
+                                      s.get_bool("escape.outside"));
     } else {
       if (ex.instances() > 1)
         s.fail("escape.region",

@@ -28,6 +28,8 @@ PredictionContext prediction_context(const Experiment& ex) {
   ctx.theta0 = ex.theta0;
   ctx.steps = ex.spec.steps;
   ctx.instances = ex.instances();
+  if (ex.instances() == 1 && !ex.quadratic && ctx.scheme == "discrete" && ex.loss->affine_gradient())
+    ctx.affine = std::make_shared<AffineMoments>(*ex.loss, ex.noise.get(), ctx.eta, ex.theta0, ex.spec.steps);
   return ctx;
 }
 

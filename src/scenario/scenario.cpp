@@ -331,6 +331,7 @@ bool Scenario::has(const std::string& path) const {
 std::int64_t Scenario::get_int(const std::string& path) const { return node(path).as_integer()->get(); }
 double Scenario::get_number(const std::string& path) const { return as_double(node(path)); }
 std::string Scenario::get_string(const std::string& path) const { return node(path).as_string()->get(); }
+bool Scenario::get_bool(const std::string& path) const { return node(path).as_boolean()->get(); }
 Vec Scenario::get_vector(const std::string& path) const {
   const auto& a = *node(path).as_array();
   Vec v(static_cast<Index>(a.size()));

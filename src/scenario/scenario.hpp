@@ -46,6 +46,7 @@ class Scenario {
   std::int64_t get_int(const std::string& path) const;
   double get_number(const std::string& path) const;
   std::string get_string(const std::string& path) const;
+  bool get_bool(const std::string& path) const;
   Vec get_vector(const std::string& path) const;
   /// A validated number_matrix (array of equal-length rows); 0 x 0 when empty.
   Mat get_matrix(const std::string& path) const;

@@ -131,8 +131,10 @@ std::vector<SectionSchema> build() {
               "CSV with n rows of d features then a 0/1 label (relative to the scenario file); replaces the "
               "synthetic data (no test set).")}},
         {"sum_of_quadratics",
-         "L = (1/n) sum_i 1/2 (theta - c_i)^T H_i (theta - c_i) with different PSD H_i: sampling order moves "
-         "the mean iterate (papers.md 1.5). theta* = (sum H_i)^{-1} sum H_i c_i, H = mean H_i. Synthetic: H_i = "
+         "L = (1/n) sum_i 1/2 (theta - c_i)^T H_i (theta - c_i) with different H_i: sampling order moves "
+         "the mean iterate (papers.md 1.5). theta_s = (sum H_i)^{-1} sum H_i c_i, H = mean H_i; theta_s is the "
+         "minimum when H is PSD, a saddle when it is indefinite (explicit H_i may be indefinite: then L is "
+         "unbounded below and start_at = \"minimum\" is refused). Synthetic: H_i = "
          "S^{1/2} ((1 - hessian_spread) I + hessian_spread Z_i Z_i^T / d) S^{1/2}, S = diag(lambda_max .. "
          "lambda_max / condition, log-spaced), Z_i standard normal d x d (E H_i = S), c_i ~ N(0, "
          "centre_spread^2 I); the test set is test_samples fresh pairs (H_i, c_i), its loss an estimate of the "
@@ -152,7 +154,8 @@ std::vector<SectionSchema> build() {
           at_least(opt("centre_spread", T::number, "1.0", "Standard deviation of the centres c_i."), 0.0),
           at_least(opt("data_seed", T::integer, "0", "Seed of the synthetic problem."), 0),
           opt("hessians", T::number_matrix, "[]",
-              "Explicit H_1 .. H_n stacked: n d rows of d numbers (each block symmetric PSD); with centres."),
+              "Explicit H_1 .. H_n stacked: n d rows of d numbers (each block symmetric, PSD or indefinite); with "
+              "centres."),
           opt("centres", T::number_matrix, "[]", "Explicit c_1 .. c_n: n rows of d numbers; with hessians.")}},
         {"double_well",
          "L = barrier (x_1^2/a^2 - 1)^2 + tilt x_1 + 1/2 sum_{i>=2} transverse_i x_i^2: minima near x_1 = +-a, "
@@ -508,7 +511,8 @@ std::vector<SectionSchema> build() {
        false,
        {one_of(opt("region", T::string, "\"none\"",
                    "\"none\", \"threshold\" (theta_coordinate above/below value), \"half_space\" "
-                   "(normal . theta > offset), \"ball\" (|theta - centre| < radius), \"level_set\" "
+                   "(normal . theta > offset), \"ball\" (|theta - centre| < radius, or > radius with "
+                   "outside = true), \"level_set\" "
                    "(L(theta) > level)."),
                {"none", "threshold", "half_space", "ball", "level_set"}),
         at_least(opt("coordinate", T::integer, "0", "Coordinate of the threshold."), 0),
@@ -519,6 +523,8 @@ std::vector<SectionSchema> build() {
         opt("offset", T::number, "0.0", "Offset of the half-space."),
         opt("centre", T::number_array, "[]", "Centre of the ball."),
         positive(opt("radius", T::number, "1.0", "Radius of the ball.")),
+        opt("outside", T::boolean, "false",
+            "Ball only: escaped when |theta - centre| > radius (leaving the ball, e.g. a saddle's neighbourhood)."),
         opt("level", T::number, "0.0", "Loss level of the level set."),
         at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."),
                  0)},

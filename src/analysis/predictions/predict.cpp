@@ -46,6 +46,30 @@ std::optional<double> extract(const QuadraticMoments& qm, const Quadratic& q, co
   return std::nullopt;
 }
 
+// A recorded mean coordinate "theta_i" or covariance entry "cov_i_j" (observers.hpp) with its
+// indices below d; empty for any other name.
+struct MomentEntry {
+  bool mean = false;
+  Index i = -1, j = -1;
+};
+std::optional<MomentEntry> moment_entry(const std::string& result, Index d) {
+  MomentEntry e;
+  e.mean = result.rfind("theta_", 0) == 0;
+  if (!e.mean && result.rfind("cov_", 0) != 0) return std::nullopt;
+  try {
+    if (e.mean) {
+      e.i = std::stol(result.substr(6));
+    } else if (const auto sep = result.find('_', 4); sep != std::string::npos) {
+      e.i = std::stol(result.substr(4, sep - 4));
+      e.j = std::stol(result.substr(sep + 1));
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (e.i < 0 || e.i >= d || (!e.mean && (e.j < 0 || e.j >= d))) return std::nullopt;
+  return e;
+}
+
 // E theta_k = the GD iterate when grad L is affine and the noise is unbiased with
 // sampling independent of the past: E[theta_{k+1} | theta_k] = theta_k - eta grad L(theta_k)
 // and an affine map commutes with the expectation (papers.md 1.5, [DERIVED+CHECKED]).
@@ -131,24 +155,8 @@ Prediction one_step(const PredictionContext& ctx, const std::string& result, std
   } else if (result == "cov_frobenius") {
     p.value = eta2 * C.norm();
     p.source = moments_src;
-  } else if (result.rfind("theta_", 0) == 0 || result.rfind("cov_", 0) == 0) {
-    const bool mean = result.rfind("theta_", 0) == 0;
-    Index i = -1, j = -1;
-    try {
-      if (mean) {
-        i = std::stol(result.substr(6));
-      } else {
-        const auto sep = result.find('_', 4);
-        if (sep != std::string::npos) i = std::stol(result.substr(4, sep - 4)), j = std::stol(result.substr(sep + 1));
-      }
-    } catch (const std::exception&) {
-      i = -1;
-    }
-    if (i < 0 || i >= d || (!mean && (j < 0 || j >= d))) {
-      p.reason = "no prediction for result " + result;
-      return p;
-    }
-    p.value = mean ? gd[i] : eta2 * C(i, j);
+  } else if (const auto e = moment_entry(result, d)) {
+    p.value = e->mean ? gd[e->i] : eta2 * C(e->i, e->j);
     p.source = moments_src;
   } else {
     p.reason = "the \"one_step\" prediction is for loss, theta_i, cov_trace, cov_frobenius and cov_i_j";
@@ -200,6 +208,35 @@ Prediction coupled(const PredictionContext& ctx, const std::string& result, std:
   return p;
 }
 
+// "exact" on an affine-gradient loss that is not a Quadratic: the moments of affine_moments.hpp.
+// E L = L(m) + 1/2 Tr(H S) holds exactly since L is quadratic.
+Prediction affine_exact(const PredictionContext& ctx, const std::string& result, std::int64_t k) {
+  Prediction p;
+  AffineMoments& am = *ctx.affine;
+  if (!am.available()) {
+    p.reason = am.reason();
+    return p;
+  }
+  const Moments& m = am.at(k);
+  const Index d = m.mean.size();
+  if (result == "loss") {
+    p.value = ctx.loss->value_at(m.mean) + 0.5 * (ctx.loss->hessian(m.mean) * m.cov).trace();
+  } else if (result == "cov_trace") {
+    p.value = m.cov.trace();
+  } else if (result == "cov_frobenius") {
+    p.value = m.cov.norm();
+  } else if (const auto e = moment_entry(result, d)) {
+    p.value = e->mean ? m.mean[e->i] : m.cov(e->i, e->j);
+  } else {
+    p.reason = "no prediction for result " + result;
+    return p;
+  }
+  p.source = am.source();
+  p.available = std::isfinite(p.value);
+  if (!p.available) p.reason = "the prediction is not finite";
+  return p;
+}
+
 }  // namespace
 
 Prediction predict(const PredictionContext& ctx, const std::string& result, std::int64_t k, const std::string& which) {
@@ -212,6 +249,7 @@ Prediction predict(const PredictionContext& ctx, const std::string& result, std:
   if (which == "gd") return gd_mean(ctx, result, k);
   if (which == "one_step") return one_step(ctx, result, k);
   if (ctx.coupled) return coupled(ctx, result, k, which);
+  if (!ctx.quadratic && ctx.affine && which == "exact" && ctx.scheme == "discrete") return affine_exact(ctx, result, k);
   Prediction p;
   if (!ctx.quadratic) {
     p.reason = "no analytic prediction for this loss";

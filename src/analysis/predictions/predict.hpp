@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "analysis/predictions/affine_moments.hpp"
 #include "analysis/predictions/strong_coupling_moments.hpp"
 #include "losses/quadratic.hpp"
 #include "noise/noise.hpp"
@@ -36,6 +37,9 @@ struct PredictionContext {
   /// Loss instances the ensemble runs on (fresh data per group); every prediction here is
   /// computed from one loss, so with more than one none is available.
   Index instances = 1;
+  /// Exact moments of noisy GD on an affine-gradient loss without a Quadratic (sums of
+  /// quadratics, least squares), kept along the run; null: not computed.
+  std::shared_ptr<AffineMoments> affine;
 };
 
 struct Prediction {
