@@ -589,8 +589,8 @@ const char* const kFreshDataLosses =
 TrajectoryGroups fresh_data_groups(const Scenario& s) {
   const std::string fresh = s.get_string("loss.fresh_data");
   if (fresh == "none") {
-    if (s.origin("loss.group_size").find("(default)") == std::string::npos)
-      s.fail("loss.group_size", "only with fresh_data = \"per_group\"");
+    // A value, not the key's presence: a resumed run's resolved scenario states every default.
+    if (s.get_int("loss.group_size") != 1) s.fail("loss.group_size", "only with fresh_data = \"per_group\"");
     return {};
   }
   const std::string kind = s.get_string("loss.kind");
@@ -602,7 +602,7 @@ TrajectoryGroups fresh_data_groups(const Scenario& s) {
   if (s.has("loss.data_file") && !s.get_string("loss.data_file").empty()) s.fail("loss.data_file", synthetic_only);
   if (s.has("loss.hessians") && s.get_matrix("loss.hessians").size() > 0) s.fail("loss.hessians", synthetic_only);
   if (fresh == "per_trajectory") {
-    if (s.origin("loss.group_size").find("(default)") == std::string::npos)
+    if (s.get_int("loss.group_size") != 1)
       s.fail("loss.group_size", "only with fresh_data = \"per_group\" (per_trajectory is group_size 1)");
     return {1};
   }
@@ -622,7 +622,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
       sc.fail(need.key, m.str());
     }
   }
-  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, 0, 0, 10, 0.0, {}, {}, {}, {}};
+  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, 0, 0, 10, 0.0, {}, {}, {}, {}, {}};
   const Scenario& s = ex.scenario;
   const auto data_seed = static_cast<std::uint64_t>(s.has("loss.data_seed") ? s.get_int("loss.data_seed") : 0);
   {
@@ -773,7 +773,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     steppers.push_back(std::move(ex.stepper));
     for (Index g = 1; g < G; ++g) {
       BuiltLoss b = build_loss(s, instance_data_seed(data_seed, g));
-      ex.noises.push_back(build_noise(s, b.loss->hessian(ex.theta0), b.finite_sum));
+      ex.noises.push_back(build_noise(s, b.loss->hessian(ex.theta0), b.finite_sum, ex.preconditioner.get()));
       steppers.push_back(make_stepper(b.loss, ex.noises.back()));
       ex.centres.push_back(b.loss->minimizer().value_or(ex.theta0));
       ex.losses.push_back(std::move(b.loss));
