@@ -60,6 +60,10 @@ def main():
             cells.append(nbformat.v4.new_markdown_cell(
                 f"## {fig['title']}\n\n{fig['caption']}\n\nRebuild: `sgdnoise figures --only {fig['name']}`."))
             cells.append(nbformat.v4.new_code_cell(f"fig = gallery.show({fig['name']!r})"))
+        # Cell ids from the notebook and the cell's position, not nbformat's random ones: the same
+        # manifest writes the same bytes, so regenerating never touches an unchanged notebook.
+        for i, cell in enumerate(cells):
+            cell["id"] = f"{stem}-{i}"
         nb.cells = cells
         path = os.path.join(HERE, stem + ".ipynb")
         nbformat.write(nb, path)

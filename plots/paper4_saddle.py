@@ -48,10 +48,20 @@ def km_median(k, s, se):
     return first(s), first(s - Z95 * se), first(s + Z95 * se)
 
 
+def km_on_grid(k, s, se, points=601):
+    """The right-continuous Kaplan-Meier step function read on an even grid of `points`
+    steps over [0, k_max]: interpolated first passages make the table as long as the
+    ensemble (10^5 rows), far more than a plot resolves or a JSON should carry."""
+    grid = np.linspace(0.0, float(k[-1]), points)
+    i = np.searchsorted(k, grid, side="right") - 1
+    return grid, s[i], se[i]
+
+
 def escape_numbers(summary):
     e = summary["escape"]
     k, s, se = km_curve(e)
-    med, lo, hi = km_median(k, s, se)
+    med, lo, hi = km_median(k, s, se)  # from the whole table
+    k, s, se = km_on_grid(k, s, se)
     m = e["mean_escape_steps"]
     mean = {"value": m.get("value"), "se": m.get("se"), "restricted": m.get("restricted"),
             "status": m.get("status", "ok")}
