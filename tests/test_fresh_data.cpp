@@ -10,6 +10,7 @@
 #include "analysis/escape_run.hpp"
 #include "dynamics/grouped_stepper.hpp"
 #include "scenario/runner.hpp"
+#include "expect_input_error.hpp"
 
 using namespace sgdnoise;
 
@@ -204,13 +205,7 @@ TEST(FreshData, CompactedEscapeRunFollowsEachTrajectorysInstance) {
 
 namespace {
 void expect_refused(const std::string& text, const std::vector<std::string>& sets, const std::string& key) {
-  try {
-    (void)build(text, sets);
-    ADD_FAILURE() << "accepted; expected an error on " << key;
-  } catch (const InputError& e) {
-    EXPECT_EQ(e.key(), key) << e.reason();
-    EXPECT_FALSE(e.reason().empty());
-  }
+  test::expect_input_error([&] { return build(text, sets); }, key);
 }
 }  // namespace
 

@@ -2,13 +2,16 @@
 
 #include <cmath>
 
+#include "core/rng.hpp"
+
 namespace sgdnoise {
 
 EscapeObserver::EscapeObserver(std::shared_ptr<const Region> target, Index trajectories, double eta,
-                               double horizon_steps)
+                               double horizon_steps, std::optional<EscapeBridge> bridge)
     : target_(target),
       n_(trajectories),
       horizon_(horizon_steps),
+      bridge_(bridge),
       tracker_({std::move(target)}, trajectories,
                EscapeTrackerSpec{eta, std::numeric_limits<std::int64_t>::max(), true, 1e100, RowLayout::all_rows}) {}
 
@@ -24,7 +27,20 @@ void EscapeObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryId
   if (!reason_.empty()) {
     e.value = e.se = std::numeric_limits<double>::quiet_NaN();
   } else {
-    tracker_.observe(k, X);
+    if (!bridge_ || !started_observing_) {
+      tracker_.observe(k, X);
+    } else {
+      // X holds every trajectory in original order (checked above): row i is trajectory i.
+      Mat u(n_, 1);
+      fill_uniforms(StreamCoords{bridge_->seed, Purpose::escape_bridge, static_cast<std::uint64_t>(k)}, 0, 0, u);
+      tracker_.update_with_bridge(prev_k_, k, prev_, X, bridge_->sigma2_step * static_cast<double>(k - prev_k_),
+                                  u.col(0));
+    }
+    if (bridge_) {
+      prev_ = X;
+      prev_k_ = k;
+    }
+    started_observing_ = true;
     Index escaped = 0;
     for (const auto& t : tracker_.results()) escaped += t.state == EscapeState::escaped;
     const double p = static_cast<double>(escaped) / static_cast<double>(n_);

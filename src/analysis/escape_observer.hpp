@@ -3,8 +3,11 @@
 // every observation (use observe.every = 1 for step resolution; the crossing time is
 // interpolated inside the step), with "escaped_fraction" recorded along the run and
 // the survival statistics (Kaplan-Meier, mean time, rate, probability within a
-// horizon; censoring never dropped) for the summary.
+// horizon; censoring never dropped) for the summary. With a bridge, a trajectory that
+// ends an interval outside a flat-boundary target is also tested for a crossing inside
+// the interval (EscapeTracker::update_with_bridge).
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "analysis/escape.hpp"
@@ -12,9 +15,20 @@
 
 namespace sgdnoise {
 
+/// The Brownian-bridge test between observations: increments with covariance
+/// sigma2_step I per step, so an interval of k1 - k0 steps has sigma2_dt =
+/// sigma2_step (k1 - k0); the uniform of trajectory i for the interval ending at k1 is
+/// draw 0 of the stream (seed, i, Purpose::escape_bridge, step k1), independent of the
+/// thread count.
+struct EscapeBridge {
+  double sigma2_step = 0.0;
+  std::uint64_t seed = 0;
+};
+
 class EscapeObserver final : public Observer {
  public:
-  EscapeObserver(std::shared_ptr<const Region> target, Index trajectories, double eta, double horizon_steps);
+  EscapeObserver(std::shared_ptr<const Region> target, Index trajectories, double eta, double horizon_steps,
+                 std::optional<EscapeBridge> bridge = std::nullopt);
   std::vector<std::string> names() const override { return {"escaped_fraction"}; }
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                std::vector<Observation>& out) const override;
@@ -26,14 +40,21 @@ class EscapeObserver final : public Observer {
   EscapeSummary summary(std::int64_t last_step) const;
   const Region& target() const { return *target_; }
   double horizon_steps() const { return horizon_; }
+  const std::optional<EscapeBridge>& bridge() const { return bridge_; }
+  /// Per-trajectory outcomes so far (original order).
+  const std::vector<TrajectoryEscape>& results() const { return tracker_.results(); }
 
  private:
   std::shared_ptr<const Region> target_;
   Index n_;
   double horizon_;
+  std::optional<EscapeBridge> bridge_;
   mutable EscapeTracker tracker_;
   mutable std::string reason_;
   mutable bool started_ = false;
+  mutable bool started_observing_ = false;  // the tracker has its start state
+  mutable Mat prev_;                        // bridge: the previous observation
+  mutable std::int64_t prev_k_ = 0;
 };
 
 }  // namespace sgdnoise

@@ -33,7 +33,9 @@ enum class Purpose : std::uint32_t {
   sde_weak2_auxiliary = 7,  // weak order-2 SDE scheme: the two-point variables V_{r,j} of a sub-step
   slq_probe = 8,            // stochastic Lanczos quadrature: Rademacher probes; step = probe index
   data_instance = 13,       // fresh data per group of trajectories: the data seed of group g >= 1; step = g
-  // Next free value: 9. A value never changes meaning (old runs must replay).
+  escape_bridge = 14,  // escape.bridge: the uniform of the Brownian-bridge crossing test; step = k1 of the interval
+  // Taken: 1-8, 13, 14 (9-12 are assigned to work on other branches). A value never changes
+  // meaning (old runs must replay).
 };
 
 inline constexpr std::uint32_t kMaxDrawPairs = 1u << 24;

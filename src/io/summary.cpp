@@ -156,6 +156,11 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
                  {"censored", s.counts.censored},
                  {"diverged", s.counts.diverged},
                  {"started_inside", s.started_inside}};
+  if (const auto& b = o.bridge()) {
+    Index by_bridge = 0;
+    for (const auto& r : o.results()) by_bridge += r.by_bridge;
+    j["bridge"] = {{"sigma2_step", b->sigma2_step}, {"detected_by_bridge", by_bridge}};
+  }
   auto mean = [&](const MeanTime& m) {
     if (!m.available) return json{{"status", "unavailable"}, {"reason", m.statement}};
     return json{{"value", finite_or_status(m.est.value, "undefined")},

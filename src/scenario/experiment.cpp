@@ -608,6 +608,72 @@ TrajectoryGroups fresh_data_groups(const Scenario& s) {
   }
   return {static_cast<Index>(s.get_int("loss.group_size"))};
 }
+// escape.region = "basin": the minima given, or the loss's own (landscapes.hpp), and the
+// gradient-flow settings of Basin (analysis/escape.hpp).
+std::shared_ptr<const Region> build_basin(const Scenario& s, const std::shared_ptr<const Loss>& loss) {
+  const Index d = loss->dim();
+  std::vector<Vec> minima;
+  const Mat M = s.get_matrix("escape.minima");
+  if (M.size() > 0) {
+    if (M.cols() != d)
+      s.fail("escape.minima",
+             "each minimum is a row of d = " + std::to_string(d) + " coordinates, got " + std::to_string(M.cols()));
+    if (!M.allFinite()) s.fail("escape.minima", "must be finite");
+    for (Index r = 0; r < M.rows(); ++r) minima.push_back(M.row(r).transpose());
+  } else if (const auto* cp = dynamic_cast<const CriticalPoints*>(loss.get())) {
+    for (const auto& m : cp->minima()) minima.push_back(m.theta);
+  } else {
+    s.fail("escape.minima", "loss.kind = \"" + loss->kind() + "\" does not know its minima: give them");
+  }
+  const Index target = s.get_int("escape.target");
+  if (target >= static_cast<Index>(minima.size()))
+    s.fail("escape.target", "must be below the number of minima, " + std::to_string(minima.size()));
+  GradientFlowSpec flow;
+  flow.time = s.get_number("escape.basin_time");
+  flow.dt = s.get_number("escape.basin_dt");
+  flow.capture_radius = s.get_number("escape.basin_capture_radius");
+  if (flow.dt > flow.time) s.fail("escape.basin_dt", "must not exceed escape.basin_time");
+  return std::make_shared<Basin>(loss, std::move(minima), target, flow);
+}
+
+// escape.bridge: the Brownian-bridge test needs Brownian increments with a constant
+// isotropic covariance Sigma_step = s I per step (D = s / eta, CONVENTIONS.md), a drift
+// that does not reshape them (no preconditioner) and a flat boundary; the discrete step
+// with Gaussian noise is Euler-Maruyama with dt = eta.
+EscapeBridge build_bridge(const Scenario& s, const Experiment& ex, const Region& target, double eta) {
+  if (!target.flat_boundary())
+    s.fail("escape.bridge", "needs a flat boundary (region = \"threshold\" or \"half_space\"), not \"" +
+                                s.get_string("escape.region") + "\"");
+  const std::string dyn = s.get_string("dynamics.kind");
+  if (dyn != "discrete" && dyn != "sde_euler_maruyama" && dyn != "sde_milstein" && dyn != "sde_weak2")
+    s.fail("escape.bridge",
+           "needs Brownian increments: dynamics.kind = \"discrete\", \"sde_euler_maruyama\", "
+           "\"sde_milstein\" or \"sde_weak2\", not \"" +
+               dyn + "\"");
+  if (ex.preconditioner)
+    s.fail("escape.bridge", "a preconditioner reshapes the noise: the bridge needs isotropic increments");
+  double sigma2 = -1.0;
+  for (const auto& noise : ex.noises) {
+    const auto* g = dynamic_cast<const GaussianNoise*>(noise.get());
+    if (!g)
+      s.fail("escape.bridge",
+             "needs Gaussian noise with a constant covariance (noise.kind = \"isotropic\", \"diagonal\" or "
+             "\"gaussian\")" +
+                 std::string(noise ? ", not \"" + noise->kind() + "\"" : ", and there is no [noise]"));
+    const Mat& S = noise_forms(g->S(), g->target(), eta).Sigma_step;
+    const double v = S(0, 0);
+    const double off = (S - v * Mat::Identity(S.rows(), S.cols())).cwiseAbs().maxCoeff();
+    if (!(v > 0.0) || off > 1e-12 * v)
+      s.fail("escape.bridge",
+             "needs an isotropic Sigma_step = s I with s > 0 (the crossing probability "
+             "exp(-2ab / (s dt)) holds for isotropic diffusion only)");
+    if (sigma2 >= 0.0 && std::abs(v - sigma2) > 1e-12 * v)
+      s.fail("escape.bridge", "the loss instances (loss.fresh_data) have different noise variances");
+    sigma2 = v;
+  }
+  return {sigma2, s.seed()};
+}
+
 }  // namespace
 
 Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes) {
@@ -856,14 +922,17 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
                                       s.get_bool("escape.outside"));
     } else {
       if (ex.instances() > 1)
-        s.fail("escape.region",
-               "a level set of the loss differs between loss instances (loss.fresh_data): use a threshold, half_space "
-               "or ball");
-      target = std::make_shared<LevelSet>(ex.loss, s.get_number("escape.level"));
+        s.fail("escape.region", "a " + std::string(region == "basin" ? "basin" : "level set") +
+                                    " of the loss differs between loss instances (loss.fresh_data): use a threshold, "
+                                    "half_space or ball");
+      target = region == "basin" ? build_basin(s, ex.loss)
+                                 : std::make_shared<LevelSet>(ex.loss, s.get_number("escape.level"));
     }
     const std::int64_t h = s.get_int("escape.horizon");
-    ex.observers.push_back(
-        std::make_unique<EscapeObserver>(target, ex.trajectories, eta, static_cast<double>(h > 0 ? h : ex.spec.steps)));
+    std::optional<EscapeBridge> bridge;
+    if (s.get_bool("escape.bridge")) bridge = build_bridge(s, ex, *target, eta);
+    ex.observers.push_back(std::make_unique<EscapeObserver>(target, ex.trajectories, eta,
+                                                            static_cast<double>(h > 0 ? h : ex.spec.steps), bridge));
   }
 
   std::vector<std::string> known;

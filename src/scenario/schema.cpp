@@ -73,7 +73,7 @@ std::vector<SectionSchema> build() {
                    "sharp_flat_2d): \"none\" (one loss for every trajectory), \"per_trajectory\" or "
                    "\"per_group\" (trajectory t runs on group t / group_size's own loss). Group 0 uses data_seed, "
                    "group g >= 1 the seed derived from (data_seed, g) by Philox (losses/loss_instances.hpp). "
-                   "Checks, indicators at the ensemble mean and level-set escape regions are then refused "
+                   "Checks, indicators at the ensemble mean and level-set and basin escape regions are then refused "
                    "(each is defined on one instance)."),
                {"none", "per_trajectory", "per_group"}),
         at_least(opt("group_size", T::integer, "1", "Trajectories per loss instance, for fresh_data = \"per_group\"."),
@@ -513,8 +513,9 @@ std::vector<SectionSchema> build() {
                    "\"none\", \"threshold\" (theta_coordinate above/below value), \"half_space\" "
                    "(normal . theta > offset), \"ball\" (|theta - centre| < radius, or > radius with "
                    "outside = true), \"level_set\" "
-                   "(L(theta) > level)."),
-               {"none", "threshold", "half_space", "ball", "level_set"}),
+                   "(L(theta) > level), \"basin\" (the basin of attraction of minima[target] under gradient "
+                   "flow: points whose flow reaches that minimum within basin_capture_radius in basin_time)."),
+               {"none", "threshold", "half_space", "ball", "level_set", "basin"}),
         at_least(opt("coordinate", T::integer, "0", "Coordinate of the threshold."), 0),
         opt("value", T::number, "0.0", "Threshold value."),
         one_of(opt("side", T::string, "\"above\"", "Side of the threshold that counts as escaped."),
@@ -526,6 +527,24 @@ std::vector<SectionSchema> build() {
         opt("outside", T::boolean, "false",
             "Ball only: escaped when |theta - centre| > radius (leaving the ball, e.g. a saddle's neighbourhood)."),
         opt("level", T::number, "0.0", "Loss level of the level set."),
+        opt("minima", T::number_matrix, "[]",
+            "Basin only: the minima, one row of d coordinates each; empty: the loss's own minima where it knows "
+            "them (double_well: left, right; strict_saddle; mueller_brown; sharp_flat_2d: sharp, flat), in their "
+            "order."),
+        at_least(opt("target", T::integer, "0", "Basin only: index (row) of the target minimum."), 0),
+        positive(opt("basin_time", T::number, "20.0", "Basin only: gradient-flow time allowed to reach a minimum.")),
+        positive(opt("basin_dt", T::number, "0.01",
+                     "Basin only: RK4 step of the gradient flow (stable for basin_dt lambda_max < 2.78).")),
+        positive(opt("basin_capture_radius", T::number, "0.001",
+                     "Basin only: a flow is captured by the first minimum within this distance.")),
+        opt("bridge", T::boolean, "false",
+            "Brownian-bridge crossing test between observations (Karatzas & Shreve 1991, 2.6; Glasserman 2004, "
+            "6.4): a trajectory that ends an interval outside the target is counted as having crossed with "
+            "probability exp(-2 a b / (Sigma_step (k1 - k0))), a and b its distances to the boundary, so a coarse "
+            "step does not miss crossings. Only for threshold and half_space targets, Gaussian noise with a "
+            "constant isotropic covariance (Sigma_step = s I, D = Sigma_step / eta), dynamics discrete "
+            "(Euler-Maruyama with dt = eta) or sde_euler_maruyama / sde_milstein / sde_weak2, no "
+            "preconditioner; refused elsewhere. Uniforms from their own stream per (trajectory, step)."),
         at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."),
                  0)},
        {}});
