@@ -75,7 +75,8 @@ TEST(EscapeScenario, BasinOfTheRightWellIsTheSaddleThresholdStepByStep) {
   // the threshold interpolates inside it: detection steps agree exactly, times within 1.
   for (const char* d : {"transverse=[]", "transverse=[1.0]"}) {
     const std::string dim = std::string("loss.") + d;
-    const std::string start = std::string(d) == "transverse=[]" ? "dynamics.start=[-1.0]" : "dynamics.start=[-1.0, 0.3]";
+    const std::string start =
+        std::string(d) == "transverse=[]" ? "dynamics.start=[-1.0]" : "dynamics.start=[-1.0, 0.3]";
     const Experiment thr = build(kWell, {dim, start});
     const Experiment basin =
         build(kWell, {dim, start, "escape.region=\"basin\"", "escape.target=1", "escape.basin_dt=0.05"});
@@ -182,4 +183,58 @@ region = "basin"
   expect_refused(kWell, {bridge, "dynamics.kind=\"sme\""}, "escape.bridge");
   expect_refused(kWell, {bridge, "noise.variance=0.0"}, "escape.bridge");
   EXPECT_NO_THROW(build(kWell, {bridge, "escape.region=\"half_space\"", "escape.normal=[1.0, 1.0]"}));
+}
+
+TEST(EscapeScenario, StoppedEscapesLeaveTheBatchWithIdenticalResults) {
+  // escape.stop_escaped: an escaped trajectory is no longer stepped. Every trajectory draws
+  // its own numbers (under the trajectory map), so the escape record is bit for bit the
+  // one of the full run, and the steps computed are exactly those of the running ones:
+  // sum over trajectories of (detection step if escaped, else the last step).
+  for (const char* every : {"observe.every=1", "observe.every=7"}) {
+    for (const bool bridge : {false, true}) {
+      std::vector<std::string> sets = {every, "dynamics.eta=0.05", "noise.variance=0.05", "dynamics.steps=120"};
+      if (bridge) sets.push_back("escape.bridge=true");
+      const Experiment full = build(kWell, sets);
+      sets.push_back("escape.stop_escaped=true");
+      const Experiment stop1 = build(kWell, sets), stop2 = build(kWell, sets, 2);
+      const RunResult rf = run_experiment(full), r1 = run_experiment(stop1), r2 = run_experiment(stop2);
+      EXPECT_EQ(escaped_fraction(rf.record), escaped_fraction(r1.record)) << every << bridge;
+      EXPECT_EQ(escaped_fraction(r2.record), escaped_fraction(r1.record)) << every << bridge;
+      const auto& a = escape_observer(full).results();
+      const auto& b = escape_observer(stop1).results();
+      const auto& c = escape_observer(stop2).results();
+      double expected_steps = 0.0;
+      Index escaped = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].state, b[i].state) << i;
+        EXPECT_EQ(a[i].steps, b[i].steps) << i;
+        EXPECT_EQ(a[i].by_bridge, b[i].by_bridge) << i;
+        EXPECT_EQ(c[i].steps, b[i].steps) << i;
+        const bool esc = b[i].state == EscapeState::escaped;
+        escaped += esc;
+        expected_steps += esc ? static_cast<double>(b[i].detected_at) : 120.0;
+      }
+      EXPECT_GT(escaped, 5) << every << bridge;
+      EXPECT_EQ(r1.record.n_stopped, escaped);
+      EXPECT_EQ(r1.record.trajectory_steps, expected_steps) << every << bridge;
+      EXPECT_EQ(r2.record.trajectory_steps, expected_steps) << every << bridge;
+      EXPECT_EQ(rf.record.trajectory_steps, 48.0 * 120.0);
+      EXPECT_LT(r1.record.trajectory_steps, rf.record.trajectory_steps);
+      // A stopped trajectory keeps the state it was observed in.
+      for (std::size_t i = 0; i < b.size(); ++i) {
+        if (b[i].state == EscapeState::escaped && !b[i].by_bridge) {
+          EXPECT_GE(r1.record.final_state(static_cast<Index>(i), 0), 0.0) << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(EscapeScenario, StoppedEscapesRefuseResume) {
+  const Experiment ex = build(kWell, {"escape.stop_escaped=true"});
+  RunRecord partial;
+  partial.series.push_back(SeriesRow{});
+  partial.diverged_at.assign(48, -1);
+  test::expect_input_error([&] { return run_experiment(ex, RunHooks{}, partial, ex.initial_state()); },
+                           "escape.stop_escaped");
 }

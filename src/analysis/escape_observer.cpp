@@ -7,11 +7,12 @@
 namespace sgdnoise {
 
 EscapeObserver::EscapeObserver(std::shared_ptr<const Region> target, Index trajectories, double eta,
-                               double horizon_steps, std::optional<EscapeBridge> bridge)
+                               double horizon_steps, std::optional<EscapeBridge> bridge, bool stop_escaped)
     : target_(target),
       n_(trajectories),
       horizon_(horizon_steps),
       bridge_(bridge),
+      stop_escaped_(stop_escaped),
       tracker_({std::move(target)}, trajectories,
                EscapeTrackerSpec{eta, std::numeric_limits<std::int64_t>::max(), true, 1e100, RowLayout::all_rows}) {}
 
@@ -48,6 +49,13 @@ void EscapeObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryId
     e.se = std::sqrt(p * (1.0 - p) / static_cast<double>(n_));
   }
   out.push_back({"escaped_fraction", e});
+}
+
+void EscapeObserver::stopped(std::vector<char>& stop) const {
+  if (!stop_escaped_ || !reason_.empty()) return;
+  const auto& res = tracker_.results();
+  for (std::size_t t = 0; t < res.size() && t < stop.size(); ++t)
+    if (res[t].state == EscapeState::escaped) stop[t] = 1;
 }
 
 EscapeSummary EscapeObserver::summary(std::int64_t last_step) const {

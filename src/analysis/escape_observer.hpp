@@ -28,10 +28,13 @@ struct EscapeBridge {
 class EscapeObserver final : public Observer {
  public:
   EscapeObserver(std::shared_ptr<const Region> target, Index trajectories, double eta, double horizon_steps,
-                 std::optional<EscapeBridge> bridge = std::nullopt);
+                 std::optional<EscapeBridge> bridge = std::nullopt, bool stop_escaped = false);
   std::vector<std::string> names() const override { return {"escaped_fraction"}; }
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                std::vector<Observation>& out) const override;
+  /// With stop_escaped: the escaped trajectories (escape.stop_escaped).
+  void stopped(std::vector<char>& stop) const override;
+  bool stops_escaped() const { return stop_escaped_; }
 
   /// Statistics at the end of the run (running trajectories censored at last_step);
   /// unavailable (with the reason) when the record is not a complete first-passage record.
@@ -49,6 +52,7 @@ class EscapeObserver final : public Observer {
   Index n_;
   double horizon_;
   std::optional<EscapeBridge> bridge_;
+  bool stop_escaped_ = false;
   mutable EscapeTracker tracker_;
   mutable std::string reason_;
   mutable bool started_ = false;

@@ -34,6 +34,11 @@ class Observer {
   /// False (the default): X holds theta only. True: X is the stepper's whole state, theta
   /// and then its extra columns (a coupled reference, optimizer moments).
   virtual bool whole_state() const { return false; }
+  /// Called after each observation: sets stop[t] = 1 for each trajectory t (original index)
+  /// that needs no further steps (an escaped trajectory, with escape.stop_escaped). The
+  /// ensemble driver then stops stepping it; its state stays as last observed. The
+  /// default stops nothing.
+  virtual void stopped(std::vector<char>& stop) const { (void)stop; }
 };
 
 /// out[i] = f(row block) evaluated in parallel over blocks of rows; the values do

@@ -1,8 +1,10 @@
 #include "dynamics/ensemble.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 #include <sstream>
+#include <stdexcept>
+
+#include "core/rng.hpp"
 
 namespace sgdnoise {
 
@@ -41,6 +43,12 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     throw std::invalid_argument("resume: the checkpoint's ensemble size does not match");
   }
 
+  std::vector<char> stop(static_cast<std::size_t>(N), 0);
+  std::vector<std::uint64_t> live_ids;  // rows still stepped, when some are stopped
+  Mat live_X;
+  rec.n_stopped = 0;
+  rec.trajectory_steps = 0.0;
+
   // Observers see the trajectories still alive, in original order.
   Mat alive;
   TrajectoryIds alive_ids;
@@ -67,6 +75,15 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       run_observers(X, {});
     }
     rec.series.push_back(std::move(row));
+    // Trajectories the observers stop leave the batch from here on.
+    const Index before = rec.n_stopped;
+    for (const Observer* o : observers) o->stopped(stop);
+    rec.n_stopped = static_cast<Index>(std::count(stop.begin(), stop.end(), char{1}));
+    if (rec.n_stopped != before) {
+      live_ids.clear();
+      for (Index i = 0; i < N; ++i)
+        if (!stop[static_cast<std::size_t>(i)]) live_ids.push_back(static_cast<std::uint64_t>(i));
+    }
     if (hooks.progress) hooks.progress(k, spec.steps);
   };
 
@@ -90,12 +107,30 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       }
     }
     const std::int64_t k0 = ks[t - 1], k1 = ks[t];
+    if (rec.n_stopped == 0) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(spec.threads)
-    for (Index b = 0; b < nblocks; ++b) {
-      const Index r0 = b * block, rows = std::min(block, N - r0);
-      auto Xb = X.middleRows(r0, rows);
-      for (std::int64_t k = k0; k < k1; ++k)
-        stepper.advance(spec.seed, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(r0), Xb);
+      for (Index b = 0; b < nblocks; ++b) {
+        const Index r0 = b * block, rows = std::min(block, N - r0);
+        auto Xb = X.middleRows(r0, rows);
+        for (std::int64_t k = k0; k < k1; ++k)
+          stepper.advance(spec.seed, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(r0), Xb);
+      }
+      rec.trajectory_steps += static_cast<double>(N) * static_cast<double>(k1 - k0);
+    } else {
+      // The running rows, compacted in order; each row draws as its trajectory (the map).
+      const Index live = static_cast<Index>(live_ids.size());
+      live_X.resize(live, X.cols());
+      for (Index i = 0; i < live; ++i) live_X.row(i) = X.row(static_cast<Index>(live_ids[static_cast<std::size_t>(i)]));
+      const Index lblocks = (live + block - 1) / block;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(spec.threads)
+      for (Index b = 0; b < lblocks; ++b) {
+        const Index r0 = b * block, rows = std::min(block, live - r0);
+        auto Xb = live_X.middleRows(r0, rows);
+        const ScopedTrajectoryMap map(live_ids.data() + r0);
+        for (std::int64_t k = k0; k < k1; ++k) stepper.advance(spec.seed, static_cast<std::uint64_t>(k), 0, Xb);
+      }
+      for (Index i = 0; i < live; ++i) X.row(static_cast<Index>(live_ids[static_cast<std::size_t>(i)])) = live_X.row(i);
+      rec.trajectory_steps += static_cast<double>(live) * static_cast<double>(k1 - k0);
     }
     // A trajectory diverges when a coordinate is non-finite or beyond the stated bound;
     // it is marked at the first observation step that sees it, counted, and excluded.

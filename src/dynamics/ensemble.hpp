@@ -4,7 +4,9 @@
 // steps. Between two observations each block runs all its steps while it sits in
 // cache. Observers see the whole ensemble in original trajectory order and
 // reduce in index order, so results are identical for any thread count and block
-// size (CONVENTIONS.md, determinism).
+// size (CONVENTIONS.md, determinism). Trajectories an observer stops (an escaped one)
+// leave the batch: the others are stepped as a compacted block under a trajectory map
+// (core/rng.hpp), so they draw the same numbers and the cost follows the live ones.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -45,7 +47,9 @@ struct RunRecord {
   std::string failure;                    // why the run stopped early
   std::vector<std::int64_t> diverged_at;  // per trajectory: first observation step that saw it diverged, or -1
   Index n_diverged = 0;
-  Mat state;  // full state (theta and optimizer columns) when interrupted
+  Mat state;                      // full state (theta and optimizer columns) when interrupted
+  Index n_stopped = 0;            // trajectories an observer stopped (Observer::stopped)
+  double trajectory_steps = 0.0;  // steps computed, summed over trajectories (since the start or resume)
   const SeriesRow* at_step(std::int64_t k) const;
 };
 

@@ -426,6 +426,13 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
     if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && !r.record.series.empty()) {
       j["escape"] = escape_json(*eo, r.record.series.back().k, ex.stepper->eta());
       j["escape"]["predictions"] = escape_predictions(ex, *eo);
+      if (eo->stops_escaped())
+        j["escape"]["stop_escaped"] = {
+            {"stopped", r.record.n_stopped},
+            {"trajectory_steps", r.record.trajectory_steps},
+            {"rule",
+             "escaped trajectories left the batch at the observation that saw them escaped; other "
+             "results average them at that state"}};
     }
   if (ex.loss->dim() <= ex.full_covariance_max_dim && r.record.final_state.rows() > 1 && !r.record.series.empty())
     j["final_covariance"] = covariance_json(ex, r);

@@ -932,7 +932,8 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     std::optional<EscapeBridge> bridge;
     if (s.get_bool("escape.bridge")) bridge = build_bridge(s, ex, *target, eta);
     ex.observers.push_back(std::make_unique<EscapeObserver>(target, ex.trajectories, eta,
-                                                            static_cast<double>(h > 0 ? h : ex.spec.steps), bridge));
+                                                            static_cast<double>(h > 0 ? h : ex.spec.steps), bridge,
+                                                            s.get_bool("escape.stop_escaped")));
   }
 
   std::vector<std::string> known;

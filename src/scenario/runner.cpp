@@ -3,6 +3,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "analysis/escape_observer.hpp"
 #include "dynamics/strong_coupling.hpp"
 
 namespace sgdnoise {
@@ -45,6 +46,12 @@ RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord 
   if (resuming &&
       (resume_state.rows() != ex.trajectories || resume_state.cols() != ex.theta0.size() + ex.stepper->extra_columns()))
     throw std::invalid_argument("resume: the checkpoint's state does not fit this scenario");
+  if (resuming)
+    for (const auto& o : ex.observers)
+      if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && eo->stops_escaped())
+        throw InputError(ex.scenario.file(), "escape.stop_escaped",
+                         "a run that stops escaped trajectories cannot be resumed (the escape record is not "
+                         "checkpointed): run it again");
   r.record = run_ensemble(*ex.stepper, resuming ? std::move(resume_state) : ex.initial_state(), ex.spec,
                           ex.observer_ptrs(), hooks, std::move(resume));
   const PredictionContext ctx = prediction_context(ex);

@@ -545,8 +545,13 @@ std::vector<SectionSchema> build() {
             "constant isotropic covariance (Sigma_step = s I, D = Sigma_step / eta), dynamics discrete "
             "(Euler-Maruyama with dt = eta) or sde_euler_maruyama / sde_milstein / sde_weak2, no "
             "preconditioner; refused elsewhere. Uniforms from their own stream per (trajectory, step)."),
-        at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."),
-                 0)},
+        at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."), 0),
+        opt("stop_escaped", T::boolean, "false",
+            "Escaped trajectories leave the batch: from the observation that sees a trajectory escaped it is "
+            "no longer stepped, so the cost follows the running ones. Escape results are identical either way "
+            "(each trajectory draws its own numbers); every other result then averages the escaped "
+            "trajectories at their state when stopped. Such a run is not resumable (the escape record is not "
+            "checkpointed).")},
        {}});
 
   s.push_back(
