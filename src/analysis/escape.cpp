@@ -137,11 +137,47 @@ void CoordinateThreshold::margin(ConstBlockRef X, Eigen::Ref<Vec> out) const {
 }
 
 void CoordinateThreshold::inside(ConstBlockRef X, std::vector<char>& out) const {
-  out.assign(static_cast<std::size_t>(X.rows()), 0);
-  for (Index i = 0; i < X.rows(); ++i) {
-    const double x = X(i, coord_);
-    out[i] = (side_ == Side::above ? x >= value_ : x <= value_) ? 1 : 0;
+  out.resize(static_cast<std::size_t>(X.rows()));
+  const auto x = X.col(coord_);
+  if (side_ == Side::above) {
+    for (Index i = 0; i < X.rows(); ++i) out[static_cast<std::size_t>(i)] = x[i] >= value_ ? 1 : 0;
+  } else {
+    for (Index i = 0; i < X.rows(); ++i) out[static_cast<std::size_t>(i)] = x[i] <= value_ ? 1 : 0;
   }
+}
+
+void CoordinateThreshold::record_entries(ConstBlockRef X, const std::uint64_t* ids, std::int64_t step,
+                                         std::int64_t* first_passage) const {
+  const double* x = X.col(coord_).data();
+  const double sign = side_ == Side::above ? 1.0 : -1.0, v = sign * value_;
+  auto record = [&](Index i) {
+    if (sign * x[i] >= v) {
+      std::int64_t& f = first_passage[ids[i]];
+      if (f < 0) f = step;
+    }
+  };
+  // A row is rarely inside: a vectorized count over 16 rows, then the rows one by one
+  // only where some row is inside.
+  constexpr Index kGroup = 16;
+  const Index n = X.rows(), full = n - n % kGroup;
+  for (Index i0 = 0; i0 < full; i0 += kGroup) {
+    int hits = 0;
+    for (Index j = 0; j < kGroup; ++j) hits += sign * x[i0 + j] >= v ? 1 : 0;
+    if (hits > 0)
+      for (Index j = 0; j < kGroup; ++j) record(i0 + j);
+  }
+  for (Index i = full; i < n; ++i) record(i);
+}
+
+void Region::record_entries(ConstBlockRef X, const std::uint64_t* ids, std::int64_t step,
+                            std::int64_t* first_passage) const {
+  thread_local std::vector<char> in;
+  inside(X, in);
+  for (Index i = 0; i < X.rows(); ++i)
+    if (in[static_cast<std::size_t>(i)]) {
+      std::int64_t& f = first_passage[ids[i]];
+      if (f < 0) f = step;
+    }
 }
 
 LevelSet::LevelSet(std::shared_ptr<const Loss> loss, double level) : loss_(std::move(loss)), level_(level) {

@@ -42,6 +42,11 @@ class Region {
   /// step at which the region is entered. Default: phi_b / (phi_b - phi_a) where a margin
   /// exists, else 1 (the event is placed at the end of the step).
   virtual void entry_fraction(ConstBlockRef before, ConstBlockRef after, Eigen::Ref<Vec> f) const;
+  /// For each row i inside the region whose trajectory ids[i] has first_passage[ids[i]] < 0,
+  /// sets it to `step` (the escape loop of run_until_escaped). The default goes through
+  /// inside(); a threshold reads its column in one pass.
+  virtual void record_entries(ConstBlockRef X, const std::uint64_t* ids, std::int64_t step,
+                              std::int64_t* first_passage) const;
 };
 
 /// |theta - centre| <= radius, or its exterior (|theta - centre| >= radius) when
@@ -91,6 +96,8 @@ class CoordinateThreshold final : public Region {
   bool has_margin() const override { return true; }
   void margin(ConstBlockRef X, Eigen::Ref<Vec> out) const override;
   bool flat_boundary() const override { return true; }
+  void record_entries(ConstBlockRef X, const std::uint64_t* ids, std::int64_t step,
+                      std::int64_t* first_passage) const override;
   Index coordinate() const { return coord_; }
   double value() const { return value_; }
   Side side() const { return side_; }

@@ -54,14 +54,11 @@ EscapeRunResult run_until_escaped(const Stepper& stepper, const Mat& X0, const R
       const Index r0 = b * block, rows = std::min(block, live - r0);
       auto Xb = X.middleRows(r0, rows);
       const std::uint64_t* bid = ids.data() + r0;
-      thread_local std::vector<char> in;
       const ScopedTrajectoryMap map(bid);
       for (std::int64_t kk = k; kk < k1; ++kk) {
         stepper.advance(spec.seed, static_cast<std::uint64_t>(kk), 0, Xb);
-        target.inside(Xb.leftCols(d), in);
         // Each trajectory belongs to one row of one block: no two threads write one entry.
-        for (Index i = 0; i < rows; ++i)
-          if (in[static_cast<std::size_t>(i)] && fp[bid[i]] < 0) fp[bid[i]] = kk + 1;
+        target.record_entries(Xb.leftCols(d), bid, kk + 1, fp.data());
       }
     }
     compact();

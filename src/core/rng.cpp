@@ -196,6 +196,15 @@ template <bool kFma, bool kCvt>
   }
   for (int l = 0; l < kChunk; ++l)
     rad[l] = std::sqrt(-2.0 * fast_math::log_normal_pos<kFma>(u01_open_bits<kCvt>(w.w0[l], w.w1[l])));
+  if (!a.col1) {  // an odd last column: the sine branch is not asked for (the same cosines)
+    for (int l = 0; l < kChunk; ++l) {
+      double c, s;
+      fast_math::sincos_turns<kFma>(u01_open_bits<kCvt>(w.w2[l], w.w3[l]), c, s);
+      zc[l] = rad[l] * c;
+    }
+    std::memcpy(a.col0 + i, zc, len * sizeof(double));
+    return;
+  }
   for (int l = 0; l < kChunk; ++l) {
     double c, s;
     fast_math::sincos_turns<kFma>(u01_open_bits<kCvt>(w.w2[l], w.w3[l]), c, s);
@@ -203,7 +212,7 @@ template <bool kFma, bool kCvt>
     zs[l] = rad[l] * s;
   }
   std::memcpy(a.col0 + i, zc, len * sizeof(double));
-  if (a.col1) std::memcpy(a.col1 + i, zs, len * sizeof(double));
+  std::memcpy(a.col1 + i, zs, len * sizeof(double));
 }
 
 // One column function per instruction set, each the same loop over chunks; the
