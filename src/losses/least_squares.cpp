@@ -9,6 +9,10 @@
 #include "core/platform.hpp"
 #include "core/rng.hpp"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 namespace sgdnoise {
 
 namespace {
@@ -31,8 +35,9 @@ struct SampleArgs {
   const double* y;
   Index d;
   const double* theta;
-  const std::int32_t* idx;
-  const double* w;
+  const std::int32_t* idx;  // sample j: idx[j * stride]
+  const double* w;          // its weight: w[j * stride]
+  Index stride;
   Index m;
   double* g;
 };
@@ -51,14 +56,14 @@ template <bool kFma>
   const Index d = a.d, d8 = d - d % kLanes;
   for (Index c = 0; c < d; ++c) a.g[c] = 0.0;
   for (Index j = 0; j < a.m; ++j) {
-    const Index i = a.idx[j];
+    const Index i = a.idx[j * a.stride];
     const double* x = a.X + i * d;
     double acc[kLanes] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
     for (Index c = 0; c < d8; c += kLanes)
       for (Index l = 0; l < kLanes; ++l) acc[l] = madd<kFma>(x[c + l], a.theta[c + l], acc[l]);
     for (Index l = 0; l < d - d8; ++l) acc[l] = madd<kFma>(x[d8 + l], a.theta[d8 + l], acc[l]);
     const double dot = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-    const double r = (dot - a.y[i]) * a.w[j];
+    const double r = (dot - a.y[i]) * a.w[j * a.stride];
     for (Index c = 0; c < d; ++c) a.g[c] = madd<kFma>(r, x[c], a.g[c]);
   }
 }
@@ -71,26 +76,118 @@ void sample_gradient_baseline(const SampleArgs& a) {
 #endif
 }
 #if defined(__x86_64__) && defined(__GNUC__)
-[[gnu::target("avx2,fma")]] void sample_gradient_avx2(const SampleArgs& a) { sample_gradient<true>(a); }
+// GCC 12 leaves the eight-sum dot product above scalar (eight vfmadd231sd per eight
+// coordinates), so the FMA kernels write it with intrinsics: lane l of the vector
+// accumulators is partial sum l, accumulated in the same order with the same fma, so
+// the bits are those of sample_gradient<true>. kGroup samples at a time give the core
+// independent fma chains; their updates of g are applied in sample order.
+template <int kGroup, class Dot>
+[[gnu::always_inline]] inline void sample_gradient_grouped(const SampleArgs& a, Dot dot8) {
+  constexpr Index kLanes = 8;
+  const Index d = a.d, d8 = d - d % kLanes;
+  for (Index c = 0; c < d; ++c) a.g[c] = 0.0;
+  Index j0 = 0;
+  for (; j0 + kGroup <= a.m; j0 += kGroup) {
+    const double* x[kGroup];
+    alignas(64) double acc[kGroup][kLanes];
+    for (int q = 0; q < kGroup; ++q) x[q] = a.X + static_cast<Index>(a.idx[(j0 + q) * a.stride]) * d;
+    dot8(x, a.theta, d8, acc);
+    double r[kGroup];
+    for (int q = 0; q < kGroup; ++q) {
+      double* s = acc[q];
+      for (Index l = 0; l < d - d8; ++l) s[l] = __builtin_fma(x[q][d8 + l], a.theta[d8 + l], s[l]);
+      const double dt = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+      r[q] = (dt - a.y[a.idx[(j0 + q) * a.stride]]) * a.w[(j0 + q) * a.stride];
+    }
+    // g += r_0 x_0, then r_1 x_1, ...: in sample order, one pass over g.
+    for (Index c = 0; c < d; ++c) {
+      double gc = a.g[c];
+      for (int q = 0; q < kGroup; ++q) gc = __builtin_fma(r[q], x[q][c], gc);
+      a.g[c] = gc;
+    }
+  }
+  // The last samples one at a time, as sample_gradient<true> (g already holds the others).
+  for (Index j = j0; j < a.m; ++j) {
+    const std::int32_t i = a.idx[j * a.stride];
+    const double* x[1] = {a.X + static_cast<Index>(i) * d};
+    alignas(64) double acc[1][kLanes];
+    // one sample: the grouped dot with a group of one is not instantiated; plain loop
+    for (Index l = 0; l < kLanes; ++l) acc[0][l] = 0.0;
+    for (Index c = 0; c < d8; c += kLanes)
+      for (Index l = 0; l < kLanes; ++l) acc[0][l] = __builtin_fma(x[0][c + l], a.theta[c + l], acc[0][l]);
+    double* s = acc[0];
+    for (Index l = 0; l < d - d8; ++l) s[l] = __builtin_fma(x[0][d8 + l], a.theta[d8 + l], s[l]);
+    const double dt = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+    const double r = (dt - a.y[i]) * a.w[j * a.stride];
+    for (Index c = 0; c < d; ++c) a.g[c] = __builtin_fma(r, x[0][c], a.g[c]);
+  }
+}
+
+constexpr int kSampleGroup = 4;
+
+[[gnu::target("avx2,fma")]] void sample_gradient_avx2(const SampleArgs& a) {
+  sample_gradient_grouped<kSampleGroup>(
+      a, [](const double* const* x, const double* th, Index d8, double(*acc)[8]) __attribute__((target("avx2,fma"))) {
+        __m256d lo[kSampleGroup], hi[kSampleGroup];
+        for (int q = 0; q < kSampleGroup; ++q) lo[q] = hi[q] = _mm256_setzero_pd();
+        for (Index c = 0; c < d8; c += 8) {
+          const __m256d t0 = _mm256_loadu_pd(th + c), t1 = _mm256_loadu_pd(th + c + 4);
+          for (int q = 0; q < kSampleGroup; ++q) {
+            lo[q] = _mm256_fmadd_pd(_mm256_loadu_pd(x[q] + c), t0, lo[q]);
+            hi[q] = _mm256_fmadd_pd(_mm256_loadu_pd(x[q] + c + 4), t1, hi[q]);
+          }
+        }
+        for (int q = 0; q < kSampleGroup; ++q) {
+          _mm256_store_pd(acc[q], lo[q]);
+          _mm256_store_pd(acc[q] + 4, hi[q]);
+        }
+      });
+}
+
 [[gnu::target("avx512f,avx512dq,avx512vl,avx2,fma")]] void sample_gradient_avx512(const SampleArgs& a) {
-  sample_gradient<true>(a);
+  sample_gradient_grouped<kSampleGroup>(
+      a, [](const double* const* x, const double* th, Index d8, double(*acc)[8])
+             __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))) {
+               __m512d s[kSampleGroup];
+               for (int q = 0; q < kSampleGroup; ++q) s[q] = _mm512_setzero_pd();
+               for (Index c = 0; c < d8; c += 8) {
+                 const __m512d t = _mm512_loadu_pd(th + c);
+                 for (int q = 0; q < kSampleGroup; ++q) s[q] = _mm512_fmadd_pd(_mm512_loadu_pd(x[q] + c), t, s[q]);
+               }
+               for (int q = 0; q < kSampleGroup; ++q) _mm512_store_pd(acc[q], s[q]);
+             });
 }
 #endif
 
 using SampleKernel = void (*)(const SampleArgs&);
-SampleKernel sample_kernel() {
+
+// sample_gradient<true> compiled for any x86-64: fma through libm (correctly rounded, so
+// the bits of the FMA kernels, slowly); for the tests.
+void sample_gradient_reference(const SampleArgs& a) { sample_gradient<true>(a); }
+
+struct NamedSampleKernel {
+  const char* name;
+  SampleKernel fn;
+};
+
+// The kernels this CPU can run, the one used first.
+std::vector<NamedSampleKernel> usable_sample_kernels() {
+  std::vector<NamedSampleKernel> k;
 #if defined(__x86_64__) && defined(__GNUC__)
-  switch (cpu_level()) {
-    case CpuLevel::avx512:
-      return &sample_gradient_avx512;
-    case CpuLevel::avx2_fma:
-      return &sample_gradient_avx2;
-    case CpuLevel::baseline:
-      break;
-  }
+  if (cpu_level() >= CpuLevel::avx512) k.push_back({"avx512", &sample_gradient_avx512});
+  if (cpu_level() >= CpuLevel::avx2_fma) k.push_back({"avx2", &sample_gradient_avx2});
 #endif
-  return &sample_gradient_baseline;
+  k.push_back({"baseline", &sample_gradient_baseline});
+  k.push_back({"fma_reference", &sample_gradient_reference});
+  return k;
 }
+
+const std::vector<NamedSampleKernel>& sample_kernels_list() {
+  static const std::vector<NamedSampleKernel> k = usable_sample_kernels();
+  return k;
+}
+
+SampleKernel sample_kernel() { return sample_kernels_list().front().fn; }
 }  // namespace
 
 LeastSquares::LeastSquares(Mat X, Vec y, Mat Xtest, Vec ytest)
@@ -185,24 +282,46 @@ void LeastSquares::gradient(ConstBlockRef T, BlockRef G) const {
   dense_weighted_gradient(T, W, G);
 }
 
-void LeastSquares::sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const {
-  const Index rows = T.rows(), d = dim(), m = idx.cols();
-  thread_local std::vector<double> theta, g, ws;
-  thread_local std::vector<std::int32_t> is;
-  theta.resize(static_cast<std::size_t>(d));
-  g.resize(static_cast<std::size_t>(d));
-  ws.resize(static_cast<std::size_t>(m));
-  is.resize(static_cast<std::size_t>(m));
-  const SampleKernel kernel = sample_kernel();
-  for (Index t = 0; t < rows; ++t) {
-    for (Index c = 0; c < d; ++c) theta[static_cast<std::size_t>(c)] = T(t, c);
-    for (Index j = 0; j < m; ++j) {
-      is[static_cast<std::size_t>(j)] = idx(t, j);
-      ws[static_cast<std::size_t>(j)] = w(t, j);
-    }
-    kernel({Xrow_.data(), y_.data(), d, theta.data(), is.data(), ws.data(), m, g.data()});
-    for (Index c = 0; c < d; ++c) G(t, c) = g[static_cast<std::size_t>(c)];
+namespace {
+// The block transposed once (one trajectory per contiguous column) rather than read and
+// written row by row with the block's stride.
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+void run_sample_kernel(SampleKernel kernel, const RowMat& Xrow, const Vec& y, ConstBlockRef T, const IndexBlock& idx,
+                       ConstBlockRef w, BlockRef G) {
+  const Index rows = T.rows(), d = Xrow.cols(), m = idx.cols();
+  thread_local Mat Tt, Gt, Wc;
+  Tt = T.leftCols(d).transpose();
+  Gt.resize(d, rows);
+  // Indices and weights read in place, trajectory t at row t (stride: the rows).
+  const std::int32_t* ip = idx.data();
+  const double* wp = w.data();
+  Index istride = idx.rows(), wstride = w.outerStride();
+  if (istride != wstride) {  // one stride for both: copy the weights into the indices' layout
+    Wc = w.leftCols(m);
+    wp = Wc.data();
+    wstride = Wc.rows();
   }
+  for (Index t = 0; t < rows; ++t)
+    kernel({Xrow.data(), y.data(), d, Tt.col(t).data(), ip + t, wp + t, istride, m, Gt.col(t).data()});
+  G.leftCols(d) = Gt.transpose();
+}
+}  // namespace
+
+void LeastSquares::sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const {
+  run_sample_kernel(sample_kernel(), Xrow_, y_, T, idx, w, G);
+}
+
+std::vector<std::string> LeastSquares::sample_kernels() {
+  std::vector<std::string> names;
+  for (const auto& k : sample_kernels_list()) names.emplace_back(k.name);
+  return names;
+}
+
+void LeastSquares::sparse_weighted_gradient_with(const std::string& kernel, ConstBlockRef T, const IndexBlock& idx,
+                                                 ConstBlockRef w, BlockRef G) const {
+  for (const auto& k : sample_kernels_list())
+    if (kernel == k.name) return run_sample_kernel(k.fn, Xrow_, y_, T, idx, w, G);
+  throw std::invalid_argument("least squares: no sample-gradient kernel '" + kernel + "' on this CPU");
 }
 
 Mat LeastSquares::sample_gradients(const Vec& theta) const {

@@ -5,6 +5,9 @@
 // down to 1/condition, a teacher theta_true ~ N(0, I / d), labels y = x^T theta_true +
 // label_noise * eps; a held-out test set drawn the same way. Or data from a CSV file
 // (d feature columns, then y).
+#include <string>
+#include <vector>
+
 #include "losses/loss.hpp"
 
 namespace sgdnoise {
@@ -36,6 +39,11 @@ class LeastSquares final : public FiniteSumLoss {
   bool has_test_set() const override { return Xtest_.rows() > 0; }
   void test_value(ConstBlockRef T, Eigen::Ref<Vec> out) const override;
 
+  /// The sample-gradient kernels this CPU can run (the first is used), and
+  /// sparse_weighted_gradient through a named one (tests compare their bits).
+  static std::vector<std::string> sample_kernels();
+  void sparse_weighted_gradient_with(const std::string& kernel, ConstBlockRef T, const IndexBlock& idx, ConstBlockRef w,
+                                     BlockRef G) const;
   void sparse_weighted_gradient(ConstBlockRef T, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const override;
   void dense_weighted_gradient(ConstBlockRef T, ConstBlockRef W, BlockRef G) const override;
   Mat sample_gradients(const Vec& theta) const override;
