@@ -96,21 +96,33 @@ BenchWorkload w4(Index N, int dim, std::int64_t cap, Index block) {
 }
 
 /// v -> X^T (X v) / n: the least-squares Hessian without forming it, with Spectra's
-/// operator contract. The SciPy peer applies the same two matrix-vector products.
+/// operator contract. The SciPy peer applies the same two matrix-vector products, each a
+/// pass over X from memory (64 MB at n = 4000, d = 2000); here they are fused over blocks
+/// of kRows rows of a row-major copy of X: t = X_b v, then y += X_b^T t while X_b is still
+/// in cache, so X streams from memory once per application.
 class GramOperator {
  public:
   using Scalar = double;
-  explicit GramOperator(const Mat& X) : X_(X), Xv_(X.rows()) {}
-  Index rows() const { return X_.cols(); }
-  Index cols() const { return X_.cols(); }
+  static constexpr Index kRows = 16;  // 16 x 2000 doubles: 256 kB, within the L2 cache
+  explicit GramOperator(const Mat& X) : Xr_(X), t_(kRows) {}
+  Index rows() const { return Xr_.cols(); }
+  Index cols() const { return Xr_.cols(); }
   void perform_op(const double* x_in, double* y_out) const {
-    Xv_.noalias() = X_ * Eigen::Map<const Vec>(x_in, X_.cols());
-    Eigen::Map<Vec>(y_out, X_.cols()).noalias() = X_.transpose() * Xv_ / static_cast<double>(X_.rows());
+    const Eigen::Map<const Vec> v(x_in, Xr_.cols());
+    Eigen::Map<Vec> y(y_out, Xr_.cols());
+    y.setZero();
+    for (Index r0 = 0; r0 < Xr_.rows(); r0 += kRows) {
+      const Index rb = std::min(kRows, Xr_.rows() - r0);
+      const auto B = Xr_.middleRows(r0, rb);
+      t_.head(rb).noalias() = B * v;
+      y.noalias() += B.transpose() * t_.head(rb);
+    }
+    y /= static_cast<double>(Xr_.rows());
   }
 
  private:
-  const Mat& X_;
-  mutable Vec Xv_;  // scratch: perform_op is const in Spectra's contract
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Xr_;
+  mutable Vec t_;  // scratch: perform_op is const in Spectra's contract
 };
 
 template <class T>
