@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "analysis/escape_observer.hpp"
+#include <atomic>
+
+#include "io/checkpoint.hpp"
 #include "scenario/runner.hpp"
 #include "expect_input_error.hpp"
 
@@ -230,11 +233,73 @@ TEST(EscapeScenario, StoppedEscapesLeaveTheBatchWithIdenticalResults) {
   }
 }
 
-TEST(EscapeScenario, StoppedEscapesRefuseResume) {
-  const Experiment ex = build(kWell, {"escape.stop_escaped=true"});
-  RunRecord partial;
-  partial.series.push_back(SeriesRow{});
-  partial.diverged_at.assign(48, -1);
-  test::expect_input_error([&] { return run_experiment(ex, RunHooks{}, partial, ex.initial_state()); },
-                           "escape.stop_escaped");
+TEST(EscapeScenario, InterruptedEscapeRunsResumeExactly) {
+  // A run interrupted at its 40th observation and resumed from the checkpoint bytes
+  // (ensemble, series and the escape observer's first passages) ends with the escape
+  // record of the uninterrupted run, bit for bit, with and without the bridge and
+  // stop_escaped; the resumed run steps only the trajectories still running.
+  for (const bool stop : {false, true}) {
+    for (const bool bridge : {false, true}) {
+      std::vector<std::string> sets = {"dynamics.eta=0.05", "noise.variance=0.05", "dynamics.steps=120"};
+      if (bridge) sets.push_back("escape.bridge=true");
+      if (stop) sets.push_back("escape.stop_escaped=true");
+      const Experiment full = build(kWell, sets);
+      const RunResult rf = run_experiment(full);
+
+      const Experiment part = build(kWell, sets);
+      std::atomic<bool> flag{false};
+      int calls = 0;
+      RunHooks hooks;
+      hooks.checkpoint = [&](const RunRecord&, const Mat&) {
+        if (++calls == 40) flag = true;
+      };
+      hooks.stop = &flag;
+      const RunResult rp = run_experiment(part, hooks);
+      ASSERT_EQ(rp.record.status, RunStatus::interrupted);
+      const Checkpoint back = parse_checkpoint(
+          checkpoint_bytes({"escape.toml", "", rp.record, rp.record.state, observer_states(part)}), "ck");
+
+      const Experiment resumed = build(kWell, sets, 2);
+      restore_observer_states(resumed, back.observer_states, back.record.series.back().k, back.state, "ck");
+      const RunResult rr = run_experiment(resumed, RunHooks{}, back.record, back.state);
+      ASSERT_EQ(rr.record.status, RunStatus::completed);
+      EXPECT_EQ(escaped_fraction(rr.record), escaped_fraction(rf.record));
+      const auto& a = escape_observer(full).results();
+      const auto& b = escape_observer(resumed).results();
+      ASSERT_TRUE(escape_observer(resumed).available()) << escape_observer(resumed).reason();
+      Index escaped_after = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].state, b[i].state) << i;
+        EXPECT_EQ(a[i].steps, b[i].steps) << i;
+        EXPECT_EQ(a[i].detected_at, b[i].detected_at) << i;
+        EXPECT_EQ(a[i].by_bridge, b[i].by_bridge) << i;
+        escaped_after += a[i].state == EscapeState::escaped && a[i].detected_at > back.record.series.back().k;
+      }
+      EXPECT_GT(escaped_after, 0);  // the resumed part saw escapes
+      if (stop) {
+        EXPECT_EQ(rp.record.trajectory_steps + rr.record.trajectory_steps, rf.record.trajectory_steps);
+      }
+      const EscapeSummary sf = escape_observer(full).summary(120), sr = escape_observer(resumed).summary(120);
+      EXPECT_EQ(sf.counts.escaped, sr.counts.escaped);
+      EXPECT_EQ(sf.counts.censored, sr.counts.censored);
+      EXPECT_EQ(sf.mean_steps.est.value, sr.mean_steps.est.value);
+      EXPECT_EQ(sf.mean_steps.est.se, sr.mean_steps.est.se);
+    }
+  }
+}
+
+TEST(EscapeScenario, CorruptObserverStatesAreRefused) {
+  const Experiment ex = build(kWell, {});
+  const RunResult r = run_experiment(ex);
+  const Mat state = r.record.final_state;
+  std::vector<std::string> states = observer_states(ex);
+  ASSERT_FALSE(states.empty());
+  const Experiment again = build(kWell, {});
+  EXPECT_THROW(restore_observer_states(again, {}, 300, state, "ck"), InputError);  // count mismatch
+  auto truncated = states;
+  for (auto& st : truncated)
+    if (!st.empty()) st.resize(st.size() / 2);
+  EXPECT_THROW(restore_observer_states(again, truncated, 300, state, "ck"), InputError);
+  EXPECT_THROW(restore_observer_states(again, states, 300, state.topRows(10), "ck"), InputError);  // wrong rows
+  EXPECT_NO_THROW(restore_observer_states(again, states, 300, state, "ck"));
 }

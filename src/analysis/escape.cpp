@@ -10,6 +10,8 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 
+#include "core/bytes.hpp"
+
 namespace sgdnoise {
 
 namespace {
@@ -497,6 +499,76 @@ Index EscapeTracker::observe(std::int64_t k, ConstBlockRef X) {
   if (spec_.layout == RowLayout::live_rows) compact(prev_);
   prev_k_ = k;
   return stopped;
+}
+
+std::string EscapeTracker::saved_state() const {
+  if (spec_.layout != RowLayout::all_rows) throw std::logic_error("escape tracker: saved_state() needs all_rows");
+  ByteWriter w;
+  w.pod<std::uint64_t>(results_.size());
+  for (const auto& r : results_) {
+    w.pod<std::int32_t>(static_cast<std::int32_t>(r.state));
+    w.pod<std::int32_t>(r.destination);
+    w.pod<double>(r.steps);
+    w.pod<double>(r.tau);
+    w.pod<std::int64_t>(r.detected_at);
+    w.pod<std::uint8_t>(r.interpolated ? 1 : 0);
+    w.pod<std::uint8_t>(r.by_bridge ? 1 : 0);
+  }
+  w.pod<std::uint64_t>(live_.size());
+  for (const Index o : live_) w.pod<std::int64_t>(o);
+  w.pod<std::uint64_t>(last_keep_.size());
+  for (const char c : last_keep_) w.pod<char>(c);
+  w.pod<std::int64_t>(started_inside_);
+  w.pod<std::int64_t>(last_step_);
+  w.pod<std::uint8_t>(started_ ? 1 : 0);
+  w.pod<std::int64_t>(prev_k_);
+  return w.take();
+}
+
+void EscapeTracker::restore_state(const std::string& bytes, ConstBlockRef prev) {
+  if (spec_.layout != RowLayout::all_rows) throw std::logic_error("escape tracker: restore_state() needs all_rows");
+  const auto n = static_cast<std::uint64_t>(results_.size());
+  try {
+    ByteReader r(bytes);
+    if (r.pod<std::uint64_t>() != n) throw std::invalid_argument("escape state: another number of trajectories");
+    std::vector<TrajectoryEscape> res(static_cast<std::size_t>(n));
+    for (auto& t : res) {
+      const auto st = r.pod<std::int32_t>();
+      if (st < 0 || st > static_cast<std::int32_t>(EscapeState::diverged))
+        throw std::invalid_argument("escape state: bad trajectory state");
+      t.state = static_cast<EscapeState>(st);
+      t.destination = r.pod<std::int32_t>();
+      t.steps = r.pod<double>();
+      t.tau = r.pod<double>();
+      t.detected_at = r.pod<std::int64_t>();
+      t.interpolated = r.pod<std::uint8_t>() != 0;
+      t.by_bridge = r.pod<std::uint8_t>() != 0;
+    }
+    std::vector<Index> live(static_cast<std::size_t>(r.count(sizeof(std::int64_t))));
+    for (auto& o : live) {
+      o = r.pod<std::int64_t>();
+      if (o < 0 || static_cast<std::uint64_t>(o) >= n) throw std::invalid_argument("escape state: bad live index");
+    }
+    std::vector<char> keep(static_cast<std::size_t>(r.count(1)));
+    for (auto& c : keep) c = r.pod<char>();
+    const auto inside = r.pod<std::int64_t>();
+    const auto last = r.pod<std::int64_t>();
+    const bool started = r.pod<std::uint8_t>() != 0;
+    const auto pk = r.pod<std::int64_t>();
+    if (!r.done()) throw std::invalid_argument("escape state: trailing bytes");
+    if (static_cast<std::uint64_t>(prev.rows()) != n)
+      throw std::invalid_argument("escape state: the ensemble has another number of rows");
+    results_ = std::move(res);
+    live_ = std::move(live);
+    last_keep_ = std::move(keep);
+    started_inside_ = inside;
+    last_step_ = last;
+    started_ = started;
+    prev_k_ = pk;
+    prev_ = prev;
+  } catch (const BytesError& e) {
+    throw std::invalid_argument(std::string("escape state: ") + e.what());
+  }
 }
 
 Index EscapeTracker::censor_running(std::int64_t k) {

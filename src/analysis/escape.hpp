@@ -242,6 +242,12 @@ class EscapeTracker {
   /// compacted is left alone.
   void compact(Mat& X) const;
 
+  /// The tracker's state for a checkpoint (all_rows layout), and its restoration with the
+  /// ensemble `prev` of the last observation (the checkpoint's state). restore_state throws
+  /// std::invalid_argument when the bytes do not fit this tracker.
+  std::string saved_state() const;
+  void restore_state(const std::string& bytes, ConstBlockRef prev);
+
   /// Original indices of the running trajectories, increasing.
   const std::vector<Index>& live() const { return live_; }
   const std::vector<TrajectoryEscape>& results() const { return results_; }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/bytes.hpp"
 #include "core/rng.hpp"
 
 namespace sgdnoise {
@@ -58,9 +59,48 @@ void EscapeObserver::stopped(std::vector<char>& stop) const {
     if (res[t].state == EscapeState::escaped) stop[t] = 1;
 }
 
+std::string EscapeObserver::saved_state() const {
+  ByteWriter w;
+  w.pod<std::uint8_t>(1);  // layout version
+  w.str(reason_);
+  w.pod<std::uint8_t>(started_ ? 1 : 0);
+  w.pod<std::uint8_t>(started_observing_ ? 1 : 0);
+  w.pod<std::int64_t>(prev_k_);
+  w.str(reason_.empty() ? tracker_.saved_state() : std::string());
+  return w.take();
+}
+
+void EscapeObserver::restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const {
+  try {
+    ByteReader r(state);
+    if (r.pod<std::uint8_t>() != 1) throw std::invalid_argument("escape observer state: unknown layout");
+    std::string reason = r.str();
+    const bool started = r.pod<std::uint8_t>() != 0, observing = r.pod<std::uint8_t>() != 0;
+    const auto pk = r.pod<std::int64_t>();
+    const std::string tracker = r.str();
+    if (!r.done()) throw std::invalid_argument("escape observer state: trailing bytes");
+    if (reason.empty()) {
+      // The state saved at step k, taken when the observer last saw every trajectory.
+      if (pk != k && bridge_) throw std::invalid_argument("escape observer state: not taken at the checkpoint's step");
+      tracker_.restore_state(tracker, X);
+      if (tracker_.last_step() > k) throw std::invalid_argument("escape observer state: later than the checkpoint");
+      if (bridge_) prev_ = X;
+    }
+    reason_ = std::move(reason);
+    started_ = started;
+    started_observing_ = observing;
+    prev_k_ = pk;
+  } catch (const BytesError& e) {
+    throw std::invalid_argument(std::string("escape observer state: ") + e.what());
+  }
+}
+
 EscapeSummary EscapeObserver::summary(std::int64_t last_step) const {
-  tracker_.censor_running(last_step);
-  return summarize_escapes(tracker_, horizon_);
+  // On a copy: the summary of an interrupted run is written before its checkpoint, whose
+  // running trajectories must stay running.
+  EscapeTracker t = tracker_;
+  t.censor_running(last_step);
+  return summarize_escapes(t, horizon_);
 }
 
 }  // namespace sgdnoise

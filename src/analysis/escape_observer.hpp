@@ -34,6 +34,10 @@ class EscapeObserver final : public Observer {
                std::vector<Observation>& out) const override;
   /// With stop_escaped: the escaped trajectories (escape.stop_escaped).
   void stopped(std::vector<char>& stop) const override;
+  /// First passages so far (and the bridge's last observation step): a resumed run
+  /// continues the record exactly.
+  std::string saved_state() const override;
+  void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const override;
   bool stops_escaped() const { return stop_escaped_; }
 
   /// Statistics at the end of the run (running trajectories censored at last_step);

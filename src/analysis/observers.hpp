@@ -39,6 +39,15 @@ class Observer {
   /// ensemble driver then stops stepping it; its state stays as last observed. The
   /// default stops nothing.
   virtual void stopped(std::vector<char>& stop) const { (void)stop; }
+  /// What a later observation needs of the earlier ones (the escape observer's first
+  /// passages so far), saved with each checkpoint; empty: nothing.
+  virtual std::string saved_state() const { return {}; }
+  /// Before a resumed run's first step: the saved_state() of the checkpoint taken at step
+  /// k, and the ensemble there as observe() saw it (theta, or the whole state). Throws
+  /// std::invalid_argument when the state does not fit this observer.
+  virtual void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const {
+    (void)state, (void)k, (void)X;
+  }
 };
 
 /// out[i] = f(row block) evaluated in parallel over blocks of rows; the values do

@@ -145,7 +145,8 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   const std::string scenario_file = ex.scenario.file();
   auto save_checkpoint = [&](const RunRecord& rec, const Mat& X) {
     fs::create_directories(partial_dir(out_dir));
-    write_file_atomically(checkpoint_path(out_dir), checkpoint_bytes({scenario_file, toml_text.str(), rec, X}));
+    write_file_atomically(checkpoint_path(out_dir),
+                          checkpoint_bytes({scenario_file, toml_text.str(), rec, X, observer_states(ex)}));
   };
   RunHooks hooks;
   hooks.progress = progress_line(ex.scenario.name());
@@ -163,6 +164,8 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   RunRecord resume;
   Mat state;
   if (ck) {
+    restore_observer_states(ex, ck->observer_states, ck->record.series.back().k, ck->state,
+                            checkpoint_path(out_dir).string());
     resume = std::move(ck->record);
     state = std::move(ck->state);
   }

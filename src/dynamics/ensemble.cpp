@@ -94,6 +94,11 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     if (at == ks.end()) throw std::invalid_argument("resume: the checkpoint's step is not an observation step");
     first = static_cast<std::size_t>(at - ks.begin()) + 1;
     rec.status = RunStatus::completed;
+    // Trajectories the (restored) observers had stopped stay out of the batch.
+    for (const Observer* o : observers) o->stopped(stop);
+    rec.n_stopped = static_cast<Index>(std::count(stop.begin(), stop.end(), char{1}));
+    for (Index i = 0; i < N && rec.n_stopped > 0; ++i)
+      if (!stop[static_cast<std::size_t>(i)]) live_ids.push_back(static_cast<std::uint64_t>(i));
   } else {
     observe(0);
   }

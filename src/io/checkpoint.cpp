@@ -2,68 +2,51 @@
 
 #include <cstring>
 
+#include "core/bytes.hpp"
 #include "scenario/scenario.hpp"
 
 namespace sgdnoise {
 
 namespace {
-constexpr char kMagic[8] = {'S', 'G', 'D', 'N', 'C', 'K', 'P', '1'};
+// Version 2 adds the observers' states (first passages so far).
+constexpr char kMagic[8] = {'S', 'G', 'D', 'N', 'C', 'K', 'P', '2'};
 
-class Writer {
- public:
-  template <class T>
-  void pod(const T& v) {
-    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  void str(const std::string& s) {
-    pod<std::uint64_t>(s.size());
-    out_ += s;
-  }
-  void doubles(const double* p, std::size_t n) { out_.append(reinterpret_cast<const char*>(p), n * sizeof(double)); }
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
-
+// The reader of one checkpoint file: a read past the end is an InputError naming it.
 class Reader {
  public:
-  Reader(const std::string& b, std::string where) : b_(b), where_(std::move(where)) {}
+  Reader(const std::string& b, std::string where) : r_(b), where_(std::move(where)) {}
   template <class T>
   T pod() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, b_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return v;
+    return guard([&] { return r_.pod<T>(); });
   }
   std::string str() {
-    const auto n = pod<std::uint64_t>();
-    need(n);
-    std::string s = b_.substr(pos_, n);
-    pos_ += n;
-    return s;
+    return guard([&] { return r_.str(); });
   }
   void doubles(double* p, std::size_t n) {
-    need(n * sizeof(double));
-    std::memcpy(p, b_.data() + pos_, n * sizeof(double));
-    pos_ += n * sizeof(double);
+    guard([&] {
+      r_.doubles(p, n);
+      return 0;
+    });
   }
-  bool done() const { return pos_ == b_.size(); }
+  bool done() const { return r_.done(); }
   [[noreturn]] void bad(const std::string& why) const { throw InputError(where_, "", "corrupt checkpoint: " + why); }
 
  private:
-  void need(std::size_t n) const {
-    if (n > b_.size() - pos_) bad("truncated");
+  template <class F>
+  auto guard(F f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const BytesError& e) {
+      bad(e.what());
+    }
   }
-  const std::string& b_;
+  ByteReader r_;
   std::string where_;
-  std::size_t pos_ = 0;
 };
 }  // namespace
 
 std::string checkpoint_bytes(const Checkpoint& c) {
-  Writer w;
+  ByteWriter w;
   for (char ch : kMagic) w.pod(ch);
   w.str(c.scenario_file);
   w.str(c.scenario_toml);
@@ -88,6 +71,8 @@ std::string checkpoint_bytes(const Checkpoint& c) {
       w.str(o.est.method);
     }
   }
+  w.pod<std::uint64_t>(c.observer_states.size());
+  for (const auto& o : c.observer_states) w.str(o);
   return w.take();
 }
 
@@ -129,6 +114,9 @@ Checkpoint parse_checkpoint(const std::string& bytes, const std::string& where) 
     }
     c.record.series.push_back(std::move(row));
   }
+  const auto no = r.pod<std::uint64_t>();
+  if (no > bytes.size()) r.bad("bad observer table");
+  for (std::uint64_t i = 0; i < no; ++i) c.observer_states.push_back(r.str());
   if (!r.done()) r.bad("trailing bytes");
   if (c.record.series.empty()) r.bad("no observation recorded");
   return c;

@@ -1,11 +1,12 @@
 #pragma once
 // Checkpoints of a run: the resolved scenario (so `--resume` needs nothing else), the
 // full ensemble state at an observation step, the divergence marks and the series
-// recorded so far, all doubles stored as raw bits so that a resumed run ends bitwise
+// recorded so far, the observers' states, all doubles stored as raw bits so that a resumed run ends bitwise
 // identical to an uninterrupted one. The random streams need no state: every draw is a
 // function of (seed, trajectory, purpose, step, draw) (CONVENTIONS.md).
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "dynamics/ensemble.hpp"
 
@@ -16,6 +17,9 @@ struct Checkpoint {
   std::string scenario_toml;  // the resolved scenario, every default explicit
   RunRecord record;           // series so far, divergence marks
   Mat state;                  // theta and optimizer columns at record.series.back().k
+  /// Observer::saved_state() of each observer of the experiment, in order (first passages
+  /// so far, for the escape observer), restored before the resumed run's first step.
+  std::vector<std::string> observer_states;
 };
 
 /// Serialises to bytes / parses bytes; parse errors throw InputError naming the file.

@@ -3,7 +3,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "analysis/escape_observer.hpp"
 #include "dynamics/strong_coupling.hpp"
 
 namespace sgdnoise {
@@ -34,6 +33,29 @@ PredictionContext prediction_context(const Experiment& ex) {
   return ctx;
 }
 
+std::vector<std::string> observer_states(const Experiment& ex) {
+  std::vector<std::string> states;
+  for (const auto& o : ex.observers) states.push_back(o->saved_state());
+  return states;
+}
+
+void restore_observer_states(const Experiment& ex, const std::vector<std::string>& states, std::int64_t k,
+                             const Mat& state, const std::string& where) {
+  if (states.size() != ex.observers.size())
+    throw InputError(where, "",
+                     "the checkpoint holds " + std::to_string(states.size()) + " observer states, the scenario has " +
+                         std::to_string(ex.observers.size()) + " observers");
+  const Index d = ex.theta0.size();
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    const Observer& o = *ex.observers[i];
+    try {
+      o.restore_state(states[i], k, o.whole_state() ? ConstBlockRef(state) : ConstBlockRef(state.leftCols(d)));
+    } catch (const std::invalid_argument& e) {
+      throw InputError(where, "", std::string("corrupt checkpoint: ") + e.what());
+    }
+  }
+}
+
 RunResult run_experiment(const Experiment& ex, const ProgressFn& progress) {
   RunHooks hooks;
   hooks.progress = progress;
@@ -46,12 +68,6 @@ RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord 
   if (resuming &&
       (resume_state.rows() != ex.trajectories || resume_state.cols() != ex.theta0.size() + ex.stepper->extra_columns()))
     throw std::invalid_argument("resume: the checkpoint's state does not fit this scenario");
-  if (resuming)
-    for (const auto& o : ex.observers)
-      if (const auto* eo = dynamic_cast<const EscapeObserver*>(o.get()); eo && eo->stops_escaped())
-        throw InputError(ex.scenario.file(), "escape.stop_escaped",
-                         "a run that stops escaped trajectories cannot be resumed (the escape record is not "
-                         "checkpointed): run it again");
   r.record = run_ensemble(*ex.stepper, resuming ? std::move(resume_state) : ex.initial_state(), ex.spec,
                           ex.observer_ptrs(), hooks, std::move(resume));
   const PredictionContext ctx = prediction_context(ex);

@@ -1,5 +1,6 @@
 #pragma once
 // Runs an experiment's ensemble and evaluates its checks.
+#include <string>
 #include <vector>
 
 #include "analysis/checks.hpp"
@@ -18,7 +19,14 @@ struct RunResult {
 
 PredictionContext prediction_context(const Experiment& ex);
 RunResult run_experiment(const Experiment& ex, const ProgressFn& progress = {});
-/// With hooks (checkpoints, stop flag), optionally resuming a partial record from its saved state.
+/// The observers' states for a checkpoint (Observer::saved_state), in order.
+std::vector<std::string> observer_states(const Experiment& ex);
+/// Restores them before resuming from a checkpoint taken at step k with ensemble `state`
+/// (theta and extra columns); a mismatch is an InputError naming `where` (the checkpoint).
+void restore_observer_states(const Experiment& ex, const std::vector<std::string>& states, std::int64_t k,
+                             const Mat& state, const std::string& where);
+/// With hooks (checkpoints, stop flag), optionally resuming a partial record from its saved state
+/// (restore the observers' states first).
 RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord resume = {}, Mat resume_state = Mat());
 
 }  // namespace sgdnoise

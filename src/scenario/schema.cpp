@@ -550,8 +550,7 @@ std::vector<SectionSchema> build() {
             "Escaped trajectories leave the batch: from the observation that sees a trajectory escaped it is "
             "no longer stepped, so the cost follows the running ones. Escape results are identical either way "
             "(each trajectory draws its own numbers); every other result then averages the escaped "
-            "trajectories at their state when stopped. Such a run is not resumable (the escape record is not "
-            "checkpointed).")},
+            "trajectories at their state when stopped.")},
        {}});
 
   s.push_back(
