@@ -28,7 +28,7 @@ const std::string kArgs = test::source_path("scenarios/quadratic_fullcov_d100.to
 pid_t start(const std::string& args) {
   const pid_t pid = ::fork();
   if (pid == 0) {
-    const std::string cmd = "exec " + std::string(SGDNOISE_CLI) + " " + args + " >/dev/null 2>&1";
+    const std::string cmd = "exec " + std::string(test::cli_path()) + " " + args + " >/dev/null 2>&1";
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

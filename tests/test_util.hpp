@@ -20,7 +20,10 @@
 
 namespace sgdnoise::test {
 
-inline std::string source_path(const std::string& rel) { return std::string(SGDNOISE_SOURCE_DIR) + "/" + rel; }
+const char* source_dir();  // tests/test_paths.cpp
+const char* cli_path();    // tests/test_paths.cpp
+
+inline std::string source_path(const std::string& rel) { return std::string(source_dir()) + "/" + rel; }
 
 /// A fresh empty directory under the system temporary directory.
 inline std::filesystem::path fresh_dir(const std::string& tag) {
@@ -55,7 +58,7 @@ struct CliResult {
 /// Runs the sgdnoise executable with the given arguments (shell-quoted by the caller).
 inline CliResult run_cli(const std::string& args) {
   CliResult r;
-  const std::string cmd = std::string(SGDNOISE_CLI) + " " + args + " 2>&1";
+  const std::string cmd = std::string(cli_path()) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf{};

@@ -13,7 +13,7 @@
 #include "io/summary.hpp"
 #include "scenario/benchmark.hpp"
 #include "scenario/scenario.hpp"
-#include "sgdnoise/version.hpp"
+#include "core/version.hpp"
 
 namespace sgdnoise {
 

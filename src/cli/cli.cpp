@@ -23,7 +23,7 @@
 #include "io/summary.hpp"
 #include "scenario/schema.hpp"
 #include "scenario/sweep.hpp"
-#include "sgdnoise/version.hpp"
+#include "core/version.hpp"
 
 namespace sgdnoise {
 

@@ -19,7 +19,7 @@
 
 #include "io/run_dir.hpp"
 #include "scenario/scenario.hpp"
-#include "sgdnoise/version.hpp"
+#include "core/version.hpp"
 
 namespace sgdnoise {
 

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "io/summary.hpp"
-#include "sgdnoise/version.hpp"
+#include "core/version.hpp"
 
 namespace sgdnoise {
 

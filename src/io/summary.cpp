@@ -14,7 +14,7 @@
 #include "noise/gaussian.hpp"
 #include "analysis/spectrum.hpp"
 #include "core/platform.hpp"
-#include "sgdnoise/version.hpp"
+#include "core/version.hpp"
 
 namespace sgdnoise {
 

@@ -14,7 +14,7 @@
 #include "io/summary.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
-#include "sgdnoise/version.hpp"
+#include "core/version.hpp"
 
 namespace sgdnoise {
 
