@@ -2,7 +2,7 @@
 """sgdnoise against the numpy peers, side by side in one run.
 
 For each workload, alternates `sgdnoise bench --only W --json` and the numpy peer
-script (../shared/peers) ROUNDS times, one thread each (OpenBLAS's OpenMP build for
+script (bench/peers) ROUNDS times, one thread each (OpenBLAS's OpenMP build for
 numpy, 1 thread), takes medians and prints the Markdown table of the issue-8 targets
 with the date, CPU model and threads, then the thread scaling (2 threads / 1 thread)
 and the cost-growth exponents (log-log slopes of run time against N and d).
@@ -12,7 +12,7 @@ Hessian applied matrix-free, Spectra through sgdnoise (`bench --only spectra`) a
 SciPy's eigsh on the same operator (bench/eigsh_peer.py; needs python3-scipy), same k,
 ncv and tolerance, alternating; the eigenvalues of the two must agree.
 
-usage: bench/compare.py [--rounds 3] [--bin build-bench/sgdnoise] [--peers ../shared/peers]
+usage: bench/compare.py [--rounds 3] [--bin build-bench/sgdnoise] [--peers bench/peers]
                         [--only w1_d2 ...] [--no-scaling] [--no-growth] [--no-spectra] [--json OUT]
 """
 import argparse
@@ -27,7 +27,7 @@ import sys
 ap = argparse.ArgumentParser()
 ap.add_argument("--rounds", type=int, default=3)
 ap.add_argument("--bin", default="build-bench/sgdnoise")
-ap.add_argument("--peers", default="../shared/peers")
+ap.add_argument("--peers", default="bench/peers")
 ap.add_argument("--only", nargs="*", default=None)
 ap.add_argument("--no-scaling", action="store_true")
 ap.add_argument("--no-growth", action="store_true")
