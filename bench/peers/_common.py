@@ -34,13 +34,16 @@ def loaded_blas():
             paths = {ln.split()[-1] for ln in f if "/" in ln}
     except OSError:
         return "unknown"
+    # numpy links libblas.so.3, whose symbols win: a libblas.so.3 outside an OpenBLAS directory is
+    # Netlib's reference BLAS even if liblapack pulled an OpenBLAS in beside it.
+    libblas = [p for p in paths if os.path.basename(p).startswith("libblas.so")]
     for tag in ("openblas-openmp", "openblas-pthread", "openblas-serial"):
-        if any(tag in p for p in paths):
+        if any(tag in p for p in libblas):
             return tag
-    if any("libopenblas" in p for p in paths):
-        return "openblas"
-    if any(os.path.basename(p).startswith("libblas.so") for p in paths):
+    if libblas and not any("openblas" in p for p in libblas):
         return "reference"
+    if any("libopenblas" in os.path.basename(p) for p in paths):
+        return "openblas"
     return "none"
 
 
