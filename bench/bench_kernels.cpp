@@ -1,5 +1,5 @@
 // Kernel micro-benchmarks, single thread. items_per_second is normals (or uniforms)
-// per second. Compare with the peers' rates (../shared/peers/README.md) only when
+// per second. Compare with the peers' rates (bench/peers/README.md) only when
 // measured side by side on the same machine.
 //
 // BM_FillNormals is fill_normals as the simulator calls it (the fastest kernel this

@@ -2,17 +2,23 @@
 """sgdnoise against the numpy peers, side by side in one run.
 
 For each workload, alternates `sgdnoise bench --only W --json` and the numpy peer
-script (../shared/peers) ROUNDS times, one thread each (OpenBLAS's OpenMP build for
-numpy, 1 thread), takes medians and prints the Markdown table of the issue-8 targets
-with the date, CPU model and threads, then the thread scaling (2 threads / 1 thread)
-and the cost-growth exponents (log-log slopes of run time against N and d).
+script (bench/peers, next to this file) ROUNDS times, one thread each, takes medians and
+prints the Markdown table of the issue-8 targets with the date, CPU model and threads and the
+spread of the rounds (min-max), then the thread scaling (2 threads / 1 thread) and the
+cost-growth exponents (log-log slopes of run time against N and d).
+
+The peers run on the numpy a user would have: Debian's numpy with OpenBLAS's OpenMP build
+(`apt-get install libopenblas0-openmp`, selected through LD_LIBRARY_PATH), one BLAS thread,
+with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from their environment so that OpenBLAS
+detects the CPU itself. The BLAS numpy actually loaded is printed; if it is the reference
+BLAS (Netlib's libblas.so.3), the measurements are printed but every ratio is refused.
 
 Then the Hessian-spectrum target: the top 10 eigenvalues of the d = 2000 least-squares
 Hessian applied matrix-free, Spectra through sgdnoise (`bench --only spectra`) against
 SciPy's eigsh on the same operator (bench/eigsh_peer.py; needs python3-scipy), same k,
 ncv and tolerance, alternating; the eigenvalues of the two must agree.
 
-usage: bench/compare.py [--rounds 3] [--bin build-bench/sgdnoise] [--peers ../shared/peers]
+usage: bench/compare.py [--rounds 3] [--bin build-bench/sgdnoise] [--peers DIR (default bench/peers)]
                         [--only w1_d2 ...] [--no-scaling] [--no-growth] [--no-spectra] [--json OUT]
 """
 import argparse
@@ -27,7 +33,7 @@ import sys
 ap = argparse.ArgumentParser()
 ap.add_argument("--rounds", type=int, default=3)
 ap.add_argument("--bin", default="build-bench/sgdnoise")
-ap.add_argument("--peers", default="../shared/peers")
+ap.add_argument("--peers", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
 ap.add_argument("--only", nargs="*", default=None)
 ap.add_argument("--no-scaling", action="store_true")
 ap.add_argument("--no-growth", action="store_true")
@@ -35,9 +41,56 @@ ap.add_argument("--no-spectra", action="store_true")
 ap.add_argument("--json", default="")
 a = ap.parse_args()
 
-ENV = dict(os.environ, LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/openblas-openmp", OMP_NUM_THREADS="1",
-           OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+if not os.path.isdir(OPENBLAS_DIR):
+    sys.exit(f"compare.py: {OPENBLAS_DIR} is missing. The numpy peers must run on the BLAS a user would have, "
+             "OpenBLAS's OpenMP build, not Debian's reference BLAS: apt-get install libopenblas0-openmp")
+# The peers' environment only: OpenBLAS's OpenMP build, one thread, and no CPU-type or cache-size overrides
+# (a user's OpenBLAS detects the CPU itself). sgdnoise runs in the caller's environment.
+ENV = dict(os.environ, LD_LIBRARY_PATH=OPENBLAS_DIR, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+           MKL_NUM_THREADS="1")
+for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    ENV.pop(var, None)
 PY = "/usr/bin/python3"
+
+# Which BLAS numpy loads in the peers' environment: threadpoolctl where it is installed, else the
+# libraries mapped into a child python after a matrix product.
+BLAS_PROBE = r"""
+import json, numpy as np
+a = np.ones((64, 64)); a @ a
+info = {}
+try:
+    from threadpoolctl import threadpool_info
+    for p in threadpool_info():
+        if p.get("user_api") == "blas":
+            info = {"via": "threadpoolctl", "internal_api": p.get("internal_api"), "path": p.get("filepath"),
+                    "version": p.get("version"), "threads": p.get("num_threads")}
+            break
+except ImportError:
+    pass
+if not info:
+    with open("/proc/self/maps") as f:
+        libs = sorted({ln.split()[-1] for ln in f if "blas" in ln.rsplit("/", 1)[-1]})
+    info = {"via": "/proc/self/maps", "path": ", ".join(libs)}
+print(json.dumps(info))
+"""
+
+
+def numpy_blas():
+    out = subprocess.run([PY, "-c", BLAS_PROBE], check=True, capture_output=True, text=True, env=ENV).stdout
+    info = json.loads(out)
+    paths = [q.strip() for q in (info.get("path") or "").split(",") if q.strip()]
+    api = (info.get("internal_api") or "").lower()
+    # numpy links libblas.so.3, whose symbols win: one outside an OpenBLAS directory is Netlib's reference
+    # BLAS (Debian's /usr/lib/x86_64-linux-gnu/blas), even when liblapack pulled an OpenBLAS in beside it.
+    libblas = [q for q in paths if os.path.basename(q).startswith("libblas.so")]
+    if libblas and not any("openblas" in q for q in libblas):
+        info["kind"] = "reference"
+    elif "openblas" in api or any("openblas" in q for q in paths):
+        info["kind"] = "openblas"
+    else:
+        info["kind"] = "other"
+    return info
 
 # name: (label, peer args, peer rate key, target ratio, own-bound kind, bound target)
 WORKLOADS = [
@@ -73,11 +126,12 @@ def ours(only, threads=1, extra=()):
 
 
 def peer(args, key):
+    """The peer's rate and the BLAS it reported (blas=...)."""
     out = subprocess.run([PY, os.path.join(a.peers, args[0]), *args[1:]], check=True, capture_output=True,
                          text=True, env=ENV).stdout
     line = [ln for ln in out.splitlines() if ln.startswith("workload=")][-1]
     kv = dict(t.split("=", 1) for t in line.split() if "=" in t)
-    return float(kv[key])
+    return float(kv[key]), kv.get("blas", "unknown")
 
 
 def numpy_normals():
@@ -93,6 +147,21 @@ def fmt(x):
     return f"{x / 1e6:.3g} M" if x >= 1e5 else f"{x:.3g}"
 
 
+def spread(v):
+    """Median and the range of the rounds: '1.21 M (1.18-1.25 M)'."""
+    if len(v) == 1:
+        return fmt(v[0])
+    return f"{fmt(med(v))} ({fmt(min(v))}–{fmt(max(v))})"
+
+
+blas = numpy_blas()
+refused = None
+if blas["kind"] == "reference":
+    refused = f"refused: numpy ran on the reference BLAS ({blas['path']}), not OpenBLAS"
+print(f"# numpy BLAS in the peers' environment: {blas['kind']} ({blas.get('path')}; via {blas['via']})",
+      file=sys.stderr)
+
+
 sel = [w for w in WORKLOADS if not a.only or w[0] in a.only]
 meta = None
 res = {}
@@ -105,28 +174,48 @@ for r in range(a.rounds):
     gemm.append(ours("gemm")[1]["check"])
 normal_rate, gemm_gflops = med(gen_ours), med(gemm)
 for name, label, pargs, key, target, bound_kind, bound_target in sel:
-    o, p, rows = [], [], None
+    o, p, rows, peer_blas = [], [], None, set()
     for r in range(a.rounds):
         _, w = ours(name)
         o.append(w["traj_steps_per_s"])
         rows = w
-        p.append(peer(pargs, key))
-        print(f"# {name} round {r + 1}: sgdnoise {o[-1]:.4g}, numpy {p[-1]:.4g}", file=sys.stderr)
-    res[name] = {"ours": o, "numpy": p, "row": rows}
+        rate, used = peer(pargs, key)
+        p.append(rate)
+        peer_blas.add(used)
+        print(f"# {name} round {r + 1}: sgdnoise {o[-1]:.4g}, numpy {p[-1]:.4g} (blas={used})", file=sys.stderr)
+    res[name] = {"ours": o, "numpy": p, "row": rows, "blas": sorted(peer_blas)}
 
 date = datetime.date.today().isoformat()
 print(f"Measured {date} on {meta['cpu']} ({os.cpu_count()} cores, shared with other jobs), 1 thread each, "
       f"medians of {a.rounds} alternating rounds; sgdnoise {meta['git']} ({meta['compiler'].split()[0]} "
       f"{meta['compiler'].split()[1] if len(meta['compiler'].split()) > 1 else ''}, {meta['build_flags']}), "
-      f"normal kernel {meta['normal_kernel']}; numpy with OpenBLAS (OpenMP build).\n")
+      f"normal kernel {meta['normal_kernel']}; numpy's BLAS: {blas['kind']} ({blas.get('path')}"
+      f"{', ' + str(blas['version']) if blas.get('version') else ''}; found via {blas['via']}), "
+      f"OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for the peers. Rates are medians with the "
+      f"range of the rounds in parentheses; the ratio is the ratio of medians, with the range of "
+      f"the per-round ratios.\n")
+if refused:
+    print(f"**Ratios {refused}: install libopenblas0-openmp (apt-get install libopenblas0-openmp).**\n")
+
+
+def ratio_cell(ours_v, theirs_v, target, why=None):
+    if why:
+        return why
+    r = med(ours_v) / med(theirs_v)
+    per = [x / y for x, y in zip(ours_v, theirs_v)]
+    rng = f" [{min(per):.2f}–{max(per):.2f}]" if len(per) > 1 else ""
+    return f"{r:.2f}{rng} (≥ {target}) {'✓' if r >= target else '✗'}"
+
+
 print("| workload | sgdnoise traj-steps/s | numpy | ratio (target) | of own bound (target) |")
 print("|---|---|---|---|---|")
-ratio_gen = normal_rate / med(gen_np)
-print(f"| normal generation (normals/s) | {fmt(normal_rate)} | {fmt(med(gen_np))} | "
-      f"{ratio_gen:.2f} (≥ 3.5) {'✓' if ratio_gen >= 3.5 else '✗'} | — |")
+print(f"| normal generation (normals/s) | {spread(gen_ours)} | {spread(gen_np)} | "
+      f"{ratio_cell(gen_ours, gen_np, 3.5, refused)} | — |")
 for name, label, pargs, key, target, bound_kind, bound_target in sel:
-    o, p, row = med(res[name]["ours"]), med(res[name]["numpy"]), res[name]["row"]
-    ratio = o / p
+    o, row = med(res[name]["ours"]), res[name]["row"]
+    why = refused
+    if not why and "reference" in res[name]["blas"]:
+        why = "refused: this peer ran on the reference BLAS"
     cell = "—"
     if bound_kind == "normals":
         bound = normal_rate / row["normals_per_traj_step"]
@@ -139,7 +228,8 @@ for name, label, pargs, key, target, bound_kind, bound_target in sel:
         bound = 1.0 / (4.0 * d * d / (gemm_gflops * 1e9) + d / normal_rate)
         f = o / bound
         cell = f"{f:.2f} of {fmt(bound)} (≥ {bound_target}) {'✓' if f >= bound_target else '✗'}"
-    print(f"| {label} | {fmt(o)} | {fmt(p)} | {ratio:.2f} (≥ {target}) {'✓' if ratio >= target else '✗'} | {cell} |")
+    print(f"| {label} | {spread(res[name]['ours'])} | {spread(res[name]['numpy'])} | "
+          f"{ratio_cell(res[name]['ours'], res[name]['numpy'], target, why)} | {cell} |")
 print(f"\nBounds: own normal rate {fmt(normal_rate)}/s ÷ normals per step; W2: 1 / (4 d² flops at Eigen's DGEMM "
       f"rate {gemm_gflops:.1f} GFLOP/s + d normals); W4 counts only steps of live trajectories.")
 
@@ -164,10 +254,12 @@ if not a.no_spectra:
             agree = max(agree, max(abs(x - y) / abs(y) for x, y in zip(w["eigenvalues"], theirs)))
             print(f"# spectra round {r + 1}: sgdnoise {sp_ours[-1]:.4g} s, eigsh {sp_peer[-1]:.4g} s", file=sys.stderr)
     ratio = med(sp_peer) / med(sp_ours)
+    sp_cell = refused or f"{ratio:.2f} {'✓' if ratio >= 1 else '✗'}"
     print(f"\n| Hessian spectrum: top {w['k']} of d = {w['d']} (n = {w['N']}), matrix-free, tol {w['tol']:g} | "
           f"sgdnoise (Spectra) | SciPy eigsh | speed ratio (target ≥ 1) |\n|---|---|---|---|")
-    print(f"| seconds (median of {a.rounds}); operator applications | {med(sp_ours):.3g} s; {ops_ours} | "
-          f"{med(sp_peer):.3g} s; {ops_peer} | {ratio:.2f} {'✓' if ratio >= 1 else '✗'} |")
+    print(f"| seconds (median of {a.rounds}, min–max); operator applications | {med(sp_ours):.3g} s "
+          f"({min(sp_ours):.3g}–{max(sp_ours):.3g}); {ops_ours} | {med(sp_peer):.3g} s "
+          f"({min(sp_peer):.3g}–{max(sp_peer):.3g}); {ops_peer} | {sp_cell} |")
     print(f"\nLargest relative difference between the two solvers' eigenvalues: {agree:.1e}.")
     res["spectra"] = {"ours": sp_ours, "scipy": sp_peer, "operations": [ops_ours, ops_peer], "max_rel_diff": agree}
 
@@ -204,4 +296,4 @@ if not a.no_growth:
 if a.json:
     with open(a.json, "w") as f:
         json.dump({"meta": meta, "results": res, "normal_rate": normal_rate, "numpy_normals": gen_np,
-                   "gemm_gflops": gemm}, f, indent=1)
+                   "gemm_gflops": gemm, "numpy_blas": blas, "ratios_refused": refused}, f, indent=1)

@@ -4,7 +4,7 @@
 # usage: bench/w1_alternate.sh [ROUNDS]   (from the repository root, after .ci/build)
 set -euo pipefail
 rounds=${1:-3}
-peers=../shared/peers
+peers=bench/peers
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 out=$(mktemp -d)
 ours=(); theirs=()

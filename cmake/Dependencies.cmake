@@ -15,7 +15,7 @@ target_link_libraries(sgdnoise_deps INTERFACE
   nlohmann_json::nlohmann_json CLI11::CLI11 OpenMP::OpenMP_CXX)
 target_include_directories(sgdnoise_deps SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})
 # Eigen must never start its own threads: sgdnoise splits the ensemble itself, and
-# every reduction runs in a fixed order (CONVENTIONS.md, determinism).
+# every reduction runs in a fixed order (docs/conventions.md, determinism).
 target_compile_definitions(sgdnoise_deps INTERFACE EIGEN_DONT_PARALLELIZE)
 # Mark the imported targets' include directories as system headers.
 foreach(_t Eigen3::Eigen Spectra::Spectra tomlplusplus::tomlplusplus nlohmann_json::nlohmann_json CLI11::CLI11)

@@ -14,26 +14,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # Notebook, the manifest's `paper` prefix, and the claims the paper's figures check
-# (papers.md sections; provenance tags there).
+# (docs/theory.md sections; provenance tags there).
 BOOKS = [
     ("foundations", "Foundations", "Foundations: quadratics and escape",
-     "The exact moment recursions of papers.md 1.4 and the 1-D first-passage theory that every other "
+     "The exact moment recursions of docs/theory.md 1.4 and the 1-D first-passage theory that every other "
      "check builds on: simulation against exact prediction, with 5-sigma tolerances."),
     ("paper1_wu", "Paper 1", "Paper 1 -- Wu et al., On the Noisy Gradient Descent that Generalizes as SGD",
-     "Claim (papers.md 2.1-2.3): what matters for SGD-like generalization is the covariance of the noise, "
+     "Claim (docs/theory.md 2.1-2.3): what matters for SGD-like generalization is the covariance of the noise, "
      "not its distribution class; multiplicative sampling noises with SGD's covariance behave like SGD."),
     ("paper2_wen", "Paper 2", "Paper 2 -- Wen et al., large-batch SGD with structured covariance noise",
-     "Claim (papers.md 3.1, 3.3): the structure of the noise covariance, not its variance (trace), decides "
+     "Claim (docs/theory.md 3.1, 3.3): the structure of the noise covariance, not its variance (trace), decides "
      "the optimization behaviour; on a convex quadratic the one-step loss increase is 1/2 eta^2 Tr(HC)."),
     ("paper3_zhu", "Paper 3", "Paper 3 -- Zhu et al., The Anisotropic Noise in SGD",
-     "Claim (papers.md 4.1, 4.3): at equal trace, noise aligned with the Hessian (large Tr(HC)) escapes "
+     "Claim (docs/theory.md 4.1, 4.3): at equal trace, noise aligned with the Hessian (large Tr(HC)) escapes "
      "sharp minima faster; the indicator Tr(HC) orders the noises."),
     ("paper4_beneventano", "Paper 4", "Paper 4 -- Beneventano, On the Trajectories of SGD Without Replacement",
-     "Claim (papers.md 1.5, 5): sampling without replacement changes the mean trajectory when the per-sample "
+     "Claim (docs/theory.md 1.5, 5): sampling without replacement changes the mean trajectory when the per-sample "
      "Hessians differ; with replacement the mean iterate follows GD exactly on affine-gradient losses. And "
-     "(papers.md 5.3 item 3, qualitative): GD trains at the edge of stability, SGD is claimed not to."),
+     "(docs/theory.md 5.3 item 3, qualitative): GD trains at the edge of stability, SGD is claimed not to."),
     ("paper5_gupta", "Paper 5", "Paper 5 -- Gupta, Inherent Noise in Gradient Based Methods",
-     "Claim (papers.md 1.6, 6): updating all weights simultaneously instead of sequentially costs a loss gap "
+     "Claim (docs/theory.md 1.6, 6): updating all weights simultaneously instead of sequentially costs a loss gap "
      "of about 1/2 eta^2 sum_{i != j} H_ij g_i g_j."),
 ]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paper 3, papers.md 4.3 (P-b): the anisotropy ratio Tr(H Sigma) / Tr(H Sigma_bar) of
+"""Paper 3, docs/theory.md 4.3 (P-b): the anisotropy ratio Tr(H Sigma) / Tr(H Sigma_bar) of
 H-aligned noise against dimension D for ill-conditioned spiked spectra (lambda_1 = 1, the
 rest D^{-p}), with the lower bound a D lambda_1^2 / (Tr H)^2 (a = 1 for Sigma proportional
 to H) and its large-D rate D^{2p - 1}. Each point is `sgdnoise indicators` on

@@ -36,7 +36,7 @@ def main():
             if chk["result"] == args.result:
                 ax.plot(chk["k"], chk["measured"]["mean"], "o" if chk["passed"] else "x", color=colour, ms=6)
     ax.set_ylabel(f"E {args.result}")
-    ax.set_title("Noisy GD on a quadratic: E L_k, simulation vs exact (papers.md 1.4)")
+    ax.set_title("Noisy GD on a quadratic: E L_k, simulation vs exact (docs/theory.md 1.4)")
     ax.legend(fontsize=8)
     for y in (-2, 2):
         axz.axhline(y, color="grey", lw=0.5, ls=":")

@@ -2,7 +2,7 @@
 """Paper 1 on least squares: GD, SGD and the multiplicative sampling noises from one start.
 Left: training loss; middle: held-out test loss (ensemble means with 95 % bands);
 right: E theta_0 against the GD iterate, which it equals exactly for every noise whose
-sampling is independent across steps (papers.md 1.5).
+sampling is independent across steps (docs/theory.md 1.5).
 
 usage: noise_classes.py --runs LABEL=DIR [...] --out FIGURE.png
 """

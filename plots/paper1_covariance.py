@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paper 1 (Wu et al.): each sampling noise's covariance against its formula (papers.md 1.2).
+"""Paper 1 (Wu et al.): each sampling noise's covariance against its formula (docs/theory.md 1.2).
 
 One step from theta_0 on least squares: Cov theta_1 / eta^2 = C(theta_0) exactly, so the
 ensemble's Tr Cov theta_1 / eta^2 and ||Cov theta_1||_F / eta^2 (with 95 % intervals) are
@@ -41,7 +41,7 @@ def main():
         ax.set_ylabel(f"{title} (Cov theta_1 / eta^2)")
         ax.set_title(f"{title}: one step from theta_0, N = {s['scenario']['dynamics']['trajectories']}", fontsize=9)
         ax.legend(fontsize=7)
-    fig.suptitle("Paper 1: the covariance of each sampling noise against its formula (papers.md 1.2)")
+    fig.suptitle("Paper 1: the covariance of each sampling noise against its formula (docs/theory.md 1.2)")
     fig.tight_layout()
     print(save(fig, args.out, numbers={"bars": numbers}))
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Strong (path-wise) error of Gaussian multiplicative SGD against its SDE on one Brownian
-path (paper 1, Wu et al.; papers.md 2 and row P1-1 of 7; issue 6).
+path (paper 1, Wu et al.; docs/theory.md 2 and row P1-1 of 7; issue 6).
 
 Reads the sweep directory of
   sgdnoise sweep scenarios/paper1_strong_error.toml --list scenarios/paper1_strong_error.sweep

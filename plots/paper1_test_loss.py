@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Paper 1 (Wu et al.): held-out loss of GD, SGD and paper 1's multiplicative noises over
-independent data sets (papers.md 2.1-2.3).
+independent data sets (docs/theory.md 2.1-2.3).
 
 From a sweep of scenarios/paper1_test_loss_seeds.toml over methods x loss.data_seed: per data
 set, each method's mean test loss over its trajectories; across data sets, the mean and its

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Paper 2 (Wen et al.): the structure of the noise, not its variance (papers.md 3.2, 3.3).
+"""Paper 2 (Wen et al.): the structure of the noise, not its variance (docs/theory.md 3.2, 3.3).
 
 scatter: one-step updates from one theta_0 on a 2-D regression for each noise (paper 2's
   Figure 1 concept), over the loss contours, with the GD step and the measured one-step
   loss increase beside its exact value 1/2 eta^2 Tr(H C(theta_0)).
 fisher: full-Fisher against diagonal-Fisher noise of equal trace on a non-diagonal
-  quadratic, excess loss E L_k - L* against the exact k-step formula of papers.md 3.3.
+  quadratic, excess loss E L_k - L* against the exact k-step formula of docs/theory.md 3.3.
 frobenius: the Frobenius-norm law over a sweep of equal-trace noise covariances from theta*
   (scenarios/paper2_frobenius_law.sweep): the measured one-step increase E f(theta_1) - f*
   against 1/2 eta^2 <A, C>_F (the line y = x), the Cauchy-Schwarz bound
@@ -91,7 +91,7 @@ def fisher(runs, out):
     ax.plot([], [], "k--", lw=0.8, label="exact: (eta/2) Tr[(I - (I - eta A)^{2k})(2I - eta A)^{-1} C]")
     ax.set_xlabel("step k")
     ax.set_ylabel("E L_k - L*")
-    ax.set_title("Full against diagonal Fisher noise of equal trace (papers.md 3.3)")
+    ax.set_title("Full against diagonal Fisher noise of equal trace (docs/theory.md 3.3)")
     ax.legend(fontsize=7)
     print(save(fig, out, numbers={"curves": numbers}))
 
@@ -165,7 +165,7 @@ def frobenius(sweep_dir, out):
     a3.set_ylabel("E f(theta_k) - f*")
     a3.set_title("k steps: bands measured (5 se), lines exact;\nall approach (eta/4) Tr C, equal to first order in eta")
     a3.legend(fontsize=6, ncol=2, loc="lower right")
-    fig.suptitle(f"Paper 2: the loss increase follows <A, C>_F, not Tr C (d = {len(A)}, eta = {eta:g}; papers.md 3.3)")
+    fig.suptitle(f"Paper 2: the loss increase follows <A, C>_F, not Tr C (d = {len(A)}, eta = {eta:g}; docs/theory.md 3.3)")
     fig.tight_layout(rect=(0, 0, 1, 0.95))
 
     within = [abs(r["measured_1"] - r["law_1"]) <= 5 * r["se_1"] for r in rows]

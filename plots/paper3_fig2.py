@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paper 3 (Zhu et al. 2019) Figure 2 on the 2-D sharp-and-flat toy (papers.md 4.4A).
+"""Paper 3 (Zhu et al. 2019) Figure 2 on the 2-D sharp-and-flat toy (docs/theory.md 4.4A).
 
 Left: the escape success rate of each dynamics with its 95 % Wilson interval under the
 paper's protocol, fresh data for every repeat -- first passage into the flat basin's
@@ -10,7 +10,7 @@ with the indicator Tr(H Sigma_step) at the start (data_seed's instance).
 Right: contours of the loss with a few sample trajectories of each dynamics.
 
 The trajectories are exact replays: trajectory j at step k of a run is the final state of
-the same scenario run for k steps (counter-based random streams, CONVENTIONS.md), so a
+the same scenario run for k steps (counter-based random streams, docs/conventions.md), so a
 second sweep over dynamics.steps with a few trajectories gives the paths; the script checks
 that its last states equal those of the main sweep.
 
@@ -33,7 +33,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIO = os.path.join(ROOT, "scenarios", "paper3_fig2.toml")
 LIST = os.path.join(ROOT, "scenarios", "paper3_fig2.sweep")
-# Colours and markers of the paper's code (papers.md 4.4A).
+# Colours and markers of the paper's code (docs/theory.md 4.4A).
 STYLE = {"GD": ("b", "_"), "const": ("g", "*"), "diag": ("c", "s"), "leading": ("m", "^"),
          "hessian": ("y", "|"), "first_eigvec": ("dimgray", "v")}
 NAMES = {"GD": "GD", "const": "GLD const", "diag": "GLD diag", "leading": "GLD leading",
@@ -54,7 +54,7 @@ def wilson(k, n, z=1.959963984540054):
 
 
 def loss_no_data(w0, w1):
-    """The per-sample loss at x = 0 (papers.md 4.4A); the data (scale 1e-2) barely move it."""
+    """The per-sample loss at x = 0 (docs/theory.md 4.4A); the data (scale 1e-2) barely move it."""
     c = s = 1 / math.sqrt(2)
     a0, a1 = w0 - 1, w1 - 1
     sharp = 10 * (c * a0 - s * a1) ** 2 + 100 * (c * a0 + s * a1) ** 2
@@ -201,7 +201,7 @@ def main():
                    "one_dataset": ({"escape_probability": one[m][0], "wilson_95": [one[m][1], one[m][2]],
                                     "escaped": one[m][3], "n": one[m][4]} if m in one else None)}
                for m, r in zip(methods, rows)}
-    numbers["protocol"] = "fresh data for every repeat (papers.md 4.4A); one_dataset: loss.fresh_data = none"
+    numbers["protocol"] = "fresh data for every repeat (docs/theory.md 4.4A); one_dataset: loss.fresh_data = none"
     trends = [("fresh data", t) for t in sw.get("trends", [])] + [("one data set", t) for t in one_trends]
     check = {"passed": bool(trends) and all(t["passed"] for _, t in trends),
              "reason": "; ".join(f"{p}: {t['trend']}: {t['reason']}" for p, t in trends) or "no trend in the sweep"}

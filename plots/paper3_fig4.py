@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Paper 3 (Zhu et al. 2019) Figure 4: Tr(H C) of SGD's gradient noise against Tr(H Cbar) of
 the isotropic noise of equal trace, Cbar = (Tr C / d) I, along the training of paper 3's
-one-hidden-layer ReLU network (papers.md 4.3 (P-c), 4.4 B), on a log scale, with the training
+one-hidden-layer ReLU network (docs/theory.md 4.3 (P-c), 4.4 B), on a log scale, with the training
 and test loss and the ratio Tr(HC) / Tr(HCbar).
 
 Reads the run directory of `sgdnoise run scenarios/paper3_fig4.toml` (series.csv columns

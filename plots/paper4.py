@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paper 4's setting (Beneventano; papers.md 1.5, 5.3): SGD with replacement, random
+"""Paper 4's setting (Beneventano; docs/theory.md 1.5, 5.3): SGD with replacement, random
 reshuffling and Gaussian noise of SGD's one-step covariance on a sum of quadratics whose
 per-sample Hessians differ, from one start, against the GD iterate.
 
@@ -96,7 +96,7 @@ def main():
     zmax = {label: numbers[label]["max_abs_z_vs_gd"] for label in runs}
     rr, wr, ga = list(runs)[1], list(runs)[0], list(runs)[2]
     passed = zmax[rr] > 5.0
-    # v1's "smaller variance" (papers.md 5.1), reported: Tr Cov at the last step, RR against WR
+    # v1's "smaller variance" (docs/theory.md 5.1), reported: Tr Cov at the last step, RR against WR
     v_rr, v_wr = numbers[rr]["cov_trace"], numbers[wr]["cov_trace"]
     z_var = (v_wr["mean"][-1] - v_rr["mean"][-1]) / np.hypot(v_wr["se"][-1], v_rr["se"][-1])
     numbers["final_cov_trace_wr_minus_rr_z"] = float(z_var)
@@ -107,7 +107,7 @@ def main():
               f"final Tr Cov: reshuffling {v_rr['mean'][-1]:.3f} against {v_wr['mean'][-1]:.3f} with replacement "
               f"({z_var:.0f} se lower, reported)")
     fig.suptitle("Sum of quadratics with different Hessians, eta lambda_max = 0.8: sampling order moves the mean "
-                 "(papers.md 1.5)\n" + reason, fontsize=9)
+                 "(docs/theory.md 1.5)\n" + reason, fontsize=9)
     fig.tight_layout()
     print(reason)
     print(save(fig, args.out, numbers=numbers, check={"passed": bool(passed), "reason": reason}))

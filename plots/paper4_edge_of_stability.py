@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paper 4 (Beneventano; papers.md 5.1, 5.3 item 3): the edge of stability. The sharpness
+"""Paper 4 (Beneventano; docs/theory.md 5.1, 5.3 item 3): the edge of stability. The sharpness
 lambda_max(H(theta_k)) along training of a small tanh network (scenarios/
 paper4_edge_of_stability.toml) for full-batch GD at several step sizes, each against its 2/eta
 (GD's linear stability threshold; Cohen et al. 2021), and for SGD with replacement and random
@@ -112,7 +112,7 @@ def main():
     reason = "; ".join(lines) + (f". Late = last third of the steps; GD needs a late mean in [{BAND[0]}, {BAND[1]}] "
                                  f"x 2/eta above {SHARPENING} x its initial sharpness; SGD reported. ")
     reason += "all passed" if passed else "failed: " + ", ".join(problems)
-    fig.suptitle("Edge of stability on a 4-24-1 tanh network (d = 144, n = 256, MSE; papers.md 5.3 item 3, Cohen et "
+    fig.suptitle("Edge of stability on a 4-24-1 tanh network (d = 144, n = 256, MSE; docs/theory.md 5.3 item 3, Cohen et "
                  "al. 2021)\nlate = last third of the steps; " + ("GD within [0.8, 1.2] x 2/eta after sharpening: "
                                                                   "passed" if passed else reason), fontsize=9)
     fig.tight_layout()

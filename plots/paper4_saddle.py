@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paper 4's saddle (Beneventano; papers.md 1.5, 5.1, 5.3): SGD with replacement, random
+"""Paper 4's saddle (Beneventano; docs/theory.md 1.5, 5.1, 5.3): SGD with replacement, random
 reshuffling, Gaussian noise of SGD's one-step covariance and GD from a saddle of a sum of
 indefinite quadratics whose per-sample Hessians differ (scenarios/paper4_saddle_escape.toml).
 
@@ -11,7 +11,7 @@ Check recorded in the figure's JSON (derivable, can fail): every run's own check
 exact first two moments at the listed steps, 5 se; Cov theta_1 = eta^2 C(theta_0)), and the
 reshuffling mean leaves the GD iterate by more than 5 se at some step, as the exact two-step
 drift E theta_2 - theta_2^GD = -eta^2 / (n - 1) grad(1/2 Tr Sigma_1)(theta_0) says it must
-(papers.md 1.5; Cov_i(H_i, grad l_i) = grad 1/2 Tr Sigma_1 for quadratic l_i). Paper 4's claims
+(docs/theory.md 1.5; Cov_i(H_i, grad l_i) = grad 1/2 Tr Sigma_1 for quadratic l_i). Paper 4's claims
 (v1: reshuffling "may escape saddles significantly faster and present a smaller variance") are
 measured and reported, not assumed: mean escape times with se, KM medians with 95 %
 intervals, the reshuffling - with-replacement difference with its 95 % interval, and Tr Cov.
@@ -71,7 +71,7 @@ def escape_numbers(summary):
 
 def trace_sigma1_minimum(summary):
     """s* minimising Tr Sigma_1(s e_0) along the negative direction (Sigma_1 the per-sample gradient
-    covariance, papers.md 1.1): Tr Sigma_1 = (1/n) sum |s delta_i e_0 - beta_i|^2 with delta_i =
+    covariance, docs/theory.md 1.1): Tr Sigma_1 = (1/n) sum |s delta_i e_0 - beta_i|^2 with delta_i =
     H_i - Hbar, beta_i = H_i c_i - mean, a parabola in s."""
     loss = summary["scenario"]["loss"]
     c = np.array(loss["centres"], dtype=float)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paper 5 (Gupta): the penalty of updating every weight at once (papers.md 1.6, 6.2).
+"""Paper 5 (Gupta): the penalty of updating every weight at once (docs/theory.md 1.6, 6.2).
 
 From sweeps of scenarios/paper5_sequential_gap.toml over (eta, update order) and over
 (d, update order): the measured gap L(w_seq) - L(w_sim) after one step against the
@@ -75,7 +75,7 @@ def main():
     a3.set_ylabel("loss gap after one step")
     a3.set_title("larger models pay more")
     a3.legend(fontsize=7)
-    fig.suptitle("Simultaneous against sequential updates (paper 5; papers.md 1.6)")
+    fig.suptitle("Simultaneous against sequential updates (paper 5; docs/theory.md 1.6)")
     fig.tight_layout()
     dev = np.abs(ratio - 1.0)
     small = dev[np.argsort(etas)]

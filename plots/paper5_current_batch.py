@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Paper 5 (Gupta): the simultaneous-update penalty on the current batch, another batch and
-the full loss, against the batch size (papers.md 1.6, 6.2).
+the full loss, against the batch size (docs/theory.md 1.6, 6.2).
 
 Reads the JSON of `sgdnoise batch-penalty` (analysis/batch_penalty.hpp): per batch size b,
 the mean over batches (with its standard error) of the penalty of one SGD step on batch B,
@@ -65,7 +65,7 @@ def main():
     a2.set_title("the current batch pays more; the excess falls with b")
     a2.legend(fontsize=7)
     fig.suptitle(f"Paper 5: the penalty is largest on the batch being used ({rep['loss']}, n = {rep['n']}, "
-                 f"d = {rep['d']}; papers.md 1.6, 6.2)")
+                 f"d = {rep['d']}; docs/theory.md 1.6, 6.2)")
     fig.tight_layout(rect=(0, 0, 1, 0.94))
 
     comps = [(r["batch"], k, r[k]) for r in rows for k in ("current", "another", "full", "current_minus_another")]

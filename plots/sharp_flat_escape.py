@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Sharp against flat (issue 5; paper 3, papers.md 4.3): the escape rate from the left well of
+"""Sharp against flat (issue 5; paper 3, docs/theory.md 4.3): the escape rate from the left well of
 a 2-D double well against the sharpness of that well (its curvature h_1 along the escape
 direction, the top Hessian eigenvalue once h_1 > 4; barrier fixed), under H-aligned and isotropic Gaussian weight noise of equal trace.
 

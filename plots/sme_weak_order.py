@@ -7,7 +7,7 @@ Reads the sweep directory of
 (1-D quadratic L = lambda theta^2 / 2, constant gradient noise C, tau = eta k = 1). Per
 eta: E phi(X_tau), phi = theta^2 ("dist2"), of SME order 1 and 2 from the ensembles (mean
 +- se), and E phi(theta_k) of discrete SGD exactly: m_k = (1 - eta lambda)^k theta_0,
-v_k = eta^2 C sum_{j<k} (1 - eta lambda)^{2j} (papers.md 1.4 item 2), E phi = m_k^2 + v_k.
+v_k = eta^2 C sum_{j<k} (1 - eta lambda)^{2j} (docs/theory.md 1.4 item 2), E phi = m_k^2 + v_k.
 The weak error e(eta) = |E phi(X_tau) - E phi(theta_k)| carries the ensemble's se.
 Fitted orders: the slope of log e against log eta between the two smallest eta (se by the
 delta method), and the weighted least-squares slope over all eta (reported).

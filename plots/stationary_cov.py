@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Discrete against continuous stationary covariance on a quadratic as eta lambda_max -> 2
-(issue 6, item 1; papers.md 1.4).
+(issue 6, item 1; docs/theory.md 1.4).
 
 Reads the sweep directory of
   sgdnoise sweep scenarios/stationary_cov_eta.toml --list scenarios/stationary_cov_eta.sweep
@@ -77,7 +77,7 @@ def main():
               f"{rel_c[-1]:.3f} +- {rel_c_se[-1]:.3f} at eta lambda_max = {x[-1]:g} ({z_last:.0f} se, > 3 required) "
               f"against {rel_c[0]:.4f} +- {rel_c_se[0]:.4f} at {x[0]:g}: grows by {z_grow:.0f} combined se (> 3 required)")
     bx.set_title(reason, fontsize=6, wrap=True)
-    fig.suptitle("Stationary covariance: the SDE picture breaks as eta lambda_max -> 2 (papers.md 1.4)")
+    fig.suptitle("Stationary covariance: the SDE picture breaks as eta lambda_max -> 2 (docs/theory.md 1.4)")
     fig.tight_layout()
     print(reason)
     print(save(fig, args.out, numbers={"points": rows}, check={"passed": passed, "reason": reason}))

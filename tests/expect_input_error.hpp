@@ -1,6 +1,6 @@
 #pragma once
 // The error-path check shared by the scenario tests: a build refused with an InputError
-// that names the key (CONVENTIONS.md: bad input gets file, key and reason).
+// that names the key (docs/conventions.md: bad input gets file, key and reason).
 #include <gtest/gtest.h>
 
 #include <string>

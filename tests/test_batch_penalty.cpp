@@ -1,4 +1,4 @@
-// Paper 5's current-batch penalty (analysis/batch_penalty.hpp, papers.md 1.6 and 6.2): the
+// Paper 5's current-batch penalty (analysis/batch_penalty.hpp, docs/theory.md 1.6 and 6.2): the
 // per-sample losses and Hessians of the finite sums against their value and Hessian, the
 // moments of batch means against exact enumeration of every batch, the measured mean penalties
 // against their exact expectations (5 standard errors of the mean over batches, fixed seed),

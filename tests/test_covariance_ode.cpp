@@ -1,5 +1,5 @@
 // The Odeint covariance ODE against the closed form S(tau) = int_0^tau e^{-Hs} D e^{-Hs} ds
-// of QuadraticMoments::continuous (papers.md 1.4 item 1), with H and D not commuting.
+// of QuadraticMoments::continuous (docs/theory.md 1.4 item 1), with H and D not commuting.
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>

@@ -1,6 +1,6 @@
 // The matrix-free gradient-noise covariance C = G Cov(V) G^T (noise/covariance_operator.hpp):
 // its products, trace and norm equal the noise models' dense covariance(), which equals the
-// papers.md 1.2 table; Spectra's Lanczos on it finds the dense eigenpairs.
+// docs/theory.md 1.2 table; Spectra's Lanczos on it finds the dense eigenpairs.
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
@@ -29,7 +29,7 @@ std::shared_ptr<const LeastSquares> lstsq(Index d, Index n) {
 struct Case {
   std::string name;
   std::shared_ptr<const NoiseModel> noise;
-  std::function<Mat(const Mat& G)> paper;  // C from papers.md 1.2, written out independently
+  std::function<Mat(const Mat& G)> paper;  // C from docs/theory.md 1.2, written out independently
 };
 
 std::vector<Case> cases(const std::shared_ptr<const LeastSquares>& ls) {
@@ -93,7 +93,7 @@ TEST(CovarianceOperator, ProductsTraceAndNormEqualDenseCovariance) {
       const Mat P = c.paper(G);
       const double scale = C.norm();
       ASSERT_GT(scale, 0.0);
-      EXPECT_LE((C - P).norm(), kRel * scale) << "dense covariance() differs from papers.md 1.2";
+      EXPECT_LE((C - P).norm(), kRel * scale) << "dense covariance() differs from docs/theory.md 1.2";
       // The one definition of Cov(V): G Cov(V) G^T with the n x n matrix written out.
       if (c.name.rfind("gld_gaussian_fisher_trace", 0) != 0) {
         const Mat via_weights = G * weight_covariance(n, op->coefficients()) * G.transpose();

@@ -1,5 +1,5 @@
 // Results are bitwise identical for any thread count and any block size
-// (CONVENTIONS.md, determinism). Block sizes 1, 3, 7 and 13 move trajectories
+// (docs/conventions.md, determinism). Block sizes 1, 3, 7 and 13 move trajectories
 // between the vectorized body and the scalar remainder of every loop.
 #include <gtest/gtest.h>
 

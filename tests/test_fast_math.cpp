@@ -1,7 +1,7 @@
 // The vectorizable log and sincos of core/fast_math.hpp against long double
 // references, and the normal kernels built on them (core/rng.cpp): every kernel
 // draws the stream of the Philox + Box-Muller contract, and a trajectory's draws
-// are bitwise the same whatever the block it is filled in (CONVENTIONS.md).
+// are bitwise the same whatever the block it is filled in (docs/conventions.md).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,7 +1,7 @@
-// The logistic and sum-of-quadratics finite sums (papers.md 1.1, 1.5) and SGD's batch-size
+// The logistic and sum-of-quadratics finite sums (docs/theory.md 1.1, 1.5) and SGD's batch-size
 // schedule: derivatives against finite differences, the per-sample gradient matrix against
 // the full gradient and the weighted forms, reproducible synthetic data, the sampling
-// noises' stated covariance, papers.md 1.5 by exact enumeration, and input errors.
+// noises' stated covariance, docs/theory.md 1.5 by exact enumeration, and input errors.
 // Statistical tolerances are 5 standard errors of the estimator, the standard error
 // estimated from the draws themselves (no Gaussianity assumed); seeds are fixed.
 #include <gtest/gtest.h>
@@ -237,7 +237,7 @@ TEST(SumOfQuadratics, SyntheticGeneratorAndTestSet) {
   EXPECT_FALSE(SumOfQuadratics(a->hessians(), a->centres()).has_test_set());
 }
 
-// Every sampling noise has its stated covariance on both losses (papers.md 1.2), at a
+// Every sampling noise has its stated covariance on both losses (docs/theory.md 1.2), at a
 // point away from the minimizer so that F and Sigma_1 differ.
 TEST(FiniteSumLosses, SamplingNoisesHaveTheStatedCovariance) {
   using S = SgdSampling::Scheme;
@@ -253,7 +253,7 @@ TEST(FiniteSumLosses, SamplingNoisesHaveTheStatedCovariance) {
         std::make_shared<MultiplicativeNoise>(loss, M::gaussian_cov, 1.3),
         std::make_shared<MultiplicativeNoise>(loss, M::bernoulli, 0.3)};
     for (const auto& m : models) expect_stated_covariance(*m, *loss, theta, *m->covariance(theta));
-    // With replacement: C = Sigma_1 / b exactly as papers.md 1.2 row 2 states it.
+    // With replacement: C = Sigma_1 / b exactly as docs/theory.md 1.2 row 2 states it.
     const Mat C = *models[0]->covariance(theta);
     EXPECT_LT((C - centred_gradient_covariance(loss->sample_gradients(theta)) / 4.0).cwiseAbs().maxCoeff(), 1e-15);
     // A GLD noise builds on the same per-sample gradients.
@@ -264,7 +264,7 @@ TEST(FiniteSumLosses, SamplingNoisesHaveTheStatedCovariance) {
   }
 }
 
-// papers.md 1.5 on a sum of quadratics with different H_i, by exact enumeration (n = 5,
+// docs/theory.md 1.5 on a sum of quadratics with different H_i, by exact enumeration (n = 5,
 // d = 2, eta = 0.3, b = 1, two steps): with replacement E theta_2 is the GD iterate; random
 // reshuffling (two distinct indices) follows the two-step product formula
 // E[(I - eta H_j)(I - eta H_i)] = I - 2 eta Hbar + eta^2 (Hbar^2 - Cov_H / (n - 1)), and its

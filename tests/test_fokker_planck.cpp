@@ -1,4 +1,4 @@
-// Fokker-Planck references: stationary densities against Gibbs (CONVENTIONS.md: D = 2 eps,
+// Fokker-Planck references: stationary densities against Gibbs (docs/conventions.md: D = 2 eps,
 // p ~ exp(-L / eps) = exp(-2 L / D)) and the 1-D state-dependent closed form, the mean
 // first-passage time against the exact quadrature of escape_time, each with its grid
 // convergence (second order: the error falls about 4x per halving of h).

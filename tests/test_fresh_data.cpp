@@ -17,7 +17,7 @@ using namespace sgdnoise;
 namespace {
 
 // Paper 3's 2-D toy with a state-dependent GLD noise computed from the loss's data and
-// Hessian (papers.md 4.4A), short; or least squares with SGD sampling noise.
+// Hessian (docs/theory.md 4.4A), short; or least squares with SGD sampling noise.
 std::string toy(const std::string& noise_type = "hessian") {
   return R"(
 name = "fresh"

@@ -1,4 +1,4 @@
-// Noise indicators and the anisotropy ratio of papers.md 1.4, item 3.
+// Noise indicators and the anisotropy ratio of docs/theory.md 1.4, item 3.
 #include <gtest/gtest.h>
 
 #include "analysis/indicators.hpp"
@@ -86,7 +86,7 @@ TEST(Indicators, RejectsMismatchedSizes) {
 namespace sgdnoise {
 namespace {
 
-// Paper 3's alignment u1^T C u1 Tr H / (lambda1 Tr C) (papers.md 4.3 (P-b)).
+// Paper 3's alignment u1^T C u1 Tr H / (lambda1 Tr C) (docs/theory.md 4.3 (P-b)).
 TEST(Alignment, HessianIsOneIsotropicAndTopEigenvectorAreTheirClosedForms) {
   const Quadratic q = test_quadratic();
   const Mat& H = q.H();

@@ -183,7 +183,7 @@ TEST(LandscapeSharpFlat2D, DerivativesAwayFromTheRidge) {
 }
 
 TEST(LandscapeSharpFlat2D, PaperGeometry) {
-  // papers.md 4.4A: sharp Hessian eigenvalues 20 (k1) and 200 (k2), flat 2I.
+  // docs/theory.md 4.4A: sharp Hessian eigenvalues 20 (k1) and 200 (k2), flat 2I.
   const SharpFlat2D toy = SharpFlat2D::synthetic({100, 1e-2, 3});
   const Vec w0 = SharpFlat2D::paper_start();
   Eigen::SelfAdjointEigenSolver<Mat> es(toy.hessian(w0));
@@ -223,7 +223,7 @@ TEST(LandscapeSharpFlat2D, DataFromSeedAndGradientNoiseAtStart) {
   const Mat C = sample_covariance(big.data());
   const Mat Cx = 1e-4 * (Mat(2, 2) << 5.5, -4.5, -4.5, 5.5).finished();
   EXPECT_LT((C - Cx).cwiseAbs().maxCoeff(), 5 * 1e-4 * 10.0 * std::sqrt(2.0 / 20000.0));
-  // At w0 the per-sample gradient covariance is H Cov(x) H = 0.4 k1k1^T + 4 k2k2^T (papers.md 4.4A).
+  // At w0 the per-sample gradient covariance is H Cov(x) H = 0.4 k1k1^T + 4 k2k2^T (docs/theory.md 4.4A).
   const Mat Gs = big.sample_gradients(SharpFlat2D::paper_start());
   const Mat S = sample_covariance(Gs.transpose());
   const Mat expected = (Mat(2, 2) << 2.2, 1.8, 1.8, 2.2).finished();

@@ -1,5 +1,5 @@
 // Dense Lyapunov solvers against brute force and against the eigenbasis closed
-// forms of QuadraticMoments (papers.md 1.4, items 1-2), with non-commuting noise.
+// forms of QuadraticMoments (docs/theory.md 1.4, items 1-2), with non-commuting noise.
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
@@ -128,7 +128,7 @@ TEST(LyapunovContinuous, MatchesQuadraticMomentsStationary) {
   ASSERT_TRUE(r.ok) << r.reason;
   // Condition ~ lambda_max / lambda_min ~ 70: 1e-12 is still > 10x the rounding.
   EXPECT_LT(rel_err(r.S, QuadraticMoments(q).continuous_stationary(D)), 1e-12);
-  // papers.md 1.4 item 1: Tr(H S) = Tr(D) / 2 at stationarity.
+  // docs/theory.md 1.4 item 1: Tr(H S) = Tr(D) / 2 at stationarity.
   EXPECT_NEAR((q.H() * r.S).trace(), 0.5 * D.trace(), 1e-12 * D.trace());
 }
 

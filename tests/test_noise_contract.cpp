@@ -1,4 +1,4 @@
-// One contract for every noise model with a covariance (papers.md 1.2): at a fixed
+// One contract for every noise model with a covariance (docs/theory.md 1.2): at a fixed
 // theta, the noisy gradient is unbiased and its empirical covariance equals the C(theta)
 // the model states; zero noise gives plain GD. Tolerances: 5 standard errors, with the
 // standard error of each covariance entry estimated from the draws themselves
@@ -76,7 +76,7 @@ TEST(NoiseContract, ZeroNoiseIsPlainGradientDescent) {
   }
 }
 
-// papers.md 1.2: the Gaussian Cov type with sigma^2 = n / b has SGD-with-replacement's
+// docs/theory.md 1.2: the Gaussian Cov type with sigma^2 = n / b has SGD-with-replacement's
 // covariance at every theta; the Fisher type equals the Cov type where grad L = 0.
 TEST(NoiseContract, SectionOnePointTwoIdentities) {
   const auto loss = test::small_least_squares();
@@ -117,7 +117,7 @@ TEST(NoiseContract, ReshufflingUsesEverySampleOncePerEpoch) {
   }
 }
 
-// papers.md 1.5 by exact enumeration (n = 4, d = 2, eta = 0.3, b = 1): with replacement
+// docs/theory.md 1.5 by exact enumeration (n = 4, d = 2, eta = 0.3, b = 1): with replacement
 // E theta_2 is the GD iterate exactly; reshuffling's E theta_2 (ordered distinct pairs)
 // differs, and the simulated ensemble means agree with each enumeration within 5 se.
 TEST(NoiseContract, SamplingOrderAndTheMeanIterate) {

@@ -1,4 +1,4 @@
-// Paper 3's GLD noises and the Gaussian SGD / Fisher noises (noise/gld.hpp; papers.md 4.2,
+// Paper 3's GLD noises and the Gaussian SGD / Fisher noises (noise/gld.hpp; docs/theory.md 4.2,
 // 1.2, 3.3). The contract of tests/test_noise_contract.cpp for each model, at two points
 // theta in one block (each trajectory's draw must follow the covariance at its own theta):
 // unbiased, and the empirical covariance equals the stated C(theta) within 5 standard
@@ -49,7 +49,7 @@ std::vector<Case> all_cases() {
   k2.k = 2;
   GldNoise::Params fs = params();
   fs.fisher_scale = 0.7;
-  GldNoise::Params toy = params();  // paper 3's 2-D toy protocol: weights, Tr Sigma = 0.01 (papers.md 4.4 A)
+  GldNoise::Params toy = params();  // paper 3's 2-D toy protocol: weights, Tr Sigma = 0.01 (docs/theory.md 4.4A)
   toy.k = 3;
   toy.trace = 0.01;
   toy.target = NoiseTarget::weights;
@@ -92,7 +92,7 @@ TEST_P(NoiseGldContract, UnbiasedWithTheStatedCovarianceAtEachTheta) {
 INSTANTIATE_TEST_SUITE_P(NoiseGld, NoiseGldContract, ::testing::ValuesIn(all_cases()),
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
-// Each covariance against its definition (papers.md 4.2 Table 1, 1.2, 3.3), computed here
+// Each covariance against its definition (docs/theory.md 4.2 Table 1, 1.2, 3.3), computed here
 // from SgdSampling's C_sgd, the empirical Fisher and the Hessian.
 TEST(NoiseGldDefinitions, EachCovarianceIsItsDefinition) {
   const auto loss = test::small_least_squares();
@@ -126,7 +126,7 @@ TEST(NoiseGldDefinitions, EachCovarianceIsItsDefinition) {
       EXPECT_LT((cov(Type::gaussian_sgd, none) - Csgd).norm(), tol);
       EXPECT_LT((cov(Type::gaussian_fisher, none) - cb * F).norm(), tol);
       EXPECT_LT((cov(Type::gaussian_fisher_diag, none) - cb * Mat(F.diagonal().asDiagonal())).norm(), tol);
-      // The trace option rescales the same matrix to the given trace (papers.md 4.4 A).
+      // The trace option rescales the same matrix to the given trace (docs/theory.md 4.4A).
       const Mat Ct = cov(Type::diag, [](auto& p) { p.trace = 0.01; });
       EXPECT_NEAR(Ct.trace(), 0.01, 1e-15);
       EXPECT_LT((Ct - 0.01 / t * Mat(Csgd.diagonal().asDiagonal())).norm(), 1e-14);
@@ -139,7 +139,7 @@ TEST(NoiseGldDefinitions, EachCovarianceIsItsDefinition) {
   }
 }
 
-// Paper 3's equal-trace comparison (papers.md 4.2, 1.4 item 3): dynamic, Hessian and 1st
+// Paper 3's equal-trace comparison (docs/theory.md 4.2, 1.4 item 3): dynamic, Hessian and 1st
 // eigvec (and diag, leading with k = d, Gaussian SGD) have SGD's trace at theta; then
 // Tr(H C_first) / Tr(H C_dynamic) = d lambda_1 / Tr H and, for C ~ H,
 // Tr(H C_hessian) / Tr(H C_dynamic) = d Tr(H^2) / (Tr H)^2.
@@ -182,7 +182,7 @@ TEST(NoiseGldEqualTrace, DynamicHessianAndFirstEigvecHaveSgdTrace) {
   }
 }
 
-// CONVENTIONS.md, determinism: a trajectory's draw depends on its coordinates only, not
+// docs/conventions.md, determinism: a trajectory's draw depends on its coordinates only, not
 // on the block it is drawn in (rows 0..99 at once versus rows 37..99 with first_traj = 37).
 TEST(NoiseGldDeterminism, SameDrawsWhateverTheBlockSplit) {
   const auto loss = test::small_least_squares();

@@ -1,10 +1,10 @@
-// Large-batch SGD with Fisher noise (paper 2, papers.md 3.3), label-noise SGD on least
+// Large-batch SGD with Fisher noise (paper 2, docs/theory.md 3.3), label-noise SGD on least
 // squares and symmetric alpha-stable noise (noise/large_batch.hpp, noise/heavy_tail.hpp).
 // Models with a covariance get the contract of tests/test_noise_contract.cpp at two points
 // theta in one block: unbiased, empirical covariance within 5 se per entry of the stated
 // C(theta), each se estimated from the draws (sd of the centred products / sqrt(N)).
 // Alpha-stable noise has no covariance for alpha < 2: its contract is its characteristic
-// function (CONVENTIONS.md, heavy tails).
+// function (docs/conventions.md, heavy tails).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -81,7 +81,7 @@ INSTANTIATE_TEST_SUITE_P(NoiseMore, NoiseMoreContract, ::testing::ValuesIn(all_c
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
 // The default scale matches the small-batch covariance's trace at every theta (header of
-// noise/large_batch.hpp; papers.md 3.3): Tr C = Tr C_sgd(b), full and diagonal alike; near
+// noise/large_batch.hpp; docs/theory.md 3.3): Tr C = Tr C_sgd(b), full and diagonal alike; near
 // the minimizer (grad L = 0) s = c_b - c_B, the recalled 1/M_S - 1/M_L with replacement.
 TEST(NoiseMoreLargeBatch, TraceMatchesTheSmallBatch) {
   const auto loss = test::small_least_squares(20, 3);
@@ -179,7 +179,7 @@ TEST(NoiseMoreLabelNoise, TheDrawConventionMatters) {
   EXPECT_GT(worst, 20.0);
 }
 
-// CONVENTIONS.md heavy tails: E cos(t X) = exp(-|gamma t|^alpha) within 5 se at several t,
+// docs/conventions.md heavy tails: E cos(t X) = exp(-|gamma t|^alpha) within 5 se at several t,
 // and E sin(t X) = 0 (symmetry), pooling the d i.i.d. coordinates.
 TEST(NoiseMoreAlphaStable, CharacteristicFunction) {
   const double gamma = 0.7;
@@ -208,7 +208,7 @@ TEST(NoiseMoreAlphaStable, CharacteristicFunction) {
   EXPECT_THROW(AlphaStableNoise(2, 0.0, 1.0, NoiseTarget::gradient), std::invalid_argument);
 }
 
-// CONVENTIONS.md, determinism: rows 0..99 at once versus rows 37..99 with first_traj = 37.
+// docs/conventions.md, determinism: rows 0..99 at once versus rows 37..99 with first_traj = 37.
 TEST(NoiseMoreDeterminism, SameDrawsWhateverTheBlockSplit) {
   const auto loss = test::small_least_squares();
   Mat X(100, 3);

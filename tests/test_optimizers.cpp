@@ -1,5 +1,5 @@
 // Optimizers on top of noisy GD: momentum and Adam against a plain scalar reference,
-// schedules, and paper 5's sequential-update gap (papers.md 1.6).
+// schedules, and paper 5's sequential-update gap (docs/theory.md 1.6).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -61,7 +61,7 @@ TEST(Optimizers, Schedules) {
   EXPECT_EQ(o.eta_at(2.0, 100), 0.0);
 }
 
-// papers.md 1.6: L(w_seq) - L(w_sim) = eta^2 g^T L_H g + O(eta^3), L_H the strictly lower
+// docs/theory.md 1.6: L(w_seq) - L(w_sim) = eta^2 g^T L_H g + O(eta^3), L_H the strictly lower
 // triangular part of H; on a quadratic the ratio of the observed gap to this prediction
 // tends to 1 at rate O(eta).
 TEST(Optimizers, SequentialUpdateGapMatchesPaperFive) {

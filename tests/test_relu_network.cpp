@@ -1,4 +1,4 @@
-// Paper 3's one-hidden-layer ReLU network (losses/relu_network.hpp; papers.md 4.4 B): value,
+// Paper 3's one-hidden-layer ReLU network (losses/relu_network.hpp; docs/theory.md 4.4B): value,
 // gradient and exact Hessian (Gauss-Newton, plus the cross-layer terms when the output layer
 // is trained) against finite differences at points away from the kinks, the per-sample
 // gradient matrix against the full and weighted gradients, the SGD noise's stated covariance

@@ -50,7 +50,7 @@ TEST(Rng, NormalMoments) {
 }
 
 // Draw j of a trajectory is the same number whether it is filled alone, in a
-// wider fill, or in a block starting at another trajectory (CONVENTIONS.md).
+// wider fill, or in a block starting at another trajectory (docs/conventions.md).
 TEST(Rng, DrawsDependOnlyOnTheirCoordinates) {
   const StreamCoords s{9, Purpose::gradient_noise, 123};
   Mat wide(37, 9);

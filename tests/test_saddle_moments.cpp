@@ -1,7 +1,7 @@
-// A sum of indefinite quadratics (a saddle, paper 4's setting, papers.md 1.5 and 5.3) and the
+// A sum of indefinite quadratics (a saddle, paper 4's setting, docs/theory.md 1.5 and 5.3) and the
 // exact moments of noisy GD on affine-gradient losses (analysis/predictions/affine_moments.hpp):
 // derivatives, the stationary point and the absent minimum; the moments against brute-force
-// enumeration of every batch sequence (exact, 1e-12) and papers.md 1.5's two-step formula; and
+// enumeration of every batch sequence (exact, 1e-12) and docs/theory.md 1.5's two-step formula; and
 // a simulated ensemble against them within 5 standard errors (fixed seed).
 #include <gtest/gtest.h>
 
@@ -110,7 +110,7 @@ TEST(SaddleSumOfQuadratics, DerivativesStationaryPointAndNoMinimum) {
 
 // With replacement and Gaussian noise of SGD's covariance: E theta_k = the GD iterate, and
 // the covariance equals the enumeration over all n^k index sequences (k = 1, 2, 3). Reshuffling
-// (b = 1, n = 4): the enumeration over distinct indices for k <= 4 (one epoch) and papers.md
+// (b = 1, n = 4): the enumeration over distinct indices for k <= 4 (one epoch) and docs/theory.md
 // 1.5's two-step mean E theta_2 = theta_2^GD - eta^2 / (n - 1) Cov_i(H_i, grad l_i(theta_0)).
 TEST(AffineMoments, MatchEnumerationOfEveryBatchSequence) {
   const auto q = saddle();
@@ -140,7 +140,7 @@ TEST(AffineMoments, MatchEnumerationOfEveryBatchSequence) {
     EXPECT_LT((mr.at(k).mean - r.mean).cwiseAbs().maxCoeff(), 1e-13) << k;
     EXPECT_LT((mr.at(k).cov - r.cov).cwiseAbs().maxCoeff(), tol) << k;
   }
-  // papers.md 1.5: the two-step drift of reshuffling, here nonzero.
+  // docs/theory.md 1.5: the two-step drift of reshuffling, here nonzero.
   const Mat G = q->sample_gradients(theta0);
   const Vec g = q->gradient_at(theta0);
   const Mat Hbar = q->hessian(theta0);

@@ -299,7 +299,7 @@ TEST(SdeSchemes, WeakOrderOnOuFromExactMomentRecursions) {
 }
 
 TEST(SdeSchemes, SmeOrdersAgainstExactSgdMoments) {
-  // SGD on a quadratic with constant C has exact moments (papers.md 1.4 item 2); SME order 1
+  // SGD on a quadratic with constant C has exact moments (docs/theory.md 1.4 item 2); SME order 1
   // (OU with H, D = eta C) and order 2 (OU with H + eta/2 H^2, same D; Li, Tai & E 2017, Thm 1)
   // have exact OU moments. E theta and E theta theta^T at tau = 1 converge at order 1 and 2 in eta.
   const Mat U = rotation(0.3);

@@ -1,4 +1,4 @@
-// The sharpness observer (analysis/sharpness_observer.hpp; papers.md 5.3 item 3): lambda_max(H)
+// The sharpness observer (analysis/sharpness_observer.hpp; docs/theory.md 5.3 item 3): lambda_max(H)
 // against a dense eigensolve of the exact Hessian on both solver paths (dense for d <= 32,
 // Lanczos above), the "trajectories" statistics, an unconverged solve reported undefined with
 // its reason, the summary's 2/eta, the configuration errors, and identical results for any

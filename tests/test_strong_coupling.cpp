@@ -65,7 +65,7 @@ TEST(StrongCoupling, StepNoiseIsTheNormalisedSumOfTheSubstepIncrements) {
   const std::uint64_t seed = 23, k = 3, traj = 9;
   Mat X = start_state(st, theta0, 1);
   st.advance(seed, k, traj, X);
-  // By hand, from the formulas of papers.md 1.2: W = (1 + sigma (z - zbar)) / n.
+  // By hand, from the formulas of docs/theory.md 1.2: W = (1 + sigma (z - zbar)) / n.
   auto weights = [&](const Vec& z, double s) {
     return Vec(((1.0 + s * (z.array() - z.mean())) / static_cast<double>(n)).matrix());
   };

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes paper2_regression.csv: a 2-D regression with correlated features (n = 64), so
-that full-Fisher and diagonal-Fisher noise differ (papers.md 3.2: paper 2's data are
+that full-Fisher and diagonal-Fisher noise differ (docs/theory.md 3.2: paper 2's data are
 unknown; these are ours). Columns: x1, x2, y. Deterministic (numpy seed 2)."""
 import os
 

@@ -127,7 +127,7 @@ BatchPenaltyReport batch_penalty(const std::shared_ptr<const FiniteSumLoss>& los
   for (Index b : batch_sizes) {
     BatchPenaltyRow row;
     row.batch = b;
-    // The exact expectations (papers.md 1.6 cross term; batch-mean moments above).
+    // The exact expectations (docs/theory.md 1.6 cross term; batch-mean moments above).
     double pred_current = 0.0, pred_another = 0.0;
     Vec h(n);
     for (Index i = 0; i < d; ++i)

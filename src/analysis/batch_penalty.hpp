@@ -1,5 +1,5 @@
 #pragma once
-// Paper 5 (Gupta 2020; papers.md 1.6 and 6.2): the penalty of the simultaneous update, measured
+// Paper 5 (Gupta 2020; docs/theory.md 1.6 and 6.2): the penalty of the simultaneous update, measured
 // on the batch that made the step ("current batch"), on an independent batch and on the full loss.
 //
 // One SGD step from theta on a batch B moves every weight at once: w = theta - eta g_B with
@@ -7,7 +7,7 @@
 // against the sum of the moves each weight would make alone,
 //   P_X(B) = [L_X(w) - L_X(theta)] - sum_i [L_X(theta - eta g_{B,i} e_i) - L_X(theta)]
 //          = 1/2 eta^2 sum_{i != j} (H_X)_ij g_{B,i} g_{B,j} + O(eta^3),
-// the cross term of papers.md 1.6 ([DERIVED+CHECKED]; here H comes from L_X and g from L_B, the
+// the cross term of docs/theory.md 1.6 ([DERIVED+CHECKED]; here H comes from L_X and g from L_B, the
 // same Taylor expansion of L_X around theta), exact when every sample loss l_i is quadratic.
 // Averaged over uniform batches (B' independent of B, E H_{B'} = Hbar):
 //   current  E_B [1/2 eta^2 sum_{i != j} (H_B)_ij (g_B)_i (g_B)_j]
@@ -15,7 +15,7 @@
 //   full     the same expectation as another (X = all samples).
 // The current batch pays more where H_B and g_B g_B^T co-vary over batches: paper 5's
 // "penalties are most pronounced for batches that are currently being used to update"
-// (abstract, papers.md 6.1), in our formalisation (papers.md 6.2), not the paper's estimator.
+// (abstract, docs/theory.md 6.1), in our formalisation (docs/theory.md 6.2), not the paper's estimator.
 // The expectations are exact moments of batch means (batch_mean_moment2/3, [DERIVED]).
 #include <cstdint>
 #include <memory>

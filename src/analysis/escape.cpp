@@ -401,7 +401,7 @@ Index EscapeTracker::update_impl(std::int64_t k0, std::int64_t k1, ConstBlockRef
 Index EscapeTracker::process(std::int64_t k0, std::int64_t k1, ConstBlockRef B, ConstBlockRef A, double sigma2_dt,
                              const Vec* uniforms, bool at_start) {
   const Index nl = A.rows(), d = A.cols();
-  // Divergence: non-finite or beyond the bound (CONVENTIONS.md: never written as numbers).
+  // Divergence: non-finite or beyond the bound (docs/conventions.md: never written as numbers).
   std::vector<char> diverged(static_cast<std::size_t>(nl), 0);
   for (Index j = 0; j < d; ++j)
     for (Index p = 0; p < nl; ++p) {

@@ -4,7 +4,7 @@
 // Regions say, batched over the rows of a block of trajectories, which points lie in
 // a target set; the EscapeTracker turns the ensemble before and after each step into
 // per-trajectory statuses (running, escaped with a destination, censored at the cap,
-// diverged) with first-passage times in steps k and in tau = k eta (CONVENTIONS.md,
+// diverged) with first-passage times in steps k and in tau = k eta (docs/conventions.md,
 // time); the statistics never drop a censored trajectory: they use it as censored data
 // (Kaplan-Meier, restricted means, exposure time) and report how many there were.
 #include <cstdint>
@@ -124,7 +124,7 @@ class LevelSet final : public Region {
 };
 
 /// The intersection of regions (e.g. paper 3's success test w_0 < -0.5 and w_1 < -0.5,
-/// papers.md 4.4A). Margin: the minimum of the parts' margins; entry fraction: the
+/// docs/theory.md 4.4A). Margin: the minimum of the parts' margins; entry fraction: the
 /// largest of the parts' (exact when each part is a half-space or threshold).
 class AllOf final : public Region {
  public:

@@ -9,7 +9,7 @@
 // consecutive trajectories: the random streams follow the original trajectory index
 // through ScopedTrajectoryMap, so every trajectory's path, and every result here, is
 // the one of the whole ensemble, for any thread count, block size and sync period
-// (CONVENTIONS.md, determinism). The stop step is recomputed exactly from the first
+// (docs/conventions.md, determinism). The stop step is recomputed exactly from the first
 // passages, so stopping at a period's end never changes a result either.
 #include <cstdint>
 #include <limits>

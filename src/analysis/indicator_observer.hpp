@@ -1,9 +1,9 @@
 #pragma once
-// "observe.indicators": paper 3's indicator along a run (Zhu et al. 2019; papers.md 4.3 (P-a),
+// "observe.indicators": paper 3's indicator along a run (Zhu et al. 2019; docs/theory.md 4.3 (P-a),
 // (P-c), Figure 4 of 4.4 B). At each observation step k it records
 //   trace_H_C        Tr(H C), C the gradient-noise covariance the noise model states at the
 //                    point and step (covariance_at_step; C = Sigma_step / eta^2 for noise on the
-//                    weights, CONVENTIONS.md), H the loss's exact Hessian;
+//                    weights, docs/conventions.md), H the loss's exact Hessian;
 //   trace_H_Cbar     Tr(H Cbar) = Tr H Tr C / d, Cbar = (Tr C / d) I the isotropic noise of equal
 //                    trace (paper 3's comparison, indicators.hpp);
 //   trace_C          Tr C;

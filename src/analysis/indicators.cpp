@@ -20,7 +20,7 @@ bool trace_is_zero(const Mat& M, double trace) {
   return std::abs(trace) <= bound;
 }
 
-// Paper 3's alignment u_1^T C u_1 Tr H / (lambda_1 Tr C) (papers.md 4.3 (P-b), condition 2).
+// Paper 3's alignment u_1^T C u_1 Tr H / (lambda_1 Tr C) (docs/theory.md 4.3 (P-b), condition 2).
 void set_alignment(const Mat& H, const Mat& C, double trace_H, Indicators& ind) {
   const Index d = H.rows();
   if (d == 0) {
@@ -71,7 +71,7 @@ Indicators noise_indicators(const Mat& H, const Mat& C, double eta) {
   Indicators ind;
   // Tr(HC) = sum_ij H_ji C_ij, without forming the product (O(d^2)).
   ind.trace_H_C = H.transpose().cwiseProduct(C).sum();
-  // Sigma_step = eta^2 C for gradient noise (CONVENTIONS.md).
+  // Sigma_step = eta^2 C for gradient noise (docs/conventions.md).
   ind.trace_H_Sigma_step = eta * eta * ind.trace_H_C;
   ind.trace_C = C.trace();
   ind.frobenius_C = C.norm();
@@ -85,7 +85,7 @@ Indicators noise_indicators(const Mat& H, const Mat& C, double eta) {
       << " is zero (to rounding), so the isotropic comparison Tr(H C_bar) = Tr H Tr C / d vanishes";
     ind.anisotropy_reason = m.str();
   } else {
-    // Tr(HC) / (Tr H Tr C / d), papers.md 1.4 item 3.
+    // Tr(HC) / (Tr H Tr C / d), docs/theory.md 1.4 item 3.
     ind.anisotropy_ratio = ind.trace_H_C * static_cast<double>(d) / (trace_H * ind.trace_C);
   }
   set_alignment(H, C, trace_H, ind);

@@ -1,14 +1,14 @@
 #pragma once
-// Scalar indicators of the noise at one point, each under its CONVENTIONS.md name.
+// Scalar indicators of the noise at one point, each under its docs/conventions.md name.
 //
 // Inputs are H (the Hessian) and C (the gradient-noise covariance); with step eta,
 // Sigma_step = eta^2 C. The anisotropy ratio compares Tr(HC) with the same-trace
 // isotropic noise C_bar = (Tr C / d) I, for which Tr(H C_bar) = Tr H Tr C / d
-// (papers.md 1.4, item 3; paper 3's comparison). It is undefined when Tr H or Tr C
+// (docs/theory.md 1.4, item 3; paper 3's comparison). It is undefined when Tr H or Tr C
 // is zero; it is then empty and anisotropy_reason says why (never NaN).
 //
 // The alignment of paper 3 (Zhu et al. 2019, condition 2 of its proposition on anisotropic
-// noise; papers.md 4.3 (P-b)): u_1^T C u_1 Tr H / (lambda_1 Tr C), with (lambda_1, u_1) the top
+// noise; docs/theory.md 4.3 (P-b)): u_1^T C u_1 Tr H / (lambda_1 Tr C), with (lambda_1, u_1) the top
 // eigenpair of H. The condition reads alignment >= a > 0; C proportional to H gives exactly 1,
 // isotropic C gives Tr H / (d lambda_1) <= 1 and C = Tr C u_1 u_1^T gives Tr H / lambda_1.
 // It needs lambda_1 > 0, Tr H > 0 and Tr C > 0 (H and C positive semidefinite in the paper);

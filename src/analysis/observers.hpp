@@ -60,7 +60,7 @@ Vec per_trajectory(ConstBlockRef X, const TrajectoryIds& ids, const LossInstance
                    const std::function<void(const Loss&, ConstBlockRef, Eigen::Ref<Vec>)>& f);
 
 /// One value an observer computes at a point, or the reason it is undefined there (an
-/// eigensolver that did not converge, a ratio of zeros): never a silent number (CONVENTIONS.md).
+/// eigensolver that did not converge, a ratio of zeros): never a silent number (docs/conventions.md).
 struct PointValue {
   double value = 0.0;
   std::string undefined;  // empty: defined

@@ -99,7 +99,7 @@ PointReport point_indicators(const Experiment& ex, const PointOptions& o) {
   if (!S) {
     r.no_covariance_reason = "the noise \"" + r.noise_kind +
                              "\" has no covariance (heavy tails: infinite variance); its scale parameter "
-                             "replaces C (CONVENTIONS.md)";
+                             "replaces C (docs/conventions.md)";
     return r;
   }
   r.has_covariance = true;

@@ -1,6 +1,6 @@
 #pragma once
 // Everything sgdnoise can say about the noise and the curvature at one point of a scenario
-// (the `sgdnoise indicators` command): the CONVENTIONS.md indicators and paper 3's alignment
+// (the `sgdnoise indicators` command): the docs/conventions.md indicators and paper 3's alignment
 // (indicators.hpp), the extreme eigenpairs of H and of C (Spectra's Lanczos, matrix-free for
 // the noises that re-weight per-sample gradients), and the Hessian's spectral density by
 // stochastic Lanczos quadrature (slq.hpp). Numerics only; io/point_report.hpp writes it.

@@ -1,6 +1,6 @@
 #pragma once
 // "observe.sharpness": the sharpness lambda_max(H(theta_k)), the top eigenvalue of the loss's
-// exact Hessian, along the run (paper 4, Beneventano; papers.md 5.1 and 5.3 item 3: GD trains
+// exact Hessian, along the run (paper 4, Beneventano; docs/theory.md 5.1 and 5.3 item 3: GD trains
 // at the edge of stability, SGD is claimed not to). Background (Cohen et al. 2021, "Gradient
 // descent on neural networks typically occurs at the edge of stability"): plain GD at a
 // constant step eta is linearly unstable along a Hessian direction with eigenvalue above

@@ -81,8 +81,9 @@ int run_batch_penalty_command(const BatchPenaltyCommand& c, const Experiment& ex
        "P_X(B) = [L_X(theta - eta g_B) - L_X(theta)] - sum_i [L_X(theta - eta g_B,i e_i) - L_X(theta)], X = B "
        "(current), an independent batch B' (another), all samples (full)"},
       {"source",
-       "1/2 eta^2 sum_{i != j} (H_X)_ij g_B,i g_B,j + O(eta^3), exact for quadratic sample losses (papers.md 1.6, 6.2, "
-       "[DERIVED+CHECKED]); expectations over uniform batches by exact moments of batch means ([DERIVED])"},
+       "1/2 eta^2 sum_{i != j} (H_X)_ij g_B,i g_B,j + O(eta^3), exact for quadratic sample losses "
+       "(docs/theory.md 1.6, 6.2, [DERIVED+CHECKED]); expectations over uniform batches by exact moments of batch "
+       "means ([DERIVED])"},
       {"all_passed", r.all_passed()}};
   j["rows"] = nlohmann::json::array();
   for (const auto& row : r.rows)

@@ -26,7 +26,7 @@ CLI::App* add_fp_subcommand(CLI::App& app, FpCommand& c) {
 
 namespace {
 
-// D(theta) = Sigma_step / eta of CONVENTIONS.md at one point.
+// D(theta) = Sigma_step / eta of docs/conventions.md at one point.
 Mat diffusion_at(const Experiment& ex, const Vec& theta, double eta) {
   const Index d = theta.size();
   if (!ex.noise) return Mat::Zero(d, d);

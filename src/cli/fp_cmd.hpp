@@ -1,7 +1,7 @@
 #pragma once
 // `sgdnoise fokker-planck SCENARIO --out FILE.csv`: the stationary density of the
 // scenario's continuous dynamics d theta = -grad L dtau + D^{1/2} dW, D = Sigma_step / eta
-// (CONVENTIONS.md), from the finite-volume solver of analysis/predictions/fokker_planck.hpp,
+// (docs/conventions.md), from the finite-volume solver of analysis/predictions/fokker_planck.hpp,
 // written as CSV for the plots: "x,density" in 1-D (D(x) may depend on x), "x,y,density"
 // in 2-D (constant diagonal D). The numerics live in the solver; this only wires the
 // scenario's loss and noise to it.

@@ -4,7 +4,7 @@
 // libm's scalar log/sin/cos do not vectorize, and a vector math library (libmvec,
 // -ffast-math) computes other bits than the scalar calls of a loop's remainder,
 // which would break the rule that the vectorized body and the scalar remainder
-// compute the same numbers (CONVENTIONS.md, determinism). These kernels use only
+// compute the same numbers (docs/conventions.md, determinism). These kernels use only
 // +, -, *, / and sqrt (correctly rounded in IEEE 754), fma where asked for (also
 // correctly rounded), integer operations on the bit patterns, and rounding to an
 // integer by adding and subtracting 1.5 * 2^52; GCC's contraction of a * b + c into

@@ -14,7 +14,7 @@ namespace sgdnoise {
 // Tiles of kR rows x 4 columns stay in registers across the k loop (the DGEMM
 // micro-kernel idea without reordering k). Kernels are compiled per instruction set and
 // chosen once at run time; those with FMA (AVX-512, AVX2) round a * b + c once and agree
-// bit for bit, the baseline rounds twice (CONVENTIONS.md: across instruction sets,
+// bit for bit, the baseline rounds twice (docs/conventions.md: across instruction sets,
 // results agree statistically).
 namespace {
 

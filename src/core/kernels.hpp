@@ -6,7 +6,7 @@
 // order, with the same operations, whichever lane of the vectorized loop or of
 // the scalar remainder its trajectory falls in. A general GEMM would pick its
 // blocking from the block's row count, which would make results depend on the
-// block size (CONVENTIONS.md, determinism).
+// block size (docs/conventions.md, determinism).
 #include "core/types.hpp"
 
 namespace sgdnoise {

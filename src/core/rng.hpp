@@ -1,7 +1,7 @@
 #pragma once
 // Counter-based random streams (Philox4x32-10, Salmon et al. 2011, as in Random123).
 //
-// Layout (CONVENTIONS.md, determinism): key = the run seed (64 bits, two words);
+// Layout (docs/conventions.md, determinism): key = the run seed (64 bits, two words);
 // counter = (original trajectory index, purpose tag << 24 | draw pair index,
 // step low word, step high word). Any draw can therefore be recomputed from its
 // coordinates alone, whatever the thread count, block size or compaction.

@@ -4,7 +4,7 @@
 // steps. Between two observations each block runs all its steps while it sits in
 // cache. Observers see the whole ensemble in original trajectory order and
 // reduce in index order, so results are identical for any thread count and block
-// size (CONVENTIONS.md, determinism). Trajectories an observer stops (an escaped one)
+// size (docs/conventions.md, determinism). Trajectories an observer stops (an escaped one)
 // leave the batch: the others are stepped as a compacted block under a trajectory map
 // (core/rng.hpp), so they draw the same numbers and the cost follows the live ones.
 #include <atomic>
@@ -67,7 +67,7 @@ struct RunHooks {
 
 /// Runs from X at step 0, or, when `resume` holds a partial record, continues from its
 /// last observation with X the state saved there: the result is bitwise identical to an
-/// uninterrupted run (draws depend only on their coordinates; CONVENTIONS.md).
+/// uninterrupted run (draws depend only on their coordinates; docs/conventions.md).
 RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
                        const std::vector<const Observer*>& observers, const RunHooks& hooks = {},
                        RunRecord resume = {});

@@ -1,6 +1,6 @@
 #pragma once
 // The deterministic flows that noisy GD follows when the noise is switched off, in time
-// tau = k eta (CONVENTIONS.md), integrated by Boost.Odeint's adaptive Dormand-Prince 5(4)
+// tau = k eta (docs/conventions.md), integrated by Boost.Odeint's adaptive Dormand-Prince 5(4)
 // (runge_kutta_dopri5 with its error controller) on an Eigen state:
 //   gradient flow   d theta / dtau = -grad L
 //   modified flow   d theta / dtau = -grad (L + eta/4 ||grad L||^2) = -(grad L + eta/2 H grad L),

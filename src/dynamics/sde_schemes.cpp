@@ -35,7 +35,7 @@ DiffusionFactor::DiffusionFactor(std::shared_ptr<const NoiseModel> noise, Index 
 Mat DiffusionFactor::diffusion(const Vec& theta) const {
   if (!noise_) return Mat::Zero(d_, d_);
   const auto S = noise_->covariance(theta);
-  // D = Sigma_step / eta: eta C for gradient noise, S / eta for weight noise (CONVENTIONS.md);
+  // D = Sigma_step / eta: eta C for gradient noise, S / eta for weight noise (docs/conventions.md);
   // preconditioned gradient noise -eta M xi has Sigma_step = eta^2 M C M.
   if (noise_->target() == NoiseTarget::weights) return *S / eta_;
   if (!M_) return eta_ * *S;

@@ -1,7 +1,7 @@
 #pragma once
 // SDE schemes with state-dependent diffusion and the stochastic modified equations.
 //
-// The SDE, in time tau = k eta (CONVENTIONS.md):
+// The SDE, in time tau = k eta (docs/conventions.md):
 //   d theta = mu(theta) dtau + b(theta) dW,   b b^T = D(theta) = Sigma_step(theta) / eta,
 // with D = eta C(theta) for gradient noise, for any NoiseModel whose covariance(theta)
 // exists (SGD's sampling covariance, Fisher, multiplicative noise, Gaussian, ...). The

@@ -105,7 +105,7 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_t
   Mat& G = gradient_scratch(n, d);
   if (opt_.order == OptimizerConfig::Order::sequential) {
     // Gauss-Seidel: coordinate i moves using the gradient at the point where
-    // coordinates < i have already moved (papers.md 1.6).
+    // coordinates < i have already moved (docs/theory.md 1.6).
     for (Index i = 0; i < d; ++i) {
       gradient(coords, first_traj, theta, G);
       theta.col(i) -= h * G.col(i);

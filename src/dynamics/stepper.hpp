@@ -50,12 +50,12 @@ struct OptimizerConfig {
   double eta_at(double eta, std::int64_t k) const;
 };
 
-/// theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k (papers.md 1.3), all
+/// theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k (docs/theory.md 1.3), all
 /// coordinates updated simultaneously from theta_k.
 ///
 /// With an OptimizerConfig the (noisy) gradient drives momentum or Adam, with weight
 /// decay and a step-size schedule, or a coordinate-sequential sweep (paper 5,
-/// papers.md 1.6) in which coordinate i is updated from the gradient at the partially
+/// docs/theory.md 1.6) in which coordinate i is updated from the gradient at the partially
 /// updated point; the noise of a step is the same draw throughout its sweep.
 ///
 /// With a preconditioner M (plain simultaneous SGD only): theta_{k+1} = theta_k - eta M g_k +

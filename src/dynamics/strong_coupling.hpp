@@ -1,12 +1,12 @@
 #pragma once
 // Gaussian multiplicative SGD and its SDE driven by one Brownian path (paper 1's path-wise
-// claim; papers.md 2, row P1-1 of 7): the strong error E|theta_k - X(k eta)|.
+// claim; docs/theory.md 2, row P1-1 of 7): the strong error E|theta_k - X(k eta)|.
 //
-// Paper 1's Gaussian multiplicative noise (papers.md 1.2) draws z ~ N(0, I_n) per step and
+// Paper 1's Gaussian multiplicative noise (docs/theory.md 1.2) draws z ~ N(0, I_n) per step and
 // weights W = 1/n + F z, F = Cov(V)^{1/2} = (sigma / n) P (Cov type, P = I - 1 1^T / n, a
 // projector) or (sigma / n) I (Fisher type), so that
 //   theta_{k+1} = theta_k - eta G(theta_k) W_k = theta_k - eta grad L(theta_k) - eta G(theta_k) F z_k.
-// Its SDE (paper 1, v1 abstract; papers.md 2) in tau = k eta, with an n-dimensional W:
+// Its SDE (paper 1, v1 abstract; docs/theory.md 2) in tau = k eta, with an n-dimensional W:
 //   dX = -grad L(X) dtau - sqrt(eta) G(X) F dW_tau,      b b^T = eta G F F^T G^T = eta C = D.
 // The factor is the sampling one, G F (d x n), not D^{1/2}: the same law, but only this factor
 // makes the discrete step the Euler-Maruyama step of the SDE with dt = eta on the same n

@@ -3,7 +3,7 @@
 // full ensemble state at an observation step, the divergence marks and the series
 // recorded so far, the observers' states, all doubles stored as raw bits so that a resumed run ends bitwise
 // identical to an uninterrupted one. The random streams need no state: every draw is a
-// function of (seed, trajectory, purpose, step, draw) (CONVENTIONS.md).
+// function of (seed, trajectory, purpose, step, draw) (docs/conventions.md).
 #include <filesystem>
 #include <string>
 #include <vector>

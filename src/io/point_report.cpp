@@ -75,7 +75,7 @@ json point_report_json(const PointReport& r) {
   j["seed"] = r.seed;
   j["conventions"] =
       "C: gradient-noise covariance; Sigma_step = eta^2 C: per-step weight-noise covariance; "
-      "D = Sigma_step / eta: diffusion in tau = k eta (CONVENTIONS.md)";
+      "D = Sigma_step / eta: diffusion in tau = k eta (docs/conventions.md)";
   j["loss"] = {{"kind", r.loss_kind},
                {"value", finite_or_status(r.loss_value, "undefined")},
                {"gradient_norm", finite_or_status(r.gradient_norm, "undefined")}};
@@ -94,8 +94,8 @@ json point_report_json(const PointReport& r) {
            {"anisotropy_ratio", optional_json(i.anisotropy_ratio, i.anisotropy_reason)},
            {"alignment", optional_json(i.alignment, i.alignment_reason)},
            {"source",
-            "exact, from the noise model's covariance at theta; anisotropy ratio papers.md 1.4 item 3, "
-            "alignment u1^T C u1 Tr H / (lambda1 Tr C) papers.md 4.3 (P-b)"}};
+            "exact, from the noise model's covariance at theta; anisotropy ratio docs/theory.md 1.4 item 3, "
+            "alignment u1^T C u1 Tr H / (lambda1 Tr C) docs/theory.md 4.3 (P-b)"}};
     if (i.alignment) ind["alignment_top_multiplicity"] = i.top_multiplicity;
   } else {
     for (const char* name : {"trace_H_C", "trace_H_Sigma_step", "trace_C", "trace_Sigma_step", "trace_D", "frobenius_C",
@@ -158,7 +158,7 @@ std::string point_report_text(const PointReport& r) {
     std::snprintf(line, sizeof line, "  %-22s %s\n", name.c_str(), value.c_str());
     o << line;
   };
-  o << "indicators (CONVENTIONS.md)\n";
+  o << "indicators (docs/conventions.md)\n";
   if (r.has_covariance) {
     const Indicators& i = r.indicators;
     row("trace_H_C", num(i.trace_H_C));

@@ -1,6 +1,6 @@
 #pragma once
 // The `sgdnoise indicators` report as JSON and as a human-readable table. Undefined values
-// are {"status": "undefined", "reason": ...}, never NaN (CONVENTIONS.md, numbers in outputs);
+// are {"status": "undefined", "reason": ...}, never NaN (docs/conventions.md, numbers in outputs);
 // every spectrum says its method, whether it converged and how many operations it took.
 #include <nlohmann/json.hpp>
 #include <string>

@@ -66,7 +66,7 @@ json matrix_json(const Mat& M) {
   return rows;
 }
 
-// Exact noise indicators at the start (constant-covariance noise), CONVENTIONS.md names.
+// Exact noise indicators at the start (constant-covariance noise), docs/conventions.md names.
 json indicators_json(const Experiment& ex) {
   if (!ex.noise) return nullptr;
   const auto S = ex.noise->covariance(ex.theta0);
@@ -87,12 +87,12 @@ json indicators_json(const Experiment& ex) {
          {"trace_Sigma_step", finite_or_status(f.Sigma_step.trace(), "undefined")},
          {"trace_D", finite_or_status(f.D.trace(), "undefined")},
          {"frobenius_C", finite_or_status(ind.frobenius_C, "undefined")},
-         {"source", "exact, from the noise model's covariance (papers.md 1.4 item 3)"}};
+         {"source", "exact, from the noise model's covariance (docs/theory.md 1.4 item 3)"}};
   if (ind.anisotropy_ratio)
     j["anisotropy_ratio"] = finite_or_status(*ind.anisotropy_ratio, "undefined");
   else
     j["anisotropy_ratio"] = json{{"status", "undefined"}, {"reason", ind.anisotropy_reason}};
-  // Paper 3's alignment u_1^T C u_1 Tr H / (lambda_1 Tr C) (papers.md 4.3 (P-b)).
+  // Paper 3's alignment u_1^T C u_1 Tr H / (lambda_1 Tr C) (docs/theory.md 4.3 (P-b)).
   if (ind.alignment)
     j["alignment"] = finite_or_status(*ind.alignment, "undefined");
   else
@@ -142,7 +142,7 @@ json interval_json(const Interval& i) {
       {"lo", finite_or_status(i.lo, "undefined")}, {"hi", finite_or_status(i.hi, "undefined")}, {"level", i.level}};
 }
 
-// The escape engine's statistics (CONVENTIONS.md: censoring is reported, never dropped).
+// The escape engine's statistics (docs/conventions.md: censoring is reported, never dropped).
 json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
   json j{{"target", o.target().kind()}, {"horizon_steps", o.horizon_steps()}, {"horizon_tau", o.horizon_steps() * eta}};
   if (!o.available()) {
@@ -202,7 +202,7 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
 }
 
 // Continuous-time predictions for a 1-D potential under isotropic Gaussian noise with
-// D = 2 eps (CONVENTIONS.md): the exact mean first-passage time to the threshold
+// D = 2 eps (docs/conventions.md): the exact mean first-passage time to the threshold
 // (Gardiner 5.2.7, by quadrature) and Kramers' rate with its regime. They describe the
 // SDE; the discrete run differs by its discretisation error, which shrinks with eta.
 json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target);
@@ -330,7 +330,7 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
 // The sharpness observer's statement (observe.sharpness): where lambda_max(H) was evaluated, the
 // solver, 2/eta and the observations left undefined. 2/eta is the linear stability threshold of
 // plain GD at a constant step (on a quadratic, GD diverges along an eigenvalue above it); the
-// edge of stability is GD's sharpness settling there (Cohen et al. 2021; papers.md 5.3 item 3).
+// edge of stability is GD's sharpness settling there (Cohen et al. 2021; docs/theory.md 5.3 item 3).
 json sharpness_json(const Experiment& ex, const SharpnessObserver& o, const RunResult& r) {
   const Scenario& s = ex.scenario;
   const double eta = ex.stepper->eta();
@@ -346,7 +346,7 @@ json sharpness_json(const Experiment& ex, const SharpnessObserver& o, const RunR
          {"two_over_eta_rule",
           "2/eta: the linear stability threshold of plain GD at a constant step (dynamics.kind = \"discrete\", "
           "optimizer = \"sgd\", schedule = \"constant\", no weight decay); edge of stability: Cohen et al. 2021, "
-          "papers.md 5.3 item 3"}};
+          "docs/theory.md 5.3 item 3"}};
   if (o.trajectories() > 0) j["trajectories"] = std::min<Index>(o.trajectories(), ex.trajectories);
   Index observed = 0, undefined = 0;
   for (const SeriesRow& row : r.record.series) {
@@ -370,7 +370,7 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   j["metadata"] = {{"threads", meta.threads}, {"instruction_set", instruction_set()}, {"command", meta.command}};
   j["conventions"] =
       "C: gradient-noise covariance; Sigma_step = eta^2 C: per-step weight-noise covariance; "
-      "D = Sigma_step / eta: diffusion in tau = k eta (CONVENTIONS.md)";
+      "D = Sigma_step / eta: diffusion in tau = k eta (docs/conventions.md)";
   j["status"] = r.record.status == RunStatus::completed  ? "completed"
                 : r.record.status == RunStatus::diverged ? "diverged"
                                                          : "interrupted";

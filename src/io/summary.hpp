@@ -1,7 +1,7 @@
 #pragma once
 // summary.json and series.csv of a run. Non-finite numbers are never written:
 // a value that cannot be computed is written as {"status": ..., "reason": ...}
-// in JSON and as an empty field in CSV (CONVENTIONS.md, numbers in outputs).
+// in JSON and as an empty field in CSV (docs/conventions.md, numbers in outputs).
 #include <nlohmann/json.hpp>
 #include <string>
 

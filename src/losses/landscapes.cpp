@@ -285,7 +285,7 @@ Mat MuellerBrown::hessian(const Vec& theta) const {
 // --------------------------------------------------------------------------- SharpFlat2D
 
 namespace {
-// papers.md 4.4A: c = s = 1/sqrt(2), k1 = (c, -s), k2 = (c, s), mu1 = (1, 1), mu2 = (-1, -1).
+// docs/theory.md 4.4A: c = s = 1/sqrt(2), k1 = (c, -s), k2 = (c, s), mu1 = (1, 1), mu2 = (-1, -1).
 constexpr double kC = 0.70710678118654752440;
 
 /// The active branch of sample x at w, its loss, and its gradient (gx, gy).

@@ -1,7 +1,7 @@
 #pragma once
 // Toy nonconvex landscapes for escape-time experiments: double wells (symmetric or
 // tilted), a strict saddle with quartic confinement, the Mueller-Brown surface and
-// paper 3's two-dimensional sharp-and-flat toy (papers.md 4.4A).
+// paper 3's two-dimensional sharp-and-flat toy (docs/theory.md 4.4A).
 //
 // Each landscape knows its critical points (CriticalPoints), exactly where a closed
 // form exists and otherwise found numerically at construction and stored, so that
@@ -142,7 +142,7 @@ class MuellerBrown final : public Loss, public CriticalPoints {
 };
 
 /// Paper 3's two-dimensional sharp-and-flat toy (Zhu et al. 2019, code 2Dim/model.py and
-/// 2Dim/run.py; papers.md 4.4A), a finite sum over n data points x_i:
+/// 2Dim/run.py; docs/theory.md 4.4A), a finite sum over n data points x_i:
 ///   l(w; x) = min{ 10 (k1.(w - x - mu1))^2 + 100 (k2.(w - x - mu1))^2, |w - x - mu2|^2 },
 /// k1 = (c, -s), k2 = (c, s), c = s = 1/sqrt(2), mu1 = (1, 1), mu2 = (-1, -1), L = (1/n) sum_i l_i.
 /// Sharp basin at mu1 (Hessian 20 k1k1^T + 200 k2k2^T), flat basin at mu2 (Hessian 2I).
@@ -156,7 +156,7 @@ class MuellerBrown final : public Loss, public CriticalPoints {
 /// checked at construction to lie where every sample's branch is that basin's. The pass
 /// between the basins lies on the nonsmooth ridge where the branches are equal, so
 /// saddles() is empty; without data it is at mu1 - (2 sqrt(2)/11) k2 with barrier 800/121
-/// (papers.md 4.4A, geometry facts).
+/// (docs/theory.md 4.4A, geometry facts).
 class SharpFlat2D final : public FiniteSumLoss, public CriticalPoints {
  public:
   /// data: n x 2, row i is x_i.
@@ -191,7 +191,7 @@ class SharpFlat2D final : public FiniteSumLoss, public CriticalPoints {
   /// The paper's start w0 = mu1 = (1, 1) and success test w[0] < -0.5 and w[1] < -0.5.
   static Vec paper_start() { return Vec::Constant(2, 1.0); }
   static constexpr double kSuccessThreshold = -0.5;
-  /// Data-free geometry (papers.md 4.4A): distance from mu1 along -k2 to the ridge, and
+  /// Data-free geometry (docs/theory.md 4.4A): distance from mu1 along -k2 to the ridge, and
   /// the barrier there.
   static constexpr double kPassDistance = 0.25712973861329002;  // 2 sqrt(2) / 11
   static constexpr double kBarrier = 800.0 / 121.0;

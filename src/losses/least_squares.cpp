@@ -28,7 +28,7 @@ Mat& scratch(int which, Index rows, Index cols) {
 // sums (coordinate c goes to sum c mod 8) added in a fixed tree, so it vectorizes without
 // reassociation by the compiler: the same operations for every trajectory wherever it lies
 // in a block. The kernels for CPUs with FMA (AVX-512, AVX2) round a * b + c once and give
-// identical bits; the baseline rounds twice (CONVENTIONS.md: across instruction sets,
+// identical bits; the baseline rounds twice (docs/conventions.md: across instruction sets,
 // results agree statistically).
 struct SampleArgs {
   const double* X;  // n x d, row-major

@@ -1,5 +1,5 @@
 #pragma once
-// Binary logistic regression, a finite sum L(theta) = (1/n) sum_i l_i(theta) (papers.md 1.1)
+// Binary logistic regression, a finite sum L(theta) = (1/n) sum_i l_i(theta) (docs/theory.md 1.1)
 // with labels y_i in {0, 1}:
 //
 //   l_i(theta) = softplus(x_i^T theta) - y_i x_i^T theta + (l2 / 2) |theta|^2,

@@ -37,7 +37,7 @@ class Loss {
 
   /// True when grad L is affine in theta (quadratics, least squares): then the mean of
   /// any unbiased noisy GD with state-independent sampling follows plain GD exactly
-  /// (papers.md 1.5).
+  /// (docs/theory.md 1.5).
   virtual bool affine_gradient() const { return false; }
   /// A held-out test loss, where the loss has a test set.
   virtual bool has_test_set() const { return false; }
@@ -51,7 +51,7 @@ class Loss {
 /// Per-trajectory sample indices: rows are trajectories, columns the samples drawn.
 using IndexBlock = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic>;
 
-/// A finite sum L = (1/n) sum_i l_i (papers.md 1.1): exposes what the sampling noises
+/// A finite sum L = (1/n) sum_i l_i (docs/theory.md 1.1): exposes what the sampling noises
 /// need, the per-sample gradients (the gradient matrix G of paper 1) and re-weighted
 /// gradients G(theta) W, batched over trajectories.
 class FiniteSumLoss : public Loss {

@@ -1,7 +1,7 @@
 #pragma once
 // Fresh data per repeat: one loss instance per group of trajectories.
 //
-// Paper 3 draws a new data set for every repeat of its 2-D toy (papers.md 4.4A, [CODE]
+// Paper 3 draws a new data set for every repeat of its 2-D toy (docs/theory.md 4.4A, [CODE]
 // 2Dim/run.py), so a repeat is a trajectory together with its own finite-sum loss. A
 // scenario says so with loss.fresh_data: the trajectories are split into contiguous groups
 // of group_size (group g = trajectory index / group_size; "per_trajectory" is group_size 1)

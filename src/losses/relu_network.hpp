@@ -1,6 +1,6 @@
 #pragma once
 // Paper 3's one-hidden-layer ReLU network for binary classification with a clipped output
-// and the squared error (Zhu et al. 2019, Figure 4; papers.md 4.3 (P-c) and 4.4 B, from the
+// and the squared error (Zhu et al. 2019, Figure 4; docs/theory.md 4.3 (P-c) and 4.4 B, from the
 // authors' OneHiddenLayer/gd.py), a finite sum L(theta) = (1/n) sum_i l_i(theta):
 //
 //   u_ij = w_j . x_i + b_j                 (pre-activation of hidden unit j, j < m)
@@ -29,9 +29,9 @@
 // H indefinite in general). Finite differences agree away from the kinks (u_ij = 0 and
 // z_i = delta or 1 - delta), which have measure zero.
 //
-// Synthetic data (papers.md 4.4 B): x_i uniform on [-2, 2]^p (p = input_dim >= 2; the paper
+// Synthetic data (docs/theory.md 4.4B): x_i uniform on [-2, 2]^p (p = input_dim >= 2; the paper
 // has p = 2), y_i = 1 if x_i1 >= x_i2, else 0; n = 1000 and m = 100 in the paper; a held-out
-// test set drawn the same way. The paper's initialisation is not recorded (papers.md): ours
+// test set drawn the same way. The paper's initialisation is not recorded (docs/theory.md 4.4B): ours
 // draws every first-layer weight and bias from N(0, init_scale^2 / m), so the initial output
 // has a standard deviation of about init_scale (O(1), mostly inside the clip's range). All
 // draws come from the counter-based stream keyed by the data seed (initial_point() returns

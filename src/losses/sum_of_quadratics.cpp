@@ -33,7 +33,7 @@ void check_pairs(std::vector<Mat>& H, const Mat& c, const char* which) {
     const double big = std::max(1.0, h.cwiseAbs().maxCoeff());
     if ((h - h.transpose()).cwiseAbs().maxCoeff() > 1e-12 * big)
       throw std::invalid_argument("sum of quadratics: " + name + " is not symmetric");
-    h = 0.5 * (h + h.transpose()).eval();  // indefinite H_i are allowed: saddles (paper 4, papers.md 5.3)
+    h = 0.5 * (h + h.transpose()).eval();  // indefinite H_i are allowed: saddles (paper 4, docs/theory.md 5.3)
   }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// A finite sum of quadratics with heterogeneous per-sample Hessians (papers.md 1.1, 1.5):
+// A finite sum of quadratics with heterogeneous per-sample Hessians (docs/theory.md 1.1, 1.5):
 //
 //   l_i(theta) = 1/2 (theta - c_i)^T H_i (theta - c_i),  H_i symmetric (PSD or not),
 //   grad l_i   = H_i (theta - c_i),   L = (1/n) sum_i l_i,   H = Hbar = (1/n) sum_i H_i,
@@ -7,13 +7,13 @@
 //
 // theta_s is the stationary point; it is the minimizer theta* only when Hbar is PSD. With an
 // indefinite Hbar it is a saddle, L is unbounded below and minimizer() is empty (paper 4's
-// saddle escape, papers.md 5.3: indefinite H_i that differ make the noise covariance vary
+// saddle escape, docs/theory.md 5.3: indefinite H_i that differ make the noise covariance vary
 // along the negative-curvature direction).
 //
 // so grad L is affine and L itself is the quadratic 1/2 theta^T Hbar theta - theta^T bbar +
 // kbar, b_i = H_i c_i, k_i = 1/2 c_i^T H_i c_i. With identical H_i the sampling order
 // changes no first moment; with different H_i random reshuffling moves E theta_k away from
-// GD (papers.md 1.5): over two steps of one epoch with single samples,
+// GD (docs/theory.md 1.5): over two steps of one epoch with single samples,
 //   E[(I - eta H_j)(I - eta H_i)] = I - 2 eta Hbar + eta^2 [Hbar^2 - Cov_H / (n - 1)],
 // and for this affine map E theta_2 - theta_2^GD = -eta^2 / (n - 1) Cov_i(H_i, grad l_i(theta_0))
 // with Cov_i(H_i, g_i) = (1/n) sum_i (H_i - Hbar)(g_i - grad L) (our extension of 1.5 to the

@@ -2,7 +2,7 @@
 // A two-layer tanh network on synthetic regression data with the squared error: the smallest
 // smooth network that shows progressive sharpening and the edge of stability under GD (Cohen et
 // al. 2021, "Gradient descent on neural networks typically occurs at the edge of stability",
-// who train tanh and ReLU networks with the MSE loss; papers.md 5.3 item 3 for paper 4's
+// who train tanh and ReLU networks with the MSE loss; docs/theory.md 5.3 item 3 for paper 4's
 // claim that SGD does not train there). A finite sum L(theta) = (1/n) sum_i l_i(theta):
 //
 //   u_ij = w_j . x_i + b_j,   h_ij = tanh(u_ij)      (hidden unit j < m)

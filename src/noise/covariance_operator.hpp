@@ -1,9 +1,9 @@
 #pragma once
 // The gradient-noise covariance of a re-weighting noise as a matrix-free operator.
 //
-// Every sampling scheme of papers.md 1.2 writes the stochastic gradient as G(theta) W with
+// Every sampling scheme of docs/theory.md 1.2 writes the stochastic gradient as G(theta) W with
 // E W = 1/n, so the noise is G V (V = W - 1/n) and C = G Cov(V) G^T (paper 1, Wu et al. 2020;
-// papers.md 1.2). For every scheme in sgdnoise Cov(V) has the form
+// docs/theory.md 1.2). For every scheme in sgdnoise Cov(V) has the form
 //
 //   Cov(V) = a (I - 1 1^T / n) + b I,                                   (*)
 //
@@ -26,7 +26,7 @@ struct SamplingCovariance {
   double uncentred = 0.0;
 };
 
-/// Cov(V) itself, n x n (for tests and for reading the table of papers.md 1.2).
+/// Cov(V) itself, n x n (for tests and for reading the table of docs/theory.md 1.2).
 Mat weight_covariance(Index n, const SamplingCovariance& v);
 
 /// C = G Cov(V) G^T as a dense d x d matrix, from the d x n gradient matrix G.

@@ -77,20 +77,20 @@ GldNoise::Local GldNoise::local(const Vec& theta) const {
     const Mat G = loss_->sample_gradients(theta);
     const double nd = static_cast<double>(G.cols());
     const Vec mean = G.rowwise().mean();
-    // Tr C_sgd = c_b Tr Sigma_1 (papers.md 1.1-1.2), from the centred gradients.
+    // Tr C_sgd = c_b Tr Sigma_1 (docs/theory.md 1.1-1.2), from the centred gradients.
     auto sgd_trace = [&] { return c_b_ * (G.colwise() - mean).squaredNorm() / nd; };
     switch (type_) {
-      case Type::dynamic:  // (Tr C_sgd / d) I, papers.md 4.2 [CODE]
+      case Type::dynamic:  // (Tr C_sgd / d) I, docs/theory.md 4.2 [CODE]
         L.sd = Vec::Constant(d, std::sqrt(sgd_trace() / static_cast<double>(d)));
         break;
-      case Type::diag:  // diag C_sgd, or c_b diag F (papers.md 2.2, SVHN/diagF.py) [CODE]
+      case Type::diag:  // diag C_sgd, or c_b diag F (docs/theory.md 2.2, SVHN/diagF.py) [CODE]
         L.sd = p_.diag_of_fisher ? (c_b_ * G.rowwise().squaredNorm() / nd).cwiseSqrt().eval()
                                  : (c_b_ * (G.colwise() - mean).rowwise().squaredNorm() / nd).cwiseSqrt().eval();
         break;
-      case Type::gaussian_fisher_diag:  // s diag F (papers.md 3.3, D = diag(F)^{1/2})
+      case Type::gaussian_fisher_diag:  // s diag F (docs/theory.md 3.3, D = diag(F)^{1/2})
         L.sd = (fisher_s_ * G.rowwise().squaredNorm() / nd).cwiseSqrt();
         break;
-      case Type::leading: {  // top-k eigen-part of C_sgd, papers.md 4.2 [CODE]
+      case Type::leading: {  // top-k eigen-part of C_sgd, docs/theory.md 4.2 [CODE]
         Eigen::SelfAdjointEigenSolver<Mat> es(c_b_ * centred_gradient_covariance(G));
         L.B.resize(d, p_.k);
         for (Index j = 0; j < p_.k; ++j) {
@@ -102,7 +102,7 @@ GldNoise::Local GldNoise::local(const Vec& theta) const {
       case Type::hessian:
       case Type::first_eigvec: {
         // hessian: C = (t / sum lambda_i) sum lambda_i u_i u_i^T over the top k (eigenvalues
-        // rescaled to sum to Tr C_sgd); first_eigvec: C = t u_1 u_1^T. papers.md 4.2, 4.4 [CODE].
+        // rescaled to sum to Tr C_sgd); first_eigvec: C = t u_1 u_1^T. docs/theory.md 4.2, 4.4 [CODE].
         const double t = sgd_trace();
         Eigen::SelfAdjointEigenSolver<Mat> es(loss_->hessian(theta));
         const Index k = type_ == Type::hessian ? p_.k : 1;
@@ -120,7 +120,7 @@ GldNoise::Local GldNoise::local(const Vec& theta) const {
         break;
     }
   }
-  if (p_.trace > 0.0) {  // papers.md 4.4 A: Sigma / Tr Sigma x budget
+  if (p_.trace > 0.0) {  // docs/theory.md 4.4A: Sigma / Tr Sigma x budget
     const double tr = L.B.size() > 0 ? L.B.squaredNorm() : L.sd.squaredNorm();
     const double f = tr > 0.0 ? std::sqrt(p_.trace / tr) : 0.0;
     L.sd *= f;
@@ -137,7 +137,7 @@ void GldNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, Const
   fill_normals(s, first_traj, 0, Z);
   if (weight_type()) {
     // xi = G(theta) w: w = sqrt(c_b / n) (z - zbar) gives c_b Sigma_1, w = sqrt(s / n) z gives
-    // s F (papers.md 1.2, rows 4-5), one re-weighted gradient and no d x d matrix.
+    // s F (docs/theory.md 1.2, rows 4-5), one re-weighted gradient and no d x d matrix.
     const double a = std::sqrt((type_ == Type::gaussian_sgd ? c_b_ : fisher_s_) / static_cast<double>(m));
     Vec theta(d);
     for (Index t = 0; t < rows; ++t) {
@@ -170,12 +170,12 @@ void GldNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, Const
 std::optional<GradientCovarianceOperator> GldNoise::covariance_operator(const Vec& theta) const {
   if (!weight_type()) return std::nullopt;
   // xi = G w with Cov(w) = (c_b / n)(I - 1 1^T / n) (gaussian_sgd) or (s / n) I (gaussian_fisher),
-  // the weights drawn in add_sample (papers.md 1.2, rows 4-5).
+  // the weights drawn in add_sample (docs/theory.md 1.2, rows 4-5).
   const double nd = static_cast<double>(loss_->n_samples());
   const SamplingCovariance v =
       type_ == Type::gaussian_sgd ? SamplingCovariance{c_b_ / nd, 0.0} : SamplingCovariance{0.0, fisher_s_ / nd};
   GradientCovarianceOperator op(loss_->sample_gradients(theta), v);
-  if (p_.trace > 0.0) {  // papers.md 4.4 A: Sigma / Tr Sigma x budget
+  if (p_.trace > 0.0) {  // docs/theory.md 4.4A: Sigma / Tr Sigma x budget
     const double tr = op.trace();
     op.scale(tr > 0.0 ? p_.trace / tr : 0.0);
   }

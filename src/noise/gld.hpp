@@ -1,8 +1,8 @@
 #pragma once
-// Paper 3's Gaussian "GLD" noises (Zhu et al. 2019, Table 1; papers.md 4.2) and the
-// Gaussian full- and diagonal-Fisher noises of papers 1 and 2 (papers.md 2.2, 3.3), on a
+// Paper 3's Gaussian "GLD" noises (Zhu et al. 2019, Table 1; docs/theory.md 4.2) and the
+// Gaussian full- and diagonal-Fisher noises of papers 1 and 2 (docs/theory.md 2.2, 3.3), on a
 // finite sum. Every one is drawn at the trajectory's own theta (state-dependent), and
-// covariance(theta) is its exact covariance there. With c_b the SGD factor of papers.md
+// covariance(theta) is its exact covariance there. With c_b the SGD factor of docs/theory.md
 // 1.2 (C_sgd = c_b Sigma_1: c_b = 1/b with replacement, (n - b)/(b (n - 1)) without) and
 // t(theta) = Tr C_sgd(theta):
 //
@@ -13,25 +13,25 @@
 //   hessian        C = (t / sum_{i<=k} lambda_i) sum_{i<=k} lambda_i u_i u_i^T,
 //                  (lambda_i, u_i) the top k of H(theta)                          [CODE]
 //   first_eigvec   C = t u_1 u_1^T                                                [CODE]
-//   gaussian_sgd          C = C_sgd = c_b Sigma_1  (papers.md 1.2; paper 1's MSGD-Cov)
-//   gaussian_fisher       C = s F                  (papers.md 1.2; paper 2's full Fisher)
+//   gaussian_sgd          C = C_sgd = c_b Sigma_1  (docs/theory.md 1.2; paper 1's MSGD-Cov)
+//   gaussian_fisher       C = s F                  (docs/theory.md 1.2; paper 2's full Fisher)
 //   gaussian_fisher_diag  C = s diag F             (paper 2's diagonal Fisher, 3.3)
 //
-// [CODE]: papers.md 4.2 and 4.4 restate the authors' code (uuujf/SGDNoise): the Hessian
+// [CODE]: docs/theory.md 4.2 and 4.4 restate the authors' code (uuujf/SGDNoise): the Hessian
 // variant rescales the top-k eigenvalues "to sum to Tr Sigma" (FashionMNIST) or uses
 // H / Tr H x budget (2-D toy, k = d); the 1st-eigvec variant has variance Tr Sigma along
-// u_1. [RECALLED] (papers.md 4.2): the paper's Sigma_sgd is the with-replacement Sigma_1/m;
+// u_1. [RECALLED] (docs/theory.md 4.2): the paper's Sigma_sgd is the with-replacement Sigma_1/m;
 // its code draws batches without replacement, hence the `scheme` parameter. Ours, not the
 // paper's: negative eigenvalues (rounding in C_sgd, or an indefinite H) are clamped to 0
 // so that C stays positive semidefinite; a zero denominator gives C = 0.
 //
 // Option `trace` > 0 rescales C(theta) to that trace at every theta: paper 3's 2-D toy adds
-// noise with Tr Sigma = 0.01 to the weights at every step (papers.md 4.4 A, [CODE]).
+// noise with Tr Sigma = 0.01 to the weights at every step (docs/theory.md 4.4A, [CODE]).
 //
 // Cost per trajectory and step: const draws d normals. gaussian_sgd and gaussian_fisher
 // draw n normals and cost one re-weighted gradient G(theta) w, without forming d x d
 // (xi = G (z - zbar) sqrt(c_b / n) has covariance c_b Sigma_1, xi = G z sqrt(s / n) has s F;
-// papers.md 1.2, rows 4-5). dynamic, diag and gaussian_fisher_diag need the per-sample
+// docs/theory.md 1.2, rows 4-5). dynamic, diag and gaussian_fisher_diag need the per-sample
 // gradients (O(n d), via sample_gradients) and draw d normals. leading forms C_sgd (O(n d^2))
 // and hessian forms H (Loss::hessian); both then run a dense d x d eigendecomposition
 // (O(d^3)) and draw k normals; first_eigvec likewise, drawing 1 normal. Meant for small d.
@@ -67,9 +67,9 @@ class GldNoise final : public NoiseModel {
     /// diag: c_b diag F instead of diag C_sgd.
     bool diag_of_fisher = false;
     /// gaussian_fisher(_diag): s in C = s F; default c_b, so that C = C_sgd where
-    /// grad L = 0 (F = Sigma_1 + grad L grad L^T, papers.md 1.1; paper 3's Sigma_sgd ~ F/m, 4.2).
+    /// grad L = 0 (F = Sigma_1 + grad L grad L^T, docs/theory.md 1.1; paper 3's Sigma_sgd ~ F/m, 4.2).
     std::optional<double> fisher_scale;
-    /// > 0: C(theta) rescaled to this trace at every theta (papers.md 4.4 A). 0: off.
+    /// > 0: C(theta) rescaled to this trace at every theta (docs/theory.md 4.4A). 0: off.
     double trace = 0.0;
     NoiseTarget target = NoiseTarget::gradient;
   };

@@ -41,7 +41,7 @@ void AlphaStableNoise::add_sample(const StreamCoords& s, std::uint64_t first_tra
 }
 
 std::optional<Mat> AlphaStableNoise::covariance(const Vec&) const {
-  if (alpha_ < 2.0) return std::nullopt;                      // infinite variance (CONVENTIONS.md, heavy tails)
+  if (alpha_ < 2.0) return std::nullopt;                      // infinite variance (docs/conventions.md, heavy tails)
   return Mat(2.0 * gamma_ * gamma_ * Mat::Identity(d_, d_));  // S_2(gamma) = N(0, 2 gamma^2)
 }
 
@@ -113,7 +113,7 @@ void LabelNoiseSgd::add_sample(const StreamCoords& s, std::uint64_t first_traj, 
 }
 
 std::optional<Mat> LabelNoiseSgd::covariance(const Vec& theta) const {
-  // C = c_b Sigma_1 + delta^2 kappa H (header; papers.md 1.2 for c_b Sigma_1).
+  // C = c_b Sigma_1 + delta^2 kappa H (header; docs/theory.md 1.2 for c_b Sigma_1).
   const Mat S1 = centred_gradient_covariance(loss_->sample_gradients(theta));
   return Mat(c_b_ * S1 + delta_ * delta_ * label_factor() * loss_->hessian(theta));
 }

@@ -5,12 +5,12 @@
 // E exp(i t X) = exp(-|gamma t|^alpha), 0 < alpha <= 2, drawn by the Chambers-Mallows-Stuck
 // method (Chambers, Mallows & Stuck 1976, JASA 71:340; the symmetric case, Weron 1996).
 // For alpha < 2 the variance is infinite: covariance() is empty and the model is specified by
-// gamma (CONVENTIONS.md, heavy tails). alpha = 2 is the Gaussian N(0, 2 gamma^2), whose
+// gamma (docs/conventions.md, heavy tails). alpha = 2 is the Gaussian N(0, 2 gamma^2), whose
 // covariance 2 gamma^2 I exists and is returned.
 //
 // LabelNoiseSgd: mini-batch SGD on least squares with noisy labels y_i + delta eps_i, eps
 // drawn fresh at every step for every trajectory. With sampling weights W (E W = 1/n,
-// papers.md 1.2) the stochastic gradient is
+// docs/theory.md 1.2) the stochastic gradient is
 //   g~ = sum_i W_i x_i (x_i^T theta - y_i - delta eps_i) = G(theta) W - delta X^T (W .* eps).
 // The label term has mean 0 and is uncorrelated with G V (eps is independent of W and has
 // mean 0), so [DERIVED here, checked by the NoiseMore contract test]:

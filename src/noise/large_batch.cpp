@@ -29,7 +29,7 @@ std::string LargeBatchFisherNoise::kind() const {
 
 double LargeBatchFisherNoise::added_scale(const Mat& G) const {
   if (p_.scale) return *p_.scale;
-  // Trace matching (header): s = (c_b - c_B) Tr Sigma_1 / Tr F, papers.md 1.1-1.2, 3.3.
+  // Trace matching (header): s = (c_b - c_B) Tr Sigma_1 / Tr F, docs/theory.md 1.1-1.2, 3.3.
   const double nd = static_cast<double>(G.cols());
   const double tr_f = G.squaredNorm() / nd;
   const double tr_s1 = (G.colwise() - G.rowwise().mean()).squaredNorm() / nd;
@@ -48,7 +48,7 @@ void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords&
   Vec theta(d);
   thread_local Mat Z;
   if (added_ == Added::full_fisher) {
-    // xi = G(theta) z sqrt(s / n), Cov xi = s F (papers.md 1.2, row 4).
+    // xi = G(theta) z sqrt(s / n), Cov xi = s F (docs/theory.md 1.2, row 4).
     if (Z.rows() != rows || Z.cols() != n) Z.resize(rows, n);
     fill_normals(s, first_traj, 0, Z);
     for (Index t = 0; t < rows; ++t) {
@@ -65,7 +65,7 @@ void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords&
     G += xi;
     return;
   }
-  // xi_j = sqrt(s F_jj) z_j (papers.md 3.3: D = diag(F)^{1/2}).
+  // xi_j = sqrt(s F_jj) z_j (docs/theory.md 3.3: D = diag(F)^{1/2}).
   if (Z.rows() != rows || Z.cols() != d) Z.resize(rows, d);
   fill_normals(s, first_traj, 0, Z);
   for (Index t = 0; t < rows; ++t) {
@@ -86,7 +86,7 @@ void LargeBatchFisherNoise::add_sample(const StreamCoords& s, std::uint64_t firs
 
 std::optional<GradientCovarianceOperator> LargeBatchFisherNoise::covariance_operator(const Vec& theta) const {
   if (added_ != Added::full_fisher) return std::nullopt;
-  // Independent draws: Cov(V) = (c_B / n)(I - 1 1^T / n) (the large batch, papers.md 1.2) + (s / n) I
+  // Independent draws: Cov(V) = (c_B / n)(I - 1 1^T / n) (the large batch, docs/theory.md 1.2) + (s / n) I
   // (xi = G z sqrt(s / n), row 4).
   const Mat G = loss_->sample_gradients(theta);
   const double nd = static_cast<double>(G.cols());
@@ -97,7 +97,7 @@ std::optional<Mat> LargeBatchFisherNoise::covariance(const Vec& theta) const {
   if (added_ == Added::full_fisher) return covariance_operator(theta)->dense();
   const Mat G = loss_->sample_gradients(theta);
   const double nd = static_cast<double>(G.cols());
-  // papers.md 1.2: the large batch's sampling noise, plus s diag F (independent draws: the covariances add).
+  // docs/theory.md 1.2: the large batch's sampling noise, plus s diag F (independent draws: the covariances add).
   Mat C = sampling_covariance_matrix(G, {c_large_ / nd, 0.0});
   C.diagonal() += added_scale(G) * empirical_fisher(G).diagonal();
   return C;

@@ -1,20 +1,20 @@
 #pragma once
-// Paper 2's large-batch SGD with structured covariance noise (Wen et al. 2020; papers.md
+// Paper 2's large-batch SGD with structured covariance noise (Wen et al. 2020; docs/theory.md
 // 3.3, [RECALLED]): the gradient of a large batch of size B plus Gaussian noise with
 // full-Fisher or diagonal-Fisher covariance,
 //
 //   g~ = G(theta) W_B + xi,   xi ~ N(0, s F(theta))   or   N(0, s diag F(theta)),
 //
 // W_B the sampling weights of a batch of size B, with replacement or an i.i.d. b-subset
-// without replacement (papers.md 1.2). The batch and xi are drawn independently (purposes
+// without replacement (docs/theory.md 1.2). The batch and xi are drawn independently (purposes
 // `sampling` and the caller's), so the exact covariance is the sum
 //
 //   C(theta) = c_B Sigma_1(theta) + s F(theta)        (full Fisher)
 //   C(theta) = c_B Sigma_1(theta) + s diag F(theta)   (diagonal Fisher)
 //
-// with c_B = 1/B with replacement, (n - B)/(B (n - 1)) without (papers.md 1.2).
+// with c_B = 1/B with replacement, (n - B)/(B (n - 1)) without (docs/theory.md 1.2).
 //
-// The scale s: papers.md 3.3 recalls a factor like sqrt(1/M_S - 1/M_L) on D, "treat it as
+// The scale s: docs/theory.md 3.3 recalls a factor like sqrt(1/M_S - 1/M_L) on D, "treat it as
 // uncertain". Our default matches the trace of the small-batch covariance c_b Sigma_1 at every
 // theta (the choice the paper motivates: "the total noise resembles small-batch noise"):
 //
@@ -24,7 +24,7 @@
 // the recalled factor. A fixed s can be given instead.
 //
 // Cost per trajectory and step: B per-sample gradients; the full-Fisher noise draws n normals
-// and costs one re-weighted gradient (xi = G z sqrt(s / n), papers.md 1.2 row 4), without
+// and costs one re-weighted gradient (xi = G z sqrt(s / n), docs/theory.md 1.2 row 4), without
 // forming d x d; the diagonal-Fisher noise draws d normals. The default (trace-matching) s
 // and the diagonal need the per-sample gradients at theta (O(n d), sample_gradients).
 #include <memory>
@@ -62,7 +62,7 @@ class LargeBatchFisherNoise final : public NoiseModel {
 
   /// The scale s at theta (the fixed one, or the trace-matching one).
   double added_scale(const Vec& theta) const;
-  /// c_B and c_b (papers.md 1.2).
+  /// c_B and c_b (docs/theory.md 1.2).
   double large_batch_factor() const { return c_large_; }
   double small_batch_factor() const { return c_small_; }
 

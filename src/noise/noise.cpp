@@ -11,7 +11,7 @@ void NoiseModel::noisy_gradient(const Loss& loss, const StreamCoords& s, std::ui
 }
 
 NoiseForms noise_forms(const Mat& S, NoiseTarget target, double eta) {
-  // CONVENTIONS.md: Sigma_step = eta^2 C for gradient noise, D = Sigma_step / eta = eta C.
+  // docs/conventions.md: Sigma_step = eta^2 C for gradient noise, D = Sigma_step / eta = eta C.
   NoiseForms f;
   if (target == NoiseTarget::gradient) {
     f.C = S;

@@ -2,7 +2,7 @@
 // The NoiseModel interface: draws gradient or weight noise for a batch and states
 // its covariance exactly where one exists.
 //
-// A model specifies one covariance S (CONVENTIONS.md): on = "gradient" means
+// A model specifies one covariance S (docs/conventions.md): on = "gradient" means
 // S = C, the gradient-noise covariance (the step adds -eta * xi, Cov xi = C);
 // on = "weights" means S = Sigma_step, the per-step weight-noise covariance.
 // NoiseForms converts between C, Sigma_step and the diffusion D = Sigma_step / eta.
@@ -57,7 +57,7 @@ class NoiseModel {
   NoiseTarget target_;
 };
 
-/// The three covariances of CONVENTIONS.md, from the specified one and eta.
+/// The three covariances of docs/conventions.md, from the specified one and eta.
 struct NoiseForms {
   Mat C;           // gradient-noise covariance
   Mat Sigma_step;  // per-step weight-noise covariance

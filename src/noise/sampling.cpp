@@ -197,15 +197,15 @@ void SgdSampling::add_sample(const StreamCoords& s, std::uint64_t first_traj, Co
 double sgd_covariance_factor(SgdSampling::Scheme scheme, Index n, Index b) {
   if (b < 1 || n < 1) throw std::invalid_argument("SGD covariance: n and b must be >= 1");
   const double nd = static_cast<double>(n), bd = static_cast<double>(b);
-  if (scheme == SgdSampling::Scheme::with_replacement) return 1.0 / bd;  // papers.md 1.2, row 2
+  if (scheme == SgdSampling::Scheme::with_replacement) return 1.0 / bd;  // docs/theory.md 1.2, row 2
   if (b > n) throw std::invalid_argument("SGD covariance: batch size exceeds the number of samples");
   if (n == 1) return 0.0;
-  return (nd - bd) / (bd * (nd - 1.0));  // papers.md 1.2, row 1 (also reshuffling's one-step marginal)
+  return (nd - bd) / (bd * (nd - 1.0));  // docs/theory.md 1.2, row 1 (also reshuffling's one-step marginal)
 }
 
 SamplingCovariance sgd_weight_covariance(SgdSampling::Scheme scheme, Index n, Index b) {
   // Cov(V) = (1/(b n)) (I - 1 1^T/n) with replacement, (n-b)/(b n (n-1)) (I - 1 1^T/n)
-  // without: c_b / n times the centring projector (papers.md 1.2, rows 1-2).
+  // without: c_b / n times the centring projector (docs/theory.md 1.2, rows 1-2).
   return {sgd_covariance_factor(scheme, n, b) / static_cast<double>(n), 0.0};
 }
 
@@ -284,7 +284,7 @@ void MultiplicativeNoise::add_sample(const StreamCoords& s, std::uint64_t first_
 
 SamplingCovariance MultiplicativeNoise::weight_covariance() const {
   const double n = static_cast<double>(loss_->n_samples());
-  switch (type_) {               // papers.md 1.2, rows 3-5
+  switch (type_) {               // docs/theory.md 1.2, rows 3-5
     case Type::gaussian_fisher:  // W = (1 + sigma z) / n: Cov(V) = (sigma^2 / n^2) I, C = sigma^2 / n F
       return {0.0, strength_ * strength_ / (n * n)};
     case Type::gaussian_cov:  // W = (1 + sigma (z - zbar)) / n: (sigma^2 / n^2)(I - 1 1^T / n), C = sigma^2 / n Sigma_1

@@ -1,6 +1,6 @@
 #pragma once
 // SGD's own sampling noise and paper 1's multiplicative sampling noises on a finite
-// sum: the stochastic gradient is g~ = G(theta) W with E W = 1/n (papers.md 1.2), so
+// sum: the stochastic gradient is g~ = G(theta) W with E W = 1/n (docs/theory.md 1.2), so
 // the gradient noise is G V, V = W - 1/n, with covariance C = G Cov(V) G^T:
 //
 //   SGD with replacement, batch b          C = Sigma_1 / b
@@ -11,9 +11,9 @@
 //   Bernoulli, W_i = B_i / (p n), B_i ~ Bern(p)            C = (1 - p) / (p n) F
 //
 // with Sigma_1 the centred per-sample gradient covariance and F the empirical Fisher
-// (papers.md 1.1, 1.2, [DERIVED+CHECKED]; paper 1's multiplicative noise). Reshuffling
+// (docs/theory.md 1.1, 1.2, [DERIVED+CHECKED]; paper 1's multiplicative noise). Reshuffling
 // correlates the steps of an epoch (each index once), which matters beyond one step
-// (papers.md 1.5, paper 4).
+// (docs/theory.md 1.5, paper 4).
 //
 // SGD may change its batch size with the step k (BatchSchedule, a "step" schedule:
 // b_k = min(cap, b_0 growth^floor(k / every))); the formulas above then hold at each step
@@ -91,11 +91,11 @@ class SgdSampling final : public NoiseModel {
   BatchSchedule schedule_;
 };
 
-/// c_b with C_sgd = c_b Sigma_1 (papers.md 1.2): 1/b with replacement, (n - b)/(b (n - 1))
+/// c_b with C_sgd = c_b Sigma_1 (docs/theory.md 1.2): 1/b with replacement, (n - b)/(b (n - 1))
 /// for i.i.d. batches without replacement and for reshuffling's one-step marginal.
 double sgd_covariance_factor(SgdSampling::Scheme scheme, Index n, Index b);
 /// Cov(V) of that SGD: c_b Sigma_1 = G ((c_b / n) (I - 1 1^T / n)) G^T, since
-/// Sigma_1 = G (I - 1 1^T / n) G^T / n (papers.md 1.1-1.2).
+/// Sigma_1 = G (I - 1 1^T / n) G^T / n (docs/theory.md 1.1-1.2).
 SamplingCovariance sgd_weight_covariance(SgdSampling::Scheme scheme, Index n, Index b);
 
 class MultiplicativeNoise final : public NoiseModel {
@@ -113,7 +113,7 @@ class MultiplicativeNoise final : public NoiseModel {
   std::optional<Mat> covariance(const Vec& theta) const override;
   std::optional<GradientCovarianceOperator> covariance_operator(const Vec& theta) const override;
   bool constant_covariance() const override { return false; }
-  /// Cov(V) of the weights (papers.md 1.2, rows 3-5).
+  /// Cov(V) of the weights (docs/theory.md 1.2, rows 3-5).
   SamplingCovariance weight_covariance() const;
 
   /// The sampling weights W (rows x n) of each trajectory at step s.step.

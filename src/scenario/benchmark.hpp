@@ -1,5 +1,5 @@
 #pragma once
-// The peer workloads W1-W4 (../shared/peers/README.md) as in-code scenarios, run
+// The peer workloads W1-W4 (bench/peers/README.md) as in-code scenarios, run
 // through the library's own path: Scenario -> build_experiment -> the experiment's
 // stepper under run_ensemble (W1-W3), or under run_until_escaped (W4: only the
 // trajectories still running are stepped). Observers are left out of the timed loop,

@@ -140,7 +140,7 @@ std::shared_ptr<const NoiseModel> build_gaussian(const Scenario& sc, NoiseTarget
     Eigen::SelfAdjointEigenSolver<Mat> es(H);
     const Vec& w = es.eigenvalues();
     if (form == "top_eigenvector") {
-      B = std::sqrt(scale) * es.eigenvectors().col(d - 1);  // S = scale u1 u1^T (papers.md 1.4 item 3)
+      B = std::sqrt(scale) * es.eigenvectors().col(d - 1);  // S = scale u1 u1^T (docs/theory.md 1.4 item 3)
     } else {
       const double p = sc.get_number("noise.power");
       const bool integer_power = p == std::floor(p);
@@ -419,7 +419,7 @@ std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
     }
     double sigma = sc.get_number("noise.sigma");
     if (const Index mb = sc.get_int("noise.match_batch"); mb > 0)
-      sigma = std::sqrt(static_cast<double>(n) / static_cast<double>(mb));  // papers.md 1.2: sigma^2 = n / b
+      sigma = std::sqrt(static_cast<double>(n) / static_cast<double>(mb));  // docs/theory.md 1.2: sigma^2 = n / b
     return std::make_shared<MultiplicativeNoise>(fs,
                                                  type == "gaussian_fisher" ? MultiplicativeNoise::Type::gaussian_fisher
                                                                            : MultiplicativeNoise::Type::gaussian_cov,
@@ -637,7 +637,7 @@ std::shared_ptr<const Region> build_basin(const Scenario& s, const std::shared_p
 }
 
 // escape.bridge: the Brownian-bridge test needs Brownian increments with a constant
-// isotropic covariance Sigma_step = s I per step (D = s / eta, CONVENTIONS.md), a drift
+// isotropic covariance Sigma_step = s I per step (D = s / eta, docs/conventions.md), a drift
 // that does not reshape them (no preconditioner) and a flat boundary; the discrete step
 // with Gaussian noise is Euler-Maruyama with dt = eta.
 EscapeBridge build_bridge(const Scenario& s, const Experiment& ex, const Region& target, double eta) {
@@ -890,8 +890,8 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   if (const std::string where = s.get_string("observe.indicators"); where != "none") {
     if (!ex.noise) s.fail("observe.indicators", "needs a [noise] with a covariance (C = 0 without noise)");
     if (!ex.noise->covariance(ex.theta0))
-      s.fail("observe.indicators",
-             "the noise \"" + ex.noise->kind() + "\" states no covariance, so Tr(H C) is undefined (CONVENTIONS.md)");
+      s.fail("observe.indicators", "the noise \"" + ex.noise->kind() +
+                                       "\" states no covariance, so Tr(H C) is undefined (docs/conventions.md)");
     if (ex.instances() > 1 && where == "mean")
       s.fail("observe.indicators",
              "the ensemble-mean point belongs to no single loss instance (loss.fresh_data): use \"trajectories\"");

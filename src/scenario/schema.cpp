@@ -68,7 +68,7 @@ std::vector<SectionSchema> build() {
        true,
        false,
        {one_of(opt("fresh_data", T::string, "\"none\"",
-                   "Fresh data per repeat (papers.md 4.4A: paper 3 draws new data for every repeat), for the "
+                   "Fresh data per repeat (docs/theory.md 4.4A: paper 3 draws new data for every repeat), for the "
                    "synthetic finite sums (least_squares, logistic, sum_of_quadratics, relu_network, "
                    "sharp_flat_2d): \"none\" (one loss for every trajectory), \"per_trajectory\" or "
                    "\"per_group\" (trajectory t runs on group t / group_size's own loss). Group 0 uses data_seed, "
@@ -100,7 +100,7 @@ std::vector<SectionSchema> build() {
           opt("minimum", T::number_array, "[]", "theta* (d numbers; empty: the origin)."),
           opt("offset", T::number, "0.0", "L*, the value at theta*.")}},
         {"least_squares",
-         "L = (1/n) sum_i 1/2 (x_i^T theta - y_i)^2, a finite sum (papers.md 1.1). Synthetic: x_i ~ N(0, "
+         "L = (1/n) sum_i 1/2 (x_i^T theta - y_i)^2, a finite sum (docs/theory.md 1.1). Synthetic: x_i ~ N(0, "
          "diag(s)), s log-spaced 1 .. 1/condition, teacher ~ N(0, I/d), y = x^T teacher + label_noise eps, "
          "and a held-out test set; or data_file.",
          {at_least(req("dim", T::integer, "Dimension d (number of features)."), 1),
@@ -114,7 +114,7 @@ std::vector<SectionSchema> build() {
               "synthetic training data.")}},
         {"logistic",
          "Binary logistic regression, labels y_i in {0, 1}: L = (1/n) sum_i [log(1 + exp(x_i^T theta)) - y_i "
-         "x_i^T theta + l2/2 |theta|^2], a finite sum (papers.md 1.1). Synthetic: x_i ~ N(0, diag(s)), s "
+         "x_i^T theta + l2/2 |theta|^2], a finite sum (docs/theory.md 1.1). Synthetic: x_i ~ N(0, diag(s)), s "
          "log-spaced 1 .. 1/condition, teacher = teacher_scale N(0, I/d), y_i ~ Bernoulli(sigmoid(x_i^T "
          "teacher)), and a held-out test set; or data_file. theta* by Newton's method (none on separable data "
          "with l2 = 0).",
@@ -132,7 +132,7 @@ std::vector<SectionSchema> build() {
               "synthetic data (no test set).")}},
         {"sum_of_quadratics",
          "L = (1/n) sum_i 1/2 (theta - c_i)^T H_i (theta - c_i) with different H_i: sampling order moves "
-         "the mean iterate (papers.md 1.5). theta_s = (sum H_i)^{-1} sum H_i c_i, H = mean H_i; theta_s is the "
+         "the mean iterate (docs/theory.md 1.5). theta_s = (sum H_i)^{-1} sum H_i c_i, H = mean H_i; theta_s is the "
          "minimum when H is PSD, a saddle when it is indefinite (explicit H_i may be indefinite: then L is "
          "unbounded below and start_at = \"minimum\" is refused). Synthetic: H_i = "
          "S^{1/2} ((1 - hessian_spread) I + hessian_spread Z_i Z_i^T / d) S^{1/2}, S = diag(lambda_max .. "
@@ -175,7 +175,7 @@ std::vector<SectionSchema> build() {
          {positive(opt("scale", T::number, "1.0", "Multiplier of the potential."))}},
         {"relu_network",
          "Paper 3's one-hidden-layer ReLU network for binary classification (Zhu et al. 2019, Fig. 4; "
-         "papers.md 4.4 B): f(x) = clip(sum_j a_j relu(w_j . x + b_j), delta, 1 - delta), l_i = (f(x_i) - "
+         "docs/theory.md 4.4B): f(x) = clip(sum_j a_j relu(w_j . x + b_j), delta, 1 - delta), l_i = (f(x_i) - "
          "y_i)^2 (MSE, no 1/2). x_i uniform on [-2, 2]^input_dim, y_i = 1[x_i1 >= x_i2], a held-out test set. "
          "The output layer is fixed (+1 for the first ceil(width/2) units, -1 for the rest) unless "
          "output_layer = \"trained\". theta = the width x (input_dim + 1) first layer [W | b] flattened column by "
@@ -206,7 +206,7 @@ std::vector<SectionSchema> build() {
         {"tanh_network",
          "A two-layer tanh network on synthetic regression data, l_i = 1/2 (f(x_i) - y_i)^2 with f(x) = sum_j a_j "
          "tanh(w_j . x + b_j), both layers trained: a smooth network on which GD shows progressive sharpening and "
-         "the edge of stability (Cohen et al. 2021; papers.md 5.3). x_i ~ N(0, I_input_dim); y_i from a random "
+         "the edge of stability (Cohen et al. 2021; docs/theory.md 5.3). x_i ~ N(0, I_input_dim); y_i from a random "
          "teacher of teacher_width tanh units with weights N(0, teacher_scale^2 / input_dim), scaled to unit "
          "standard deviation on the training set, plus label_noise N(0, 1); a held-out test set. theta = the "
          "width x (input_dim + 1) first layer [W | b] flattened column by column (theta[k width + j] = w_jk, "
@@ -225,9 +225,9 @@ std::vector<SectionSchema> build() {
           at_least(opt("init_scale", T::number, "0.3", "Scale of the initialisation (small: a flat start)."), 0.0),
           at_least(opt("data_seed", T::integer, "0", "Seed of the data and of the initialisation."), 0)}},
         {"sharp_flat_2d",
-         "Paper 3's 2-D landscape with a sharp and a flat minimum, a finite sum over data (papers.md 4.4A).",
+         "Paper 3's 2-D landscape with a sharp and a flat minimum, a finite sum over data (docs/theory.md 4.4A).",
          {at_least(opt("samples", T::integer, "100", "Number n of data points."), 1),
-          positive(opt("data_scale", T::number, "0.01", "Scale of the data (papers.md 4.4A: 1e-2).")),
+          positive(opt("data_scale", T::number, "0.01", "Scale of the data (docs/theory.md 4.4A: 1e-2).")),
           at_least(opt("data_seed", T::integer, "0", "Seed of the data."), 0)}}}});
 
   const Param on = one_of(opt("on", T::string, "\"gradient\"",
@@ -236,7 +236,7 @@ std::vector<SectionSchema> build() {
                           {"gradient", "weights"});
   s.push_back(
       {"noise",
-       "The noise added to gradient descent (CONVENTIONS.md: C, Sigma_step, D).",
+       "The noise added to gradient descent (docs/conventions.md: C, Sigma_step, D).",
        false,
        false,
        {on},
@@ -255,7 +255,7 @@ std::vector<SectionSchema> build() {
          "Needs dynamics.preconditioner or dynamics.preconditioner_diagonal.",
          {at_least(req("variance", T::number, "The multiplier of M (weights) or of M^{-1} (gradient)."), 0)}},
         {"gaussian",
-         "Gaussian with a constant covariance S, given in one of several forms (papers.md 1.4; paper 3's "
+         "Gaussian with a constant covariance S, given in one of several forms (docs/theory.md 1.4; paper 3's "
          "equal-trace protocol through `trace`).",
          {one_of(req("covariance", T::string,
                      "Form of S: \"matrix\" (matrix), \"factor\" (S = B B^T, factor B d x r), "
@@ -279,7 +279,7 @@ std::vector<SectionSchema> build() {
                    0)}},
         {"sgd",
          "SGD's own sampling noise on a finite-sum loss: the gradient of a mini-batch of b samples. "
-         "C = Sigma_1 / b with replacement; (n - b)/(b (n - 1)) Sigma_1 without (papers.md 1.2).",
+         "C = Sigma_1 / b with replacement; (n - b)/(b (n - 1)) Sigma_1 without (docs/theory.md 1.2).",
          {one_of(opt("sampling", T::string, "\"with_replacement\"",
                      "\"with_replacement\" (b i.i.d. indices), \"without_replacement\" (an i.i.d. b-subset each "
                      "step), \"reshuffle\" (random reshuffling: epochs of floor(n/b) disjoint batches)."),
@@ -298,16 +298,16 @@ std::vector<SectionSchema> build() {
         {"multiplicative",
          "Paper 1's multiplicative sampling noise g~ = G(theta) W on a finite-sum loss: \"gaussian_fisher\" "
          "W = (1 + sigma z)/n (C = sigma^2/n F), \"gaussian_cov\" W = (1 + sigma (z - zbar))/n "
-         "(C = sigma^2/n Sigma_1), \"bernoulli\" W_i = B_i/(p n) (C = (1-p)/(p n) F) (papers.md 1.2).",
+         "(C = sigma^2/n Sigma_1), \"bernoulli\" W_i = B_i/(p n) (C = (1-p)/(p n) F) (docs/theory.md 1.2).",
          {one_of(req("type", T::string, "The weight distribution."), {"gaussian_fisher", "gaussian_cov", "bernoulli"}),
           at_least(opt("sigma", T::number, "1.0", "sigma of the Gaussian types."), 0.0),
           at_least(opt("match_batch", T::integer, "0",
                        "If > 0, sigma^2 = n / match_batch, so that the Cov type has SGD's covariance with "
-                       "replacement at that batch (papers.md 1.2)."),
+                       "replacement at that batch (docs/theory.md 1.2)."),
                    0),
           opt("p", T::number, "0.1", "Keep probability of the Bernoulli type, in (0, 1].")}},
         {"gld",
-         "Paper 3's Gaussian noises on a finite-sum loss, each at the trajectory's own theta (papers.md 4.2, "
+         "Paper 3's Gaussian noises on a finite-sum loss, each at the trajectory's own theta (docs/theory.md 4.2, "
          "Table 1), with C_sgd = c_b Sigma_1 the SGD covariance at `batch`: const (variance I), dynamic "
          "((Tr C_sgd / d) I), diag (diag C_sgd), diag_fisher (c_b diag F), leading (top-k of C_sgd), hessian "
          "(top-k of H rescaled to Tr C_sgd), first_eigvec (Tr C_sgd u1 u1^T), gaussian_sgd (C_sgd), "
@@ -324,7 +324,7 @@ std::vector<SectionSchema> build() {
           at_least(opt("trace", T::number, "0.0", "If > 0, C(theta) is rescaled to this trace at every theta."), 0.0)}},
         {"large_batch_fisher",
          "Paper 2: the gradient of a large batch B plus Gaussian noise s F (full) or s diag F (diagonal). The "
-         "paper's small-batch scaling is uncertain (papers.md 3.3): the default s matches the trace of SGD's "
+         "paper's small-batch scaling is uncertain (docs/theory.md 3.3): the default s matches the trace of SGD's "
          "covariance at small_batch.",
          {one_of(req("added", T::string, "\"full_fisher\" or \"diag_fisher\"."), {"full_fisher", "diag_fisher"}),
           one_of(opt("sampling", T::string, "\"with_replacement\"", "Sampling of the large batch."),
@@ -437,7 +437,7 @@ std::vector<SectionSchema> build() {
           at_least(opt("substeps", T::integer, "10", "Sub-steps m per step (dt = eta / m)."), 1)}},
         {"strong_coupling",
          "Paper 1's Gaussian multiplicative SGD and its SDE dX = -grad L dtau - sqrt(eta) G(X) Cov(V)^{1/2} dW "
-         "(W n-dimensional) on one Brownian path (papers.md 2, P1-1): the reference is Euler-Maruyama with "
+         "(W n-dimensional) on one Brownian path (docs/theory.md 2, P1-1): the reference is Euler-Maruyama with "
          "`substeps` sub-steps (Kloeden & Platen 1992, 10.2) and the discrete step uses z_k = (W((k+1) eta) - "
          "W(k eta)) / sqrt(eta). theta is the discrete chain; records strong_error = E|theta_k - X(k eta)| and "
          "strong_error_sq, and the reference's own error against a half reference (substeps / 2 sub-steps, "
@@ -493,7 +493,7 @@ std::vector<SectionSchema> build() {
                    "Record the sharpness lambda_max(H) along the run (the top eigenvalue of the exact Hessian: "
                    "dense for d <= 32, Spectra's Lanczos on Hessian-vector products above; an unconverged solve "
                    "is reported undefined with its reason), with 2/eta, GD's stability threshold (edge of "
-                   "stability, Cohen et al. 2021; papers.md 5.3), in the summary. \"mean\": at the ensemble-mean "
+                   "stability, Cohen et al. 2021; docs/theory.md 5.3), in the summary. \"mean\": at the ensemble-mean "
                    "point (se 0); \"trajectories\": at each of the first sharpness_trajectories trajectories, "
                    "mean and standard error over them."),
                {"none", "mean", "trajectories"}),
@@ -569,10 +569,11 @@ std::vector<SectionSchema> build() {
                    "\"continuous_stationary\": the Lyapunov solutions. A prediction other than the scheme's "
                    "own at step k gets the exact difference between the two as its allowance. \"gd\": the plain GD "
                    "iterate, exact for theta_i when grad L is affine and the sampling is independent across "
-                   "steps (papers.md 1.5). \"one_step\": at step 1 of plain noisy GD, E theta_1 = theta_0 - eta grad L "
-                   "and Cov theta_1 = eta^2 C(theta_0) for any loss (theta_i, cov_trace, cov_frobenius, cov_i_j), "
+                   "steps (docs/theory.md 1.5). \"one_step\": at step 1 of plain noisy GD, E theta_1 = theta_0 - "
+                   "eta grad L and Cov theta_1 = eta^2 C(theta_0) for any loss (theta_i, cov_trace, cov_frobenius, "
+                   "cov_i_j), "
                    "and E L(theta_1) = L(theta_0 - eta grad L) + 1/2 eta^2 Tr(H C(theta_0)) when grad L is affine "
-                   "(papers.md 3.3)."),
+                   "(docs/theory.md 3.3)."),
                {"exact", "discrete", "continuous", "discrete_stationary", "continuous_stationary", "gd", "one_step"}),
         positive(opt("sigmas", T::number, "5.0",
                      "Tolerance in standard errors; the check's false-alarm probability is printed."))},

@@ -97,7 +97,7 @@ struct SweepOptions {
   std::string command;
 };
 
-/// Runs the sweep and writes its directory. Returns the exit code of CONVENTIONS.md:
+/// Runs the sweep and writes its directory. Returns the exit code of docs/conventions.md:
 /// 0, 1 when a check or a trend failed (the table says which), 3 when a point failed
 /// numerically. Bad input throws InputError before anything runs. Progress goes to
 /// `progress`, the final table to `out`.

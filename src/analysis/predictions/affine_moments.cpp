@@ -10,7 +10,7 @@ namespace sgdnoise {
 
 namespace {
 // Noises whose covariance is a quadratic function of theta on an affine-gradient finite sum
-// (G(theta) V with G affine, papers.md 1.2), or constant. The gld types that normalise by a
+// (G(theta) V with G affine, docs/theory.md 1.2), or constant. The gld types that normalise by a
 // trace or take eigenvectors are not.
 bool quadratic_covariance(const NoiseModel& noise) {
   if (noise.constant_covariance()) return true;
@@ -116,9 +116,9 @@ AffineMoments::AffineMoments(const Loss& loss, const NoiseModel* noise, double e
 
 const char* AffineMoments::source() const {
   return reshuffle_ ? "exact moments of reshuffling SGD on an affine-gradient finite sum: average over the n! orders "
-                      "of an epoch of the composed affine batch maps (papers.md 1.5 generalised, [DERIVED])"
+                      "of an epoch of the composed affine batch maps (docs/theory.md 1.5 generalised, [DERIVED])"
                     : "exact moments of noisy GD with covariance quadratic in theta on an affine gradient: m' = GD "
-                      "iterate, S' = A S A^T + eta^2 E C(theta), E C by 2d + 1 points (papers.md 1.3, 1.5, "
+                      "iterate, S' = A S A^T + eta^2 E C(theta), E C by 2d + 1 points (docs/theory.md 1.3, 1.5, "
                       "[DERIVED])";
 }
 

@@ -1,13 +1,13 @@
 #pragma once
 // Exact first two moments of plain noisy GD with state-dependent sampling noise on a loss
-// with an affine gradient (sums of quadratics, least squares; papers.md 1.3, 1.5, [DERIVED]).
+// with an affine gradient (sums of quadratics, least squares; docs/theory.md 1.3, 1.5, [DERIVED]).
 //
 // Steps independent of the past (SGD with replacement, i.i.d. batches without, Gaussian noise
 // of SGD's covariance, ...): theta' = A theta + eta bbar - eta xi, A = I - eta H,
 // E[xi | theta] = 0, Cov[xi | theta] = C_k(theta), hence
-//   m' = A m + eta bbar   (the GD iterate, papers.md 1.5),   S' = A S A^T + eta^2 E C_k(theta),
+//   m' = A m + eta bbar   (the GD iterate, docs/theory.md 1.5),   S' = A S A^T + eta^2 E C_k(theta),
 // and E C_k(theta) over theta ~ (m, S) is exact with 2d + 1 evaluations when C_k is a quadratic
-// function of theta, as every sampling noise G(theta) V of papers.md 1.2 is for an affine G:
+// function of theta, as every sampling noise G(theta) V of docs/theory.md 1.2 is for an affine G:
 // with S = sum_j s_j s_j^T,  E C = C(m) + 1/2 sum_j [C(m + s_j) + C(m - s_j) - 2 C(m)].
 //
 // Random reshuffling on a sum of quadratics (constant batch b): a batch step is the affine map
@@ -16,7 +16,7 @@
 // j batches of an epoch the moments are the average over the n! permutations of the composed
 // prefix map (P_j, p_j) applied to the epoch-start moments (m0, M0 = S0 + m0 m0^T):
 //   m = avg(P_j m0 + p_j),   M = avg(P_j M0 P_j^T + P_j m0 p_j^T + p_j m0^T P_j^T + p_j p_j^T),
-// exact by enumeration; its first two steps are papers.md 1.5's two-step formula.
+// exact by enumeration; its first two steps are docs/theory.md 1.5's two-step formula.
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -3,7 +3,7 @@
 //   dS/dtau = -H S - S H^T + D,  S(0) = S0,
 // the second moment of de = -H e dtau + D^{1/2} dW (Gardiner, Stochastic Methods,
 // sec. 4.5.6). H need not be symmetric nor commute with D, so this cross-checks
-// the eigenbasis closed form of QuadraticMoments::continuous (papers.md 1.4, item 1)
+// the eigenbasis closed form of QuadraticMoments::continuous (docs/theory.md 1.4, item 1)
 // and serves linearisations with a non-symmetric drift.
 //
 // Boost.Odeint's adaptive Dormand-Prince 5(4) (runge_kutta_dopri5 under a

@@ -2,7 +2,7 @@
 // Escape-time predictions: the exact mean first-passage time of a 1-D diffusion in a
 // potential, Kramers' rate in 1-D and the Eyring-Kramers rate in d dimensions.
 //
-// Time is tau (CONVENTIONS.md): the dynamics is d theta = -M grad L dtau + D^{1/2} dW,
+// Time is tau (docs/conventions.md): the dynamics is d theta = -M grad L dtau + D^{1/2} dW,
 // and Kramers' temperature eps is defined by D = 2 eps M (M = I for plain dynamics). A
 // rate per step is rate * eta, a time in steps is time / eta. Every prediction carries
 // the regime dU/eps it was made in: the rate formulas are the leading term as
@@ -83,7 +83,7 @@ RatePrediction eyring_kramers_rate(const Mat& H_min, const Mat& H_saddle, double
                                    const Mat* M = nullptr);
 
 /// Eyring-Kramers for the dynamics d theta = -M grad L dtau + D^{1/2} dW with a given
-/// diffusion D (CONVENTIONS.md; M = I for plain noisy GD). The dynamics is reversible with
+/// diffusion D (docs/conventions.md; M = I for plain noisy GD). The dynamics is reversible with
 /// Gibbs measure e^{-L/eps} exactly when D = 2 eps M for a scalar eps; then the rate is
 /// eyring_kramers_rate(..., eps, M). Otherwise (anisotropic D not matched to the drift)
 /// the dynamics is non-reversible and there is no Eyring-Kramers formula: unavailable,

@@ -1,7 +1,7 @@
 #pragma once
 // Fokker-Planck references on a grid: the stationary density and the mean first-passage
 // time of d theta = -grad U dtau + D(theta)^{1/2} dW (Ito; time tau, D the diffusion of
-// CONVENTIONS.md, D = 2 eps for Kramers' temperature eps), by finite volumes.
+// docs/conventions.md, D = 2 eps for Kramers' temperature eps), by finite volumes.
 //
 // Forward equation in conservative flux form (Gardiner, Stochastic Methods, sec. 5.2 / 6.2):
 //   dp/dtau = -div J,   J = -grad U p - 1/2 div(D p).

@@ -2,7 +2,7 @@
 // Dense Lyapunov solvers for general (non-symmetric) matrices.
 //
 // They know nothing of H's eigenbasis, so they cross-check the closed forms of
-// QuadraticMoments (papers.md 1.4, items 1 and 2) and cover linearisations whose
+// QuadraticMoments (docs/theory.md 1.4, items 1 and 2) and cover linearisations whose
 // drift matrix is not symmetric.
 //
 // Discrete:   S = A S A^T + Q, the stationary covariance of e_{k+1} = A e_k + zeta_k,

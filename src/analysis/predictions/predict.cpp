@@ -11,18 +11,18 @@ namespace {
 
 constexpr const char* kSrcDiscrete =
     "exact moment recursion S_{k+1} = A S_k A^T + Sigma_step, A = I - eta H, summed per eigenpair "
-    "(papers.md 1.4 item 2, [DERIVED+CHECKED])";
+    "(docs/theory.md 1.4 item 2, [DERIVED+CHECKED])";
 constexpr const char* kSrcEM =
     "Euler-Maruyama on an OU process is the linear recursion e <- (I - dt H) e + N(0, dt D) (Kloeden & Platen "
-    "1992, 9.1), evaluated exactly as in papers.md 1.4 item 2 with step dt";
+    "1992, 9.1), evaluated exactly as in docs/theory.md 1.4 item 2 with step dt";
 constexpr const char* kSrcContinuous =
     "OU moments S(tau) = int_0^tau e^{-Hs} D e^{-Hs} ds, E L = L* + 1/4 Tr[(I - e^{-2H tau}) D] from theta* "
-    "(papers.md 1.4 item 1; Gardiner, Stochastic Methods 4.5.6)";
+    "(docs/theory.md 1.4 item 1; Gardiner, Stochastic Methods 4.5.6)";
 
 constexpr const char* kSrcDiscreteStationary =
-    "discrete Lyapunov solution S = A S A^T + Sigma_step, per eigenpair (papers.md 1.4 item 2, stationary)";
+    "discrete Lyapunov solution S = A S A^T + Sigma_step, per eigenpair (docs/theory.md 1.4 item 2, stationary)";
 constexpr const char* kSrcContinuousStationary =
-    "continuous Lyapunov solution H S + S H = D, per eigenpair (papers.md 1.4 item 1, stationary)";
+    "continuous Lyapunov solution H S + S H = D, per eigenpair (docs/theory.md 1.4 item 1, stationary)";
 
 // A recorded result as a function of the first two moments of theta.
 std::optional<double> extract(const QuadraticMoments& qm, const Quadratic& q, const Moments& m,
@@ -72,7 +72,7 @@ std::optional<MomentEntry> moment_entry(const std::string& result, Index d) {
 
 // E theta_k = the GD iterate when grad L is affine and the noise is unbiased with
 // sampling independent of the past: E[theta_{k+1} | theta_k] = theta_k - eta grad L(theta_k)
-// and an affine map commutes with the expectation (papers.md 1.5, [DERIVED+CHECKED]).
+// and an affine map commutes with the expectation (docs/theory.md 1.5, [DERIVED+CHECKED]).
 Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std::int64_t k) {
   Prediction p;
   if (result.rfind("theta_", 0) != 0) {
@@ -80,11 +80,12 @@ Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std:
     return p;
   }
   if (!ctx.loss || !ctx.loss->affine_gradient()) {
-    p.reason = "E theta_k equals the GD iterate only for losses with an affine gradient (papers.md 1.5)";
+    p.reason = "E theta_k equals the GD iterate only for losses with an affine gradient (docs/theory.md 1.5)";
     return p;
   }
   if (ctx.noise && !ctx.noise->independent_across_steps()) {
-    p.reason = "the batches of an epoch are dependent (random reshuffling): E theta_k differs from GD (papers.md 1.5)";
+    p.reason =
+        "the batches of an epoch are dependent (random reshuffling): E theta_k differs from GD (docs/theory.md 1.5)";
     return p;
   }
   if (ctx.scheme != "discrete") {
@@ -102,7 +103,7 @@ Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std:
   p.value = theta[i];
   p.source =
       "plain GD iterate; exact for E theta_k with affine grad L and step-independent unbiased sampling "
-      "(papers.md 1.5, [DERIVED+CHECKED])";
+      "(docs/theory.md 1.5, [DERIVED+CHECKED])";
   if (!p.available) p.reason = "the GD iterate is not finite";
   return p;
 }
@@ -111,7 +112,7 @@ Prediction gd_mean(const PredictionContext& ctx, const std::string& result, std:
 // Cov xi = C(theta0), so for any loss E theta_1 = theta0 - eta grad L and
 // Cov theta_1 = eta^2 C(theta0) (= Sigma_step): the results theta_i, cov_trace,
 // cov_frobenius and cov_i_j. Where grad L is affine (quadratic, least squares) L is exactly
-// quadratic and E L(theta_1) = L(theta0 - eta grad L) + 1/2 eta^2 Tr(H C(theta0)) (papers.md
+// quadratic and E L(theta_1) = L(theta0 - eta grad L) + 1/2 eta^2 Tr(H C(theta0)) (docs/theory.md
 // 3.3, the one-step loss increase 1/2 alpha^2 Tr(AC) from theta*, here from any theta0;
 // [DERIVED]). Valid for any covariance, state-dependent or not.
 Prediction one_step(const PredictionContext& ctx, const std::string& result, std::int64_t k) {
@@ -138,7 +139,7 @@ Prediction one_step(const PredictionContext& ctx, const std::string& result, std
   const Vec gd = ctx.theta0 - ctx.eta * ctx.loss->gradient_at(ctx.theta0);
   const char* moments_src =
       "one step of unbiased noisy GD: E theta_1 = theta_0 - eta grad L, Cov theta_1 = eta^2 C(theta_0) "
-      "(papers.md 1.3, [DERIVED])";
+      "(docs/theory.md 1.3, [DERIVED])";
   if (result == "loss") {
     if (!ctx.loss->affine_gradient()) {
       p.reason = "the one-step loss is exact only for losses with an affine gradient";
@@ -147,8 +148,8 @@ Prediction one_step(const PredictionContext& ctx, const std::string& result, std
     const Mat H = ctx.loss->hessian(ctx.theta0);
     p.value = ctx.loss->value_at(gd) + 0.5 * eta2 * (H * C).trace();
     p.source =
-        "E L(theta_1) = L(theta_0 - eta grad L) + 1/2 eta^2 Tr(H C(theta_0)) for an affine gradient (papers.md 3.3, "
-        "[DERIVED])";
+        "E L(theta_1) = L(theta_0 - eta grad L) + 1/2 eta^2 Tr(H C(theta_0)) for an affine gradient "
+        "(docs/theory.md 3.3, [DERIVED])";
   } else if (result == "cov_trace") {
     p.value = eta2 * C.trace();
     p.source = moments_src;

@@ -1,5 +1,5 @@
 #pragma once
-// Predictions of recorded results, each with its source (CONVENTIONS.md).
+// Predictions of recorded results, each with its source (docs/conventions.md).
 //
 // "exact" is the exact prediction for the scheme that was simulated; "discrete"
 // (noisy GD at eta) and "continuous" (the SDE at tau = k eta) are the two

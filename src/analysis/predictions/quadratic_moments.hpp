@@ -1,7 +1,7 @@
 #pragma once
 // Exact first and second moments of linear dynamics on a quadratic
 // L = L* + 1/2 (theta - theta*)^T H (theta - theta*), H = U diag(lambda) U^T,
-// with state-independent Gaussian noise (papers.md 1.4, [DERIVED+CHECKED]).
+// with state-independent Gaussian noise (docs/theory.md 1.4, [DERIVED+CHECKED]).
 //
 // Discrete:   e_{k+1} = A e_k + zeta_k, A = I - h H, Cov zeta = Q  (e = theta - theta*)
 //   mean_k = A^k e_0,  S_k = sum_{j<k} A^j Q A^j   (S_{k+1} = A S_k A + Q).
@@ -11,7 +11,7 @@
 // Both are evaluated in H's eigenbasis, where entry (i, j) of S is Q~_ij times a
 // scalar geometric sum or integral. The k-step sums are exact for any h lambda of
 // either sign (the closed form (I - A^{2k})(2I - hH)^{-1} is singular at
-// h lambda = 2; papers.md 1.4, item 2).
+// h lambda = 2; docs/theory.md 1.4, item 2).
 #include <cstdint>
 #include <optional>
 #include <string>

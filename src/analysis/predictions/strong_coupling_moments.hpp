@@ -7,9 +7,9 @@
 // linear in the Gaussians of its sub-step. Over one sub-step the augmented state
 // u = (theta, T, X, Y, Q, 1) (T, Q: the discrete and the half-reference step being
 // accumulated) moves as u' = A u + sum_l xi_l N_l u, xi ~ N(0, I_n), so its second moment
-// moves exactly as S' = A S A^T + sum_l N_l S N_l^T ([DERIVED]; the recursion of papers.md
+// moves exactly as S' = A S A^T + sum_l N_l S N_l^T ([DERIVED]; the recursion of docs/theory.md
 // 1.4 item 2 with state-dependent, affine noise). The noise's factor F = Cov(V)^{1/2} comes
-// from its stated Cov(V) (papers.md 1.2): Cov V = a P + b I gives F = sqrt(a + b) P + sqrt(b) 1 1^T / n.
+// from its stated Cov(V) (docs/theory.md 1.2): Cov V = a P + b I gives F = sqrt(a + b) P + sqrt(b) 1 1^T / n.
 #include <cstdint>
 #include <optional>
 #include <string>
