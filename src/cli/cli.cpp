@@ -23,6 +23,7 @@
 #include "io/summary.hpp"
 #include "scenario/schema.hpp"
 #include "scenario/sweep.hpp"
+#include "core/openmp_env.hpp"
 #include "core/version.hpp"
 
 namespace sgdnoise {
@@ -286,6 +287,12 @@ int cli_main(int argc, char** argv) {
     app.exit(e);
     return kBadInput;
   }
+  for (const int t :
+       {run_opts.threads, check_opts.threads, ind_opts.threads, bp_opts.threads, fp_opts.threads, sweep_opts.threads})
+    if (t > 1) {
+      if (const std::string w = thread_count_warning(t); !w.empty()) std::cerr << w << "\n";
+      break;
+    }
   try {
     if (version) {
       std::cout << "sgdnoise " << kVersion << " (" << kGitHash << ")\n";

@@ -1,0 +1,48 @@
+#include "core/openmp_env.hpp"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace sgdnoise {
+
+void use_passive_openmp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || argv == nullptr || argv[0] == nullptr) return;
+  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  // Still here: /proc is not mounted or exec is not allowed. Run on with libgomp's default.
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+std::string thread_count_warning(int threads) {
+  const int cores = available_cores();
+  std::ostringstream w;
+  if (threads > cores) {
+    w << "warning: --threads " << threads << " exceeds the " << cores
+      << " core(s) this process may use; the results are the same, the run only slower";
+    return w.str();
+  }
+  double load = 0.0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = 0.0;
+    std::fclose(f);
+  }
+  const int idle = std::max(1, cores - static_cast<int>(std::lround(load)));
+  if (threads > idle)
+    w << "warning: --threads " << threads << " exceeds the ~" << idle << " idle core(s) (load average " << load
+      << " on " << cores << "); the results are the same, but fewer threads may run faster";
+  return w.str();
+}
+
+}  // namespace sgdnoise
