@@ -10,7 +10,7 @@
 #include "analysis/eigenpairs.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/escape_run.hpp"
-#include "scenario/benchmark.hpp"
+#include "app/benchmark.hpp"
 #include "io/summary.hpp"
 #include "scenario/experiment.hpp"
 #include "test_util.hpp"

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "scenario/scenario.hpp"
-#include "scenario/sweep.hpp"
+#include "app/sweep.hpp"
 #include "test_util.hpp"
 
 using namespace sgdnoise;

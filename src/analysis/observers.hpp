@@ -1,7 +1,7 @@
 #pragma once
-// Observers read the ensemble at observation steps and never change it. Each
-// computes per-trajectory values in parallel over fixed blocks of rows and then
-// reduces them in index order.
+// The observers of analysis/: each computes per-trajectory values in parallel over fixed
+// blocks of rows and then reduces them in index order. Their contract (Observer) lives beside
+// the ensemble driver, in dynamics/observer.hpp.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -9,46 +9,10 @@
 #include <vector>
 
 #include "core/stats.hpp"
+#include "dynamics/observer.hpp"
 #include "losses/loss_instances.hpp"
 
 namespace sgdnoise {
-
-/// The original trajectory index of each row of an observed ensemble (ascending); empty:
-/// row i is trajectory i. Observers that evaluate a group's loss instance read it.
-using TrajectoryIds = std::vector<Index>;
-
-struct Observation {
-  std::string name;
-  Estimate est;
-};
-
-class Observer {
- public:
-  virtual ~Observer() = default;
-  /// Names of the results this observer produces.
-  virtual std::vector<std::string> names() const = 0;
-  /// Appends this observer's results for the ensemble X (rows in original order, row i
-  /// trajectory ids[i]) at step k.
-  virtual void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                       std::vector<Observation>& out) const = 0;
-  /// False (the default): X holds theta only. True: X is the stepper's whole state, theta
-  /// and then its extra columns (a coupled reference, optimizer moments).
-  virtual bool whole_state() const { return false; }
-  /// Called after each observation: sets stop[t] = 1 for each trajectory t (original index)
-  /// that needs no further steps (an escaped trajectory, with escape.stop_escaped). The
-  /// ensemble driver then stops stepping it; its state stays as last observed. The
-  /// default stops nothing.
-  virtual void stopped(std::vector<char>& stop) const { (void)stop; }
-  /// What a later observation needs of the earlier ones (the escape observer's first
-  /// passages so far), saved with each checkpoint; empty: nothing.
-  virtual std::string saved_state() const { return {}; }
-  /// Before a resumed run's first step: the saved_state() of the checkpoint taken at step
-  /// k, and the ensemble there as observe() saw it (theta, or the whole state). Throws
-  /// std::invalid_argument when the state does not fit this observer.
-  virtual void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const {
-    (void)state, (void)k, (void)X;
-  }
-};
 
 /// out[i] = f(row block) evaluated in parallel over blocks of rows; the values do
 /// not depend on the split because f is evaluated row by row.

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "analysis/batch_penalty.hpp"
-#include "analysis/point_indicators.hpp"
+#include "scenario/point_indicators.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
 

@@ -11,7 +11,7 @@
 #include "core/rng.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
-#include "scenario/benchmark.hpp"
+#include "app/benchmark.hpp"
 #include "scenario/scenario.hpp"
 #include "core/version.hpp"
 

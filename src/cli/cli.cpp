@@ -22,7 +22,7 @@
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
 #include "scenario/schema.hpp"
-#include "scenario/sweep.hpp"
+#include "app/sweep.hpp"
 #include "core/openmp_env.hpp"
 #include "core/version.hpp"
 

@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "analysis/point_indicators.hpp"
+#include "scenario/point_indicators.hpp"
 
 namespace sgdnoise {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/observers.hpp"
+#include "dynamics/observer.hpp"
 #include "dynamics/stepper.hpp"
 
 namespace sgdnoise {

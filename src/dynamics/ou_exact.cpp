@@ -3,11 +3,23 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "analysis/predictions/quadratic_moments.hpp"
+#include "core/series.hpp"
 #include "core/kernels.hpp"
 #include "noise/gaussian.hpp"
 
 namespace sgdnoise {
+
+Mat ou_covariance(const Quadratic& q, const Mat& D, double tau) {
+  const Vec& lam = q.eigenvalues();
+  const Mat& U = q.eigenvectors();
+  const Index d = lam.size();
+  const Mat Dt = U.transpose() * D * U;
+  Mat St(d, d);
+  for (Index j = 0; j < d; ++j)
+    for (Index i = 0; i < d; ++i)
+      St(i, j) = Dt(i, j) == 0.0 ? 0.0 : Dt(i, j) * exponential_integral(lam[i] + lam[j], tau);
+  return U * St * U.transpose();
+}
 
 OUExact::OUExact(std::shared_ptr<const Quadratic> q, std::shared_ptr<const NoiseModel> noise, double eta)
     : q_(std::move(q)), eta_(eta) {
@@ -16,7 +28,10 @@ OUExact::OUExact(std::shared_ptr<const Quadratic> q, std::shared_ptr<const Noise
   const Mat S = noise ? *noise->covariance(q_->stationary_point()) : Mat::Zero(d, d);
   const NoiseForms f = noise_forms(S, noise ? noise->target() : NoiseTarget::gradient, eta_);
   Mat T, Q;
-  QuadraticMoments(*q_).ou_transition(f.D, eta_, T, Q);
+  const Vec& lam = q_->eigenvalues();
+  const Mat& U = q_->eigenvectors();
+  T = U * (-eta_ * lam.array()).exp().matrix().asDiagonal().toDenseMatrix() * U.transpose();
+  Q = ou_covariance(*q_, f.D, eta_);
   Tt_ = T.transpose();
   Lt_ = psd_factor(0.5 * (Q + Q.transpose()), 1e-12).transpose();
 }

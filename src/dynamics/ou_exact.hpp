@@ -11,6 +11,11 @@
 
 namespace sgdnoise {
 
+/// Q_tau = int_0^tau e^{-Hs} D e^{-Hs} ds on the quadratic q, evaluated in H's eigenbasis, where
+/// entry (i, j) is D~_ij times exponential_integral(lambda_i + lambda_j, tau) (docs/theory.md
+/// 1.4); the OU covariance at time tau from a fixed start (analysis/predictions uses it too).
+Mat ou_covariance(const Quadratic& q, const Mat& D, double tau);
+
 class OUExact final : public Stepper {
  public:
   OUExact(std::shared_ptr<const Quadratic> q, std::shared_ptr<const NoiseModel> noise, double eta);

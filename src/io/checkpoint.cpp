@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "core/bytes.hpp"
-#include "scenario/scenario.hpp"
+#include "core/errors.hpp"
 
 namespace sgdnoise {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "analysis/point_indicators.hpp"
+#include "scenario/point_indicators.hpp"
 
 namespace sgdnoise {
 

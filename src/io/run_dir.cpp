@@ -5,7 +5,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "scenario/scenario.hpp"
+#include "core/errors.hpp"
 
 namespace sgdnoise {
 

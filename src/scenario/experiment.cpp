@@ -7,7 +7,7 @@
 #include <fstream>
 #include <limits>
 
-#include "io/matrix_file.hpp"
+#include "core/matrix_file.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicator_observer.hpp"
 #include "analysis/sharpness_observer.hpp"

@@ -10,12 +10,6 @@
 
 namespace sgdnoise {
 
-InputError::InputError(std::string where, std::string key, std::string reason)
-    : std::runtime_error(where + (key.empty() ? "" : ": key '" + key + "'") + ": " + reason),
-      where_(std::move(where)),
-      key_(std::move(key)),
-      reason_(std::move(reason)) {}
-
 namespace {
 
 std::vector<std::string> split_path(const std::string& path) {

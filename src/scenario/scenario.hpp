@@ -11,21 +11,10 @@
 
 #include <toml++/toml.h>
 
+#include "core/errors.hpp"
 #include "core/types.hpp"
 
 namespace sgdnoise {
-
-/// Bad input: file, line (0 when unknown), key (dotted path, may be empty) and reason.
-class InputError : public std::runtime_error {
- public:
-  InputError(std::string where, std::string key, std::string reason);
-  const std::string& where() const { return where_; }
-  const std::string& key() const { return key_; }
-  const std::string& reason() const { return reason_; }
-
- private:
-  std::string where_, key_, reason_;
-};
 
 class Scenario {
  public:

@@ -1,26 +1,12 @@
 #include "analysis/predictions/quadratic_moments.hpp"
 
+#include "dynamics/ou_exact.hpp"
+
 #include <cmath>
 #include <limits>
 #include <sstream>
 
 namespace sgdnoise {
-
-double geometric_sum(double r, std::int64_t k) {
-  if (k <= 0) return 0.0;
-  if (r == 1.0) return static_cast<double>(k);
-  const double kd = static_cast<double>(k);
-  if (r > 0.0 && std::abs(r - 1.0) < 0.5) {
-    // (1 - r^k) / (1 - r) with r^k = exp(k log1p(r - 1)): no cancellation near r = 1.
-    return -std::expm1(kd * std::log1p(r - 1.0)) / (1.0 - r);
-  }
-  return (1.0 - std::pow(r, kd)) / (1.0 - r);
-}
-
-double exponential_integral(double s, double tau) {
-  if (s == 0.0) return tau;
-  return -std::expm1(-s * tau) / s;
-}
 
 Moments QuadraticMoments::discrete(double h, const Mat& Q, const Vec& theta0, std::int64_t k) const {
   const Vec& lam = q_.eigenvalues();
@@ -73,14 +59,9 @@ Mat QuadraticMoments::discrete_stationary(double h, const Mat& Q) const {
 Moments QuadraticMoments::continuous(const Mat& D, const Vec& theta0, double tau) const {
   const Vec& lam = q_.eigenvalues();
   const Index d = lam.size();
-  const Mat Dt = to_eigen(D);
-  Mat St(d, d);
-  for (Index j = 0; j < d; ++j)
-    for (Index i = 0; i < d; ++i)
-      St(i, j) = Dt(i, j) == 0.0 ? 0.0 : Dt(i, j) * exponential_integral(lam[i] + lam[j], tau);
   Vec e0 = q_.eigenvectors().transpose() * (theta0 - q_.stationary_point());
   for (Index i = 0; i < d; ++i) e0[i] *= std::exp(-lam[i] * tau);
-  return {q_.stationary_point() + q_.eigenvectors() * e0, from_eigen(St)};
+  return {q_.stationary_point() + q_.eigenvectors() * e0, ou_covariance(q_, D, tau)};
 }
 
 Existence QuadraticMoments::continuous_stationary_exists(const Mat& D) const {
@@ -114,12 +95,6 @@ Mat QuadraticMoments::continuous_stationary(const Mat& D) const {
 double QuadraticMoments::expected_loss(const Moments& m) const {
   const Vec e = m.mean - q_.stationary_point();
   return q_.offset() + 0.5 * e.dot(q_.H() * e) + 0.5 * (q_.H().cwiseProduct(m.cov)).sum();
-}
-
-void QuadraticMoments::ou_transition(const Mat& D, double h, Mat& T, Mat& Qh) const {
-  const Vec& lam = q_.eigenvalues();
-  T = from_eigen((-h * lam.array()).exp().matrix().asDiagonal().toDenseMatrix());
-  Qh = continuous(D, q_.stationary_point(), h).cov;
 }
 
 }  // namespace sgdnoise

@@ -16,15 +16,11 @@
 #include <optional>
 #include <string>
 
+#include "core/series.hpp"
 #include "core/types.hpp"
 #include "losses/quadratic.hpp"
 
 namespace sgdnoise {
-
-/// sum_{j<k} r^j, exact for any real r (stable near r = 1).
-double geometric_sum(double r, std::int64_t k);
-/// int_0^tau e^{-s u} du, stable near s = 0.
-double exponential_integral(double s, double tau);
 
 struct Moments {
   Vec mean;  // E theta, original coordinates
@@ -55,9 +51,6 @@ class QuadraticMoments {
 
   /// E L for given moments: L* + 1/2 (m - theta*)^T H (m - theta*) + 1/2 Tr(H S).
   double expected_loss(const Moments& m) const;
-
-  /// The exact OU transition over time h: theta' - theta* = T (theta - theta*) + N(0, Q_h).
-  void ou_transition(const Mat& D, double h, Mat& T, Mat& Qh) const;
 
  private:
   Mat to_eigen(const Mat& M) const { return q_.eigenvectors().transpose() * M * q_.eigenvectors(); }

@@ -1,4 +1,4 @@
-#include "analysis/point_indicators.hpp"
+#include "scenario/point_indicators.hpp"
 
 #include <Spectra/MatOp/DenseSymMatProd.h>
 

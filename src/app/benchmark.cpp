@@ -1,4 +1,4 @@
-#include "scenario/benchmark.hpp"
+#include "app/benchmark.hpp"
 
 #include "analysis/observers.hpp"
 

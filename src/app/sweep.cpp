@@ -1,4 +1,4 @@
-#include "scenario/sweep.hpp"
+#include "app/sweep.hpp"
 
 #include <algorithm>
 #include <cctype>

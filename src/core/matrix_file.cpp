@@ -1,11 +1,11 @@
-#include "io/matrix_file.hpp"
+#include "core/matrix_file.hpp"
 
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
-#include "scenario/scenario.hpp"
+#include "core/errors.hpp"
 
 namespace sgdnoise {
 
