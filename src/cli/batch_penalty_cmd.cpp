@@ -7,7 +7,7 @@
 
 #include "analysis/batch_penalty.hpp"
 #include "analysis/point_indicators.hpp"
-#include "io/run_dir.hpp"
+#include "io/durable.hpp"
 #include "io/summary.hpp"
 
 namespace sgdnoise {
