@@ -334,8 +334,8 @@ TEST(Reliability, SecondRunOnTheSameOutputIsRefusedAtOnce) {
   EXPECT_TRUE(notes.str().empty()) << notes.str();
   EXPECT_TRUE(temporaries(dir).empty());
   // --force discards the checkpoint and starts again.
-  const auto forced = test::run_cli("run " + test::write_text(dir, "s.toml", kSmall).string() + " --force --out " +
-                                    out.string());
+  const auto forced =
+      test::run_cli("run " + test::write_text(dir, "s.toml", kSmall).string() + " --force --out " + out.string());
   EXPECT_EQ(forced.code, 0) << forced.output;
   EXPECT_FALSE(fs::exists(partial_dir(out)));
   fs::remove_all(dir);
@@ -459,8 +459,12 @@ TEST(Reliability, FullDiskExitsFourAndLeavesNoTemporary) {
   const std::string args = test::source_path("scenarios/quadratic_fullcov_d100.toml") +
                            " --set dynamics.steps=200 --set dynamics.trajectories=256 --set checks.3.at_step=200 "
                            "--set checks.4.at_step=200 --set checks.5.at_step=200";
-  const auto r = test::run_cli("run " + args + " --checkpoint-every 0 --out " + (m.dir / "run").string());
+  // The checkpoints (200 kB of states) do not fit: warnings, the run goes on; nor do the
+  // final states: exit 4.
+  const auto r = test::run_cli("run " + args + " --checkpoint-every 0 --save-states --out " + (m.dir / "run").string());
   EXPECT_EQ(r.code, 4) << r.output;
+  EXPECT_NE(r.output.find("warning: checkpoint not written"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("final_states.npy"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("No space left on device"), std::string::npos) << r.output;
   EXPECT_TRUE(temporaries(m.dir).empty());
   EXPECT_FALSE(fs::exists(m.dir / "run.lock"));

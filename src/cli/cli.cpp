@@ -208,6 +208,7 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   RunHooks hooks;
   hooks.progress = progress_line(ex.scenario.name());
   auto last = std::chrono::steady_clock::now();
+  bool failing = false;  // the last checkpoint could not be written
   hooks.checkpoint = [&](const RunRecord& rec, const Mat& X) {
     const auto now = std::chrono::steady_clock::now();
     if (std::chrono::duration<double>(now - last).count() < ro.checkpoint_every) return;
@@ -215,10 +216,17 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
     try {
       write_checkpoint(rec, X);
     } catch (const IoError& e) {
-      // The computation is still good: it goes on, and the last good checkpoint stays.
-      std::cerr << "sgdnoise: warning: checkpoint not written: " << e.what()
-                << (has_checkpoint(out_dir) ? "; the last good one is kept" : "") << "; the run goes on\n";
+      // The computation is still good: it goes on, and the last good checkpoint stays. One
+      // warning per run of failures.
+      if (!failing)
+        std::cerr << "sgdnoise: warning: checkpoint not written: " << e.what()
+                  << (has_checkpoint(out_dir) ? "; the last good one is kept" : "")
+                  << "; the run goes on (and says when a checkpoint is written again)\n";
+      failing = true;
+      return;
     }
+    if (failing) std::cerr << "sgdnoise: checkpoint written again at step " << rec.series.back().k << "\n";
+    failing = false;
   };
   hooks.stop = &g_stop;
   std::signal(SIGINT, on_stop_signal);

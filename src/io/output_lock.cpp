@@ -88,7 +88,8 @@ OutputLock::OutputLock(const fs::path& dir, std::ostream& notes) : path_(lock_pa
     }
     // The flock is ours: the file must still be the one at the path (not one its owner
     // removed while releasing).
-    struct stat a {}, b {};
+    struct stat a {
+    }, b{};
     if (::fstat(fd, &a) != 0 || ::stat(path_.c_str(), &b) != 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
       ::close(fd);
       continue;
