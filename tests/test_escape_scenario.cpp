@@ -282,9 +282,10 @@ TEST(EscapeScenario, InterruptedEscapeRunsResumeExactly) {
         escaped_after += a[i].state == EscapeState::escaped && a[i].detected_at > back.record.series.back().k;
       }
       EXPECT_GT(escaped_after, 0);  // the resumed part saw escapes
-      if (stop) {
-        EXPECT_EQ(rp.record.trajectory_steps + rr.record.trajectory_steps, rf.record.trajectory_steps);
-      }
+      // The checkpoint carries the trajectory-steps so far: the resumed record counts the
+      // whole run, as the uninterrupted one does (issue 20).
+      EXPECT_EQ(back.record.trajectory_steps, rp.record.trajectory_steps);
+      EXPECT_EQ(rr.record.trajectory_steps, rf.record.trajectory_steps);
       const EscapeSummary sf = escape_observer(full).summary(120), sr = escape_observer(resumed).summary(120);
       EXPECT_EQ(sf.counts.escaped, sr.counts.escaped);
       EXPECT_EQ(sf.counts.censored, sr.counts.censored);

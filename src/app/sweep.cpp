@@ -10,6 +10,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "io/output_lock.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
 #include "scenario/runner.hpp"
@@ -436,7 +437,12 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
           throw InputError("trend \"" + t.text + "\"", "", "no point is labelled \"" + m + "\"");
 
   const std::string out_dir = o.out.empty() ? "runs/" + name + "-sweep" : o.out;
+  // The output is checked before any point runs: its lock, then the temporary directory.
+  const OutputLock lock(out_dir, progress);
+  if (const int n = remove_stale_temporaries(out_dir); n > 0)
+    progress << "sweep: removed " << n << " temporary file(s) left by an earlier, killed sweep of " << out_dir << "\n";
   RunDirWriter writer(out_dir, o.force);  // refuses an existing directory before any work
+  writer.prepare();
 
   ordered_json sweep;
   sweep["sgdnoise"] = {{"version", kVersion}, {"git_hash", kGitHash}};
@@ -465,7 +471,15 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     progress << "sweep: point " << i + 1 << "/" << points.size() << " [" << p.label << "] ..." << std::flush;
     const auto t0 = std::chrono::steady_clock::now();
     const Experiment ex = load(i);
-    const RunResult r = run_experiment(ex);
+    RunHooks hooks;
+    hooks.stop = o.stop;
+    const RunResult r = run_experiment(ex, hooks);
+    if (r.record.status == RunStatus::interrupted || (o.stop && o.stop->load())) {
+      // The writer's destructor removes the temporary directory with the finished points.
+      progress << " interrupted\nsweep: interrupted at point " << i + 1 << "/" << points.size()
+               << "; nothing written (the " << i << " finished point(s) are discarded)\n";
+      return 130;
+    }
     const json summary = summary_json(ex, r, {o.threads, o.command});
     {
       RunDirWriter pw(writer.temp_path("points") / dir, false);

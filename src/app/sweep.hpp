@@ -19,6 +19,7 @@
 // below the interval at every point labelled C or D (non-overlapping intervals).
 #include <iosfwd>
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <optional>
 #include <string>
 #include <utility>
@@ -95,11 +96,15 @@ struct SweepOptions {
   double memory_limit_bytes = -1.0;
   bool force = false, save_states = false;
   std::string command;
+  /// When it becomes true (a signal) the sweep stops after the running point's next
+  /// observation, writes nothing, leaves no temporary, and returns 130.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// Runs the sweep and writes its directory. Returns the exit code of docs/conventions.md:
 /// 0, 1 when a check or a trend failed (the table says which), 3 when a point failed
-/// numerically. Bad input throws InputError before anything runs. Progress goes to
+/// numerically, 130 when stopped. Bad input throws InputError before anything runs; the
+/// output is locked (io/output_lock.hpp) and checked before the first point runs. Progress goes to
 /// `progress`, the final table to `out`.
 int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress);
 

@@ -6,8 +6,9 @@
 #include <stdexcept>
 
 #include "analysis/batch_penalty.hpp"
-#include "scenario/point_indicators.hpp"
+#include "io/durable.hpp"
 #include "io/run_dir.hpp"
+#include "scenario/point_indicators.hpp"
 #include "io/summary.hpp"
 
 namespace sgdnoise {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rng.hpp"
-#include "io/run_dir.hpp"
+#include "io/durable.hpp"
 #include "io/summary.hpp"
 #include "app/benchmark.hpp"
 #include "scenario/scenario.hpp"

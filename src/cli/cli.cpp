@@ -11,14 +11,20 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <future>
 #include <sstream>
+#include <system_error>
+#include <thread>
 
 #include "cli/batch_penalty_cmd.hpp"
 #include "cli/bench_cmd.hpp"
 #include "cli/figures_cmd.hpp"
 #include "cli/fp_cmd.hpp"
 #include "cli/indicators_command.hpp"
+#include "core/errors.hpp"
 #include "io/checkpoint.hpp"
+#include "io/durable.hpp"
+#include "io/output_lock.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
 #include "scenario/schema.hpp"
@@ -30,7 +36,8 @@ namespace sgdnoise {
 
 namespace {
 
-enum Exit { kOk = 0, kCheckFailed = 1, kBadInput = 2, kNumericalFailure = 3 };
+// docs/conventions.md, exit codes; 128 + the signal for an interrupted run.
+enum Exit { kOk = 0, kCheckFailed = 1, kBadInput = 2, kNumericalFailure = 3, kIoFailure = 4 };
 
 struct Common {
   std::optional<std::uint64_t> seed;
@@ -109,54 +116,118 @@ extern "C" void on_stop_signal(int sig) {
   g_stop.store(true);
 }
 
+// --threads within a sane bound, and startable: OpenMP cannot report a thread it fails to
+// start (libgomp aborts the process), so they are started once here first.
+void check_threads(int threads) {
+  const int hw = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const int bound = std::max(64, 4 * hw);
+  if (threads > bound)
+    throw InputError("--threads", "",
+                     std::to_string(threads) + " is more than " + std::to_string(bound) + " (4 x the " +
+                         std::to_string(hw) +
+                         " hardware threads of this machine, at least 64): more threads only slow a run down");
+  std::promise<void> go;
+  const std::shared_future<void> started = go.get_future().share();
+  std::vector<std::thread> pool;
+  std::string failure;
+  try {
+    for (int i = 1; i < threads; ++i) pool.emplace_back([started] { started.wait(); });
+  } catch (const std::system_error& e) {
+    failure = e.what();
+  }
+  go.set_value();
+  for (auto& t : pool) t.join();
+  if (!failure.empty())
+    throw InputError("--threads", "",
+                     "cannot start " + std::to_string(threads) + " threads (" + failure +
+                         "; a limit on processes or memory): give fewer");
+}
+
 struct RunOptions {
   std::string file, out_dir, resume;
   bool force = false, save_states = false;
   double checkpoint_every = 60.0;  // seconds; 0: at every observation
 };
 
-std::string read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   namespace fs = std::filesystem;
-  std::optional<Checkpoint> ck;
+  const bool resuming = !ro.resume.empty();
+  std::optional<Experiment> fresh;
   std::string out_dir = ro.out_dir;
-  if (!ro.resume.empty()) {
+  if (resuming) {
     if (!o.sets.empty() || o.seed)
       throw InputError("--resume", "",
                        "a resumed run continues its checkpointed scenario: --set and --seed are not allowed");
     out_dir = ro.resume;
-    const fs::path cp = checkpoint_path(out_dir);
-    if (!fs::exists(cp)) throw InputError(cp.string(), "", "no checkpoint to resume from");
-    ck = parse_checkpoint(read_bytes(cp), cp.string());
+  } else {
+    // Bad input costs nothing and creates nothing: the scenario is validated first.
+    fresh.emplace(build_experiment(Scenario::load(ro.file, o.sets, o.seed), o.threads, o.memory_limit_bytes()));
+    if (out_dir.empty()) out_dir = "runs/" + fresh->scenario.name();
   }
-  Experiment ex = build_experiment(
-      ck ? Scenario::parse(ck->scenario_toml, ck->scenario_file) : Scenario::load(ro.file, o.sets, o.seed), o.threads,
-      o.memory_limit_bytes());
-  if (out_dir.empty()) out_dir = "runs/" + ex.scenario.name();
+  // The output is checked before the computation: its lock (another sgdnoise on the same
+  // output: exit 2; a path that cannot be written: exit 4), then DIR.partial/.
+  const OutputLock lock(out_dir, std::cerr);
+  if (const int n = remove_stale_temporaries(out_dir); n > 0)
+    std::cerr << "sgdnoise: removed " << n << " temporary file(s) left by an earlier, killed run of " << out_dir
+              << "\n";
+  const fs::path partial = partial_dir(out_dir);
+  std::optional<Checkpoint> ck;
+  if (resuming) {
+    if (!has_checkpoint(out_dir))
+      throw InputError(checkpoint_path(out_dir).string(), "", "no checkpoint to resume from");
+    ck = load_checkpoint(out_dir, std::cerr);
+  } else if (has_checkpoint(out_dir)) {
+    if (!ro.force)
+      throw InputError(partial.string(), "",
+                       "holds the checkpoint of an interrupted run of this output: continue it with `sgdnoise run "
+                       "--resume " +
+                           out_dir + "`, or give --force to discard it and start again");
+    if (!discard_checkpoints(out_dir))
+      throw InputError(partial.string(), "", "holds files sgdnoise did not write; --force left them: move them away");
+  }
+  Experiment ex =
+      ck ? build_experiment(Scenario::parse(ck->scenario_toml, ck->scenario_file), o.threads, o.memory_limit_bytes())
+         : std::move(*fresh);
   RunDirWriter writer(out_dir, ro.force);  // refuses an existing directory before any work
+  writer.prepare();
+  create_dirs(partial);
+  // On the way out DIR.partial goes unless it holds a checkpoint to resume from.
+  struct PartialCleanup {
+    std::string run;
+    ~PartialCleanup() {
+      if (!has_checkpoint(run)) discard_checkpoints(run);
+    }
+  } cleanup{out_dir};
 
   std::ostringstream toml_text;
   toml_text << toml::toml_formatter{ex.scenario.table()};
   const std::string scenario_file = ex.scenario.file();
-  auto save_checkpoint = [&](const RunRecord& rec, const Mat& X) {
-    fs::create_directories(partial_dir(out_dir));
-    write_file_atomically(checkpoint_path(out_dir),
-                          checkpoint_bytes({scenario_file, toml_text.str(), rec, X, observer_states(ex)}));
+  const bool save_states = ro.save_states || (ck && ck->save_states);
+  auto write_checkpoint = [&](const RunRecord& rec, const Mat& X) {
+    save_checkpoint(out_dir, {scenario_file, toml_text.str(), rec, X, observer_states(ex), save_states});
   };
   RunHooks hooks;
   hooks.progress = progress_line(ex.scenario.name());
   auto last = std::chrono::steady_clock::now();
+  bool failing = false;  // the last checkpoint could not be written
   hooks.checkpoint = [&](const RunRecord& rec, const Mat& X) {
     const auto now = std::chrono::steady_clock::now();
     if (std::chrono::duration<double>(now - last).count() < ro.checkpoint_every) return;
-    save_checkpoint(rec, X);
     last = now;
+    try {
+      write_checkpoint(rec, X);
+    } catch (const IoError& e) {
+      // The computation is still good: it goes on, and the last good checkpoint stays. One
+      // warning per run of failures.
+      if (!failing)
+        std::cerr << "sgdnoise: warning: checkpoint not written: " << e.what()
+                  << (has_checkpoint(out_dir) ? "; the last good one is kept" : "")
+                  << "; the run goes on (and says when a checkpoint is written again)\n";
+      failing = true;
+      return;
+    }
+    if (failing) std::cerr << "sgdnoise: checkpoint written again at step " << rec.series.back().k << "\n";
+    failing = false;
   };
   hooks.stop = &g_stop;
   std::signal(SIGINT, on_stop_signal);
@@ -173,18 +244,43 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   const RunResult r = run_experiment(ex, hooks, std::move(resume), std::move(state));
   const std::string summary = summary_json(ex, r, {o.threads, cmdline}).dump(2) + "\n";
   if (r.record.status == RunStatus::interrupted) {
-    save_checkpoint(r.record, r.record.state);
-    write_file_atomically(partial_dir(out_dir) / "summary.json", summary);
-    std::cerr << "sgdnoise: " << r.record.failure << "; checkpoint in " << partial_dir(out_dir).string()
-              << "; continue with: sgdnoise run --resume " << out_dir << "\n";
+    // Exit 128 + the signal whatever the disk says; a checkpoint that cannot be written
+    // leaves the last good one.
+    try {
+      write_checkpoint(r.record, r.record.state);
+      std::cerr << "sgdnoise: " << r.record.failure << "; checkpoint in " << partial.string()
+                << "; continue with: sgdnoise run --resume " << out_dir << "\n";
+    } catch (const IoError& e) {
+      std::cerr << "sgdnoise: " << r.record.failure << ", but the checkpoint could not be written: " << e.what()
+                << "\n";
+      if (has_checkpoint(out_dir))
+        std::cerr << "sgdnoise: the last good checkpoint is kept in " << partial.string()
+                  << "; continue with: sgdnoise run --resume " << out_dir << "\n";
+      else
+        std::cerr << "sgdnoise: no checkpoint was written: the run must start again\n";
+    }
+    if (has_checkpoint(out_dir)) {
+      try {
+        write_file_atomically(partial / "summary.json", summary);
+      } catch (const IoError& e) {
+        std::cerr << "sgdnoise: warning: the incomplete summary was not written: " << e.what() << "\n";
+      }
+    }
     return 128 + static_cast<int>(g_signal);
   }
-  writer.write("summary.json", summary);
-  writer.write("series.csv", series_csv(r));
-  if (ro.save_states) writer.write("final_states.npy", npy_bytes(r.record.final_state));
-  writer.commit();
-  std::error_code ec;
-  fs::remove_all(partial_dir(out_dir), ec);
+  try {
+    writer.write("summary.json", summary);
+    writer.write("series.csv", series_csv(r));
+    if (save_states) writer.write("final_states.npy", npy_bytes(r.record.final_state));
+    writer.commit();
+  } catch (const IoError&) {
+    if (has_checkpoint(out_dir))
+      std::cerr << "sgdnoise: the last checkpoint is kept in " << partial.string()
+                << "; once the output can be written: sgdnoise run --resume " << out_dir << "\n";
+    throw;
+  }
+  if (!discard_checkpoints(out_dir))
+    std::cerr << "sgdnoise: note: " << partial.string() << " holds files sgdnoise did not write; it was left\n";
   std::cout << "wrote " << writer.dir().string() << "/summary.json\n";
   print_checks(std::cout, ex.scenario.name(), r);
   if (r.record.status != RunStatus::completed) {
@@ -294,6 +390,10 @@ int cli_main(int argc, char** argv) {
       break;
     }
   try {
+    for (const auto& [cmd, opts] :
+         {std::pair{run, &run_opts}, std::pair{check, &check_opts}, std::pair{sweep, &sweep_opts},
+          std::pair{indicators, &ind_opts}, std::pair{batch_pen, &bp_opts}, std::pair{fp, &fp_opts}})
+      if (*cmd) check_threads(opts->threads);
     if (version) {
       std::cout << "sgdnoise " << kVersion << " (" << kGitHash << ")\n";
       return kOk;
@@ -322,7 +422,11 @@ int cli_main(int argc, char** argv) {
       so.sets = sweep_opts.sets;
       so.memory_limit_bytes = sweep_opts.memory_limit_bytes();
       so.command = command_line(argc, argv);
-      return run_sweep(so, std::cout, std::cerr);
+      so.stop = &g_stop;
+      std::signal(SIGINT, on_stop_signal);
+      std::signal(SIGTERM, on_stop_signal);
+      const int code = run_sweep(so, std::cout, std::cerr);
+      return g_stop.load() ? 128 + static_cast<int>(g_signal) : code;
     }
     if (*list) {
       std::cout << (markdown ? schema_markdown() : schema_listing());
@@ -333,8 +437,27 @@ int cli_main(int argc, char** argv) {
   } catch (const InputError& e) {
     std::cerr << "sgdnoise: error: " << e.what() << "\n";
     return kBadInput;
-  } catch (const std::exception& e) {
+  } catch (const IoError& e) {
     std::cerr << "sgdnoise: error: " << e.what() << "\n";
+    return kIoFailure;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "sgdnoise: error: an output could not be written or read: " << e.path1().string() << ": "
+              << e.code().message() << "\n";
+    return kIoFailure;
+  } catch (const std::ios_base::failure& e) {
+    std::cerr << "sgdnoise: error: an output could not be written or read: " << e.what() << "\n";
+    return kIoFailure;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "sgdnoise: error: the run failed: out of memory (fewer trajectories, or see --memory-limit)\n";
+    return kNumericalFailure;
+  } catch (const std::system_error& e) {
+    std::cerr << "sgdnoise: error: the run failed: the system refused a resource: " << e.what() << "\n";
+    return kNumericalFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "sgdnoise: error: the run failed: " << e.what() << "\n";
+    return kNumericalFailure;
+  } catch (...) {
+    std::cerr << "sgdnoise: error: the run failed: unknown exception\n";
     return kNumericalFailure;
   }
 }

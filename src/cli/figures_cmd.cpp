@@ -17,7 +17,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "io/run_dir.hpp"
+#include "io/durable.hpp"
 #include "scenario/scenario.hpp"
 #include "core/version.hpp"
 

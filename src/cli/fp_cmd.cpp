@@ -2,11 +2,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "analysis/predictions/fokker_planck.hpp"
-#include "io/run_dir.hpp"
+#include "io/durable.hpp"
 
 namespace sgdnoise {
 
@@ -44,6 +45,8 @@ std::string num(double v) {
 }  // namespace
 
 int run_fp_command(const FpCommand& c, const Experiment& ex) {
+  if (std::error_code ec; std::filesystem::is_directory(c.out, ec))
+    throw InputError(c.out, "--out", "is a directory; give the name of the CSV file to write");
   if (ex.instances() > 1)
     throw InputError(ex.scenario.file(), "loss.fresh_data",
                      "the stationary density is that of one loss; with fresh data the scenario has " +

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "io/point_report.hpp"
-#include "io/run_dir.hpp"
+#include "io/durable.hpp"
 
 namespace sgdnoise {
 

@@ -47,7 +47,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
   std::vector<std::uint64_t> live_ids;  // rows still stepped, when some are stopped
   Mat live_X;
   rec.n_stopped = 0;
-  rec.trajectory_steps = 0.0;
+  if (!resuming) rec.trajectory_steps = 0.0;  // a resumed record carries the count so far
 
   // Observers see the trajectories still alive, in original order.
   Mat alive;

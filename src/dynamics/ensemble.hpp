@@ -49,7 +49,7 @@ struct RunRecord {
   Index n_diverged = 0;
   Mat state;                      // full state (theta and optimizer columns) when interrupted
   Index n_stopped = 0;            // trajectories an observer stopped (Observer::stopped)
-  double trajectory_steps = 0.0;  // steps computed, summed over trajectories (since the start or resume)
+  double trajectory_steps = 0.0;  // steps computed, summed over trajectories (a resumed run included)
   const SeriesRow* at_step(std::int64_t k) const;
 };
 

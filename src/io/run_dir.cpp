@@ -2,25 +2,93 @@
 
 #include <unistd.h>
 
-#include <fstream>
-#include <stdexcept>
+#include <set>
+#include <vector>
 
 #include "core/errors.hpp"
+#include "io/durable.hpp"
 
 namespace sgdnoise {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+std::string base_name(const fs::path& dir) {
+  std::string s = dir.lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return fs::path(s).filename().string();
+}
+
+// Whether `name` is `prefix` followed by a process id.
+bool is_prefix_pid(const std::string& name, const std::string& prefix) {
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return false;
+  for (std::size_t i = prefix.size(); i < name.size(); ++i)
+    if (name[i] < '0' || name[i] > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+void check_replaceable_output(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(dir.string(), "",
+                     "the output path exists and is not a directory; --force replaces only run directories");
+  const bool run = fs::exists(dir / "summary.json", ec), sweep = fs::exists(dir / "sweep.json", ec);
+  if (!run && !sweep)
+    throw InputError(
+        dir.string(), "",
+        "not a run or sweep directory (no summary.json or sweep.json): --force replaces only what sgdnoise "
+        "wrote; choose another --out or remove it yourself");
+  static const std::set<std::string> run_files = {"summary.json", "series.csv", "final_states.npy"};
+  static const std::set<std::string> sweep_files = {"sweep.json", "sweep.csv", "points"};
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if ((run && run_files.count(n)) || (sweep && sweep_files.count(n))) continue;
+    throw InputError(dir.string(), "",
+                     "holds " + n +
+                         ", which sgdnoise did not write: --force replaces only what sgdnoise wrote; move it "
+                         "away first");
+  }
+  if (ec) throw IoError(dir.string(), ec.message());
+}
+
+int remove_stale_temporaries(const fs::path& dir) {
+  const std::string name = base_name(dir);
+  const fs::path parent = parent_of(dir);
+  const std::string mine = std::to_string(::getpid());
+  int removed = 0;
+  std::error_code ec;
+  auto sweep_dir = [&](const fs::path& where, const std::vector<std::string>& prefixes) {
+    if (!fs::is_directory(where, ec)) return;
+    std::vector<fs::path> stale;
+    for (const auto& e : fs::directory_iterator(where, ec)) {
+      const std::string n = e.path().filename().string();
+      for (const auto& p : prefixes)
+        if (is_prefix_pid(n, p) && n.substr(p.size()) != mine) stale.push_back(e.path());
+    }
+    for (const auto& p : stale) {
+      fs::remove_all(p, ec);
+      if (!ec) ++removed;
+    }
+  };
+  sweep_dir(parent, {"." + name + ".tmp-", name + ".old-", name + ".partial.tmp-"});
+  const fs::path partial = parent / (name + ".partial");
+  sweep_dir(partial, {"checkpoint.bin.tmp-", "summary.json.tmp-"});
+  return removed;
+}
+
 RunDirWriter::RunDirWriter(fs::path dir, bool force) : dir_(std::move(dir)), force_(force) {
-  if (fs::exists(dir_) && !force_)
-    throw InputError(dir_.string(), "", "output directory already exists (use --force to replace it)");
-  if (fs::exists(dir_) && !fs::is_directory(dir_))
-    throw InputError(dir_.string(), "", "output path exists and is not a directory");
-  const fs::path parent = dir_.has_parent_path() ? dir_.parent_path() : fs::path(".");
-  std::string name = dir_.filename().string();
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(dir_, ec))) {
+    if (!force_) throw InputError(dir_.string(), "", "output directory already exists (use --force to replace it)");
+    check_replaceable_output(dir_);
+  }
+  std::string name = base_name(dir_);
   name.insert(0, 1, '.');
   name.append(".tmp-").append(std::to_string(::getpid()));
-  tmp_ = parent / name;
+  tmp_ = parent_of(dir_) / name;
 }
 
 RunDirWriter::~RunDirWriter() {
@@ -32,38 +100,35 @@ RunDirWriter::~RunDirWriter() {
 
 fs::path RunDirWriter::temp_path(const std::string& name) const { return tmp_ / name; }
 
+void RunDirWriter::prepare() { create_dirs(tmp_); }
+
 void RunDirWriter::write(const std::string& name, const std::string& contents) {
-  fs::create_directories(tmp_);
-  std::ofstream out(tmp_ / name, std::ios::binary | std::ios::trunc);
-  out << contents;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + (tmp_ / name).string());
+  create_dirs(tmp_);
+  write_file_synced(tmp_ / name, contents);
 }
 
 void RunDirWriter::commit() {
-  fs::create_directories(tmp_);
-  if (fs::exists(dir_)) {
+  create_dirs(tmp_);
+  sync_dir(tmp_);
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(dir_, ec))) {
     if (!force_) throw InputError(dir_.string(), "", "output directory appeared during the run");
+    check_replaceable_output(dir_);
     const fs::path old = dir_.string() + ".old-" + std::to_string(::getpid());
-    fs::rename(dir_, old);
-    fs::rename(tmp_, dir_);
-    fs::remove_all(old);
+    TempGuard old_guard(old);  // whatever happens next, the old run is gone once replaced
+    rename_durably(dir_, old);
+    try {
+      rename_durably(tmp_, dir_);
+    } catch (...) {
+      old_guard.release();
+      fs::rename(old, dir_, ec);  // put the old run back
+      throw;
+    }
   } else {
-    if (dir_.has_parent_path()) fs::create_directories(dir_.parent_path());
-    fs::rename(tmp_, dir_);
+    create_dirs(parent_of(dir_));
+    rename_durably(tmp_, dir_);
   }
   committed_ = true;
-}
-
-void write_file_atomically(const fs::path& path, const std::string& contents) {
-  const fs::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.close();
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
 }
 
 }  // namespace sgdnoise

@@ -1,7 +1,9 @@
 #pragma once
-// Run directories are written atomically: every file goes into a temporary
-// sibling directory, which is renamed into place only when complete. A run that
-// fails or is interrupted before that leaves the previous contents untouched.
+// Run directories are written atomically: every file goes into a temporary sibling
+// directory (fsynced file by file), which is renamed into place only when complete, and the
+// parent directory fsynced (io/durable.hpp). A run that fails or is interrupted before that
+// leaves the previous contents untouched and no temporary behind. The caller holds the
+// output's lock (io/output_lock.hpp) while it writes.
 #include <filesystem>
 #include <string>
 
@@ -9,12 +11,17 @@ namespace sgdnoise {
 
 class RunDirWriter {
  public:
-  /// Refuses (InputError) if `dir` exists and force is false; nothing is created yet.
+  /// Refuses (InputError) if `dir` exists and force is false, or, with force, if `dir` is
+  /// not a run or sweep directory that sgdnoise wrote (replaceable_output); nothing is
+  /// created yet.
   RunDirWriter(std::filesystem::path dir, bool force);
   ~RunDirWriter();  // removes the temporary directory unless committed
   RunDirWriter(const RunDirWriter&) = delete;
   RunDirWriter& operator=(const RunDirWriter&) = delete;
 
+  /// Creates the temporary directory now, so that an output that cannot be written is
+  /// found before the computation (IoError).
+  void prepare();
   /// Writes one file of the run (relative name) into the temporary directory.
   void write(const std::string& name, const std::string& contents);
   std::filesystem::path temp_path(const std::string& name) const;
@@ -27,7 +34,13 @@ class RunDirWriter {
   bool force_, committed_ = false;
 };
 
-/// Writes `contents` to `path` through a temporary file and a rename.
-void write_file_atomically(const std::filesystem::path& path, const std::string& contents);
+/// Throws InputError unless `dir` is a directory that sgdnoise wrote: a run directory
+/// (summary.json) or a sweep directory (sweep.json) holding nothing but the files sgdnoise
+/// writes there. --force replaces only such directories.
+void check_replaceable_output(const std::filesystem::path& dir);
+
+/// Under the output's lock: removes what an earlier process killed while writing `dir`
+/// left behind (.NAME.tmp-PID/, NAME.old-PID/, DIR.partial/*.tmp-PID). Returns how many.
+int remove_stale_temporaries(const std::filesystem::path& dir);
 
 }  // namespace sgdnoise

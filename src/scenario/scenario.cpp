@@ -286,6 +286,14 @@ Scenario Scenario::parse(const std::string& text, const std::string& file, const
     b.set_origin["seed"] = "--seed";
   }
   b.validate();
+  // The name is the default run directory runs/<name>: one path component of its own.
+  const std::string name = sc.name();
+  if (name.empty()) sc.fail("name", "must not be empty (it names the run directory runs/<name>)");
+  if (name.find('/') != std::string::npos || name.find('\\') != std::string::npos)
+    sc.fail("name", "\"" + name + "\" contains a path separator; the run directory runs/<name> must stay in runs/");
+  if (name.front() == '.')
+    sc.fail("name", "\"" + name + "\" starts with a dot (hidden, or '..' leaving runs/); choose a plain name");
+  if (name.find('\0') != std::string::npos) sc.fail("name", "contains a NUL character");
   return sc;
 }
 
