@@ -27,8 +27,9 @@ std::string read_input_file(const std::string& path, const std::string& what, st
                        : S_ISBLK(st.st_mode)  ? "a block device"
                        : S_ISSOCK(st.st_mode) ? "a socket"
                                               : "a special file";
-    throw InputError(path, "", std::string("is ") + kind + ", not a regular file; give the " + what +
-                                   " as a regular file (or a pipe)");
+    throw InputError(
+        path, "",
+        std::string("is ") + kind + ", not a regular file; give the " + what + " as a regular file (or a pipe)");
   }
   const auto too_big = [&] {
     return InputError(path, "", "the " + what + " is larger than the limit of " + byte_count(max_bytes));
