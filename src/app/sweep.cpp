@@ -7,9 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <ostream>
+#include <set>
 #include <sstream>
 
+#include "core/format.hpp"
+#include "core/input_file.hpp"
 #include "io/output_lock.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
@@ -390,22 +394,115 @@ std::string sweep_csv(const ordered_json& sweep) {
   return o.str();
 }
 
+namespace {
+
+// The integer value of `key` at a point: its last override (the point's own, then the
+// sweep's --set), else the scenario file's value; nullopt when neither says.
+std::optional<double> point_integer(const std::string& key, const std::vector<std::string>& sets,
+                                    const std::vector<std::string>& point_sets, const toml::table* file) {
+  for (const auto* list : {&point_sets, &sets})
+    for (auto it = list->rbegin(); it != list->rend(); ++it)
+      if (trim(set_key(*it)) == key) {
+        try {
+          const auto t = toml::parse("v = " + set_value(*it));
+          if (const auto v = t["v"].value<std::int64_t>()) return static_cast<double>(*v);
+        } catch (const toml::parse_error&) {
+        }
+        return std::nullopt;
+      }
+  if (file)
+    if (const auto v = file->at_path(key).value<std::int64_t>()) return static_cast<double>(*v);
+  return std::nullopt;
+}
+
+std::string count_text(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, v < 1e15 ? "%.0f" : "%.3g", v);
+  return b;
+}
+
+}  // namespace
+
+SweepPlan plan_sweep(const SweepOptions& o, const std::string& list_text, const std::string& scenario_text) {
+  SweepPlan plan;
+  if (!o.list.empty()) {
+    plan.list = parse_sweep_list(list_text, o.list);
+    if (plan.list.rows.empty()) throw InputError(o.list, "", "the list has no points");
+  }
+  for (const auto& g : o.grid) plan.grid.push_back(parse_grid_axis(g));
+  if (plan.grid.empty() && plan.list.rows.empty())
+    throw InputError("sgdnoise sweep", "", "give at least one --grid or a --list");
+  for (const auto& t : o.trends) plan.list.trends.push_back(parse_trend(t));
+
+  // Count before expanding: a 1000 x 1000 grid is refused at once, not validated for minutes.
+  double count = plan.list.rows.empty() ? 1.0 : static_cast<double>(plan.list.rows.size());
+  std::string factors = plan.list.rows.empty() ? "" : std::to_string(plan.list.rows.size()) + " list rows";
+  for (const auto& a : plan.grid) {
+    count *= static_cast<double>(a.values.size());
+    factors += (factors.empty() ? "" : " x ") + std::to_string(a.values.size()) + " (" + a.key + ")";
+  }
+  const std::string allow = "; pass --allow-large to run it anyway";
+  if (count > kMaxSweepPoints && !o.allow_large)
+    throw InputError("sgdnoise sweep", "",
+                     "the sweep has " + factors + " = " + count_text(count) + " points, more than the bound of " +
+                         count_text(kMaxSweepPoints) + allow);
+  plan.points = expand_points(plan.list.rows, plan.grid);
+
+  std::set<std::string> seen;
+  for (const auto& p : plan.points) {
+    if (!seen.insert(p.label).second)
+      throw InputError("sgdnoise sweep", "", "two points are labelled \"" + p.label + "\"");
+    plan.labels.push_back(p.label);
+  }
+  for (const auto& t : plan.list.trends)
+    for (const auto* group : {&t.lower, &t.higher})
+      for (const auto& m : *group)
+        if (!seen.count(m)) {
+          std::string known;
+          std::size_t shown = 0;
+          for (const auto& l : plan.labels) {
+            if (shown++ == 5) {
+              known += ", ...";
+              break;
+            }
+            known += (known.empty() ? "\"" : ", \"") + l + "\"";
+          }
+          throw InputError("trend \"" + t.text + "\"", "",
+                           "no point is labelled \"" + m + "\" (the labels: " + known + ")");
+        }
+
+  // The cost: trajectories x steps per point, from the overrides or the scenario file.
+  std::optional<toml::table> file;
+  try {
+    file = toml::parse(scenario_text, o.scenario);
+  } catch (const toml::parse_error&) {
+  }
+  for (const auto& p : plan.points) {
+    const auto n = point_integer("dynamics.trajectories", o.sets, p.sets, file ? &*file : nullptr);
+    const auto k = point_integer("dynamics.steps", o.sets, p.sets, file ? &*file : nullptr);
+    if (n && k && *n > 0 && *k > 0) plan.trajectory_steps += *n * *k;
+  }
+  if (plan.trajectory_steps > kMaxSweepTrajectorySteps && !o.allow_large)
+    throw InputError(
+        "sgdnoise sweep", "",
+        "the sweep's " + count_text(static_cast<double>(plan.points.size())) + " points would take about " +
+            format_g(plan.trajectory_steps, 3) +
+            " trajectory-steps (points x dynamics.trajectories x dynamics.steps), more than the bound of " +
+            format_g(kMaxSweepTrajectorySteps, 3) + allow);
+  return plan;
+}
+
 int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) {
   namespace fs = std::filesystem;
-  SweepList list;
-  if (!o.list.empty()) {
-    std::ifstream in(o.list, std::ios::binary);
-    if (!in) throw InputError(o.list, "", "cannot open the list file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    list = parse_sweep_list(ss.str(), o.list);
-    if (list.rows.empty()) throw InputError(o.list, "", "the list has no points");
-  }
-  std::vector<GridAxis> grid;
-  for (const auto& g : o.grid) grid.push_back(parse_grid_axis(g));
-  if (grid.empty() && list.rows.empty()) throw InputError("sgdnoise sweep", "", "give at least one --grid or a --list");
-  for (const auto& t : o.trends) list.trends.push_back(parse_trend(t));
-  const std::vector<SweepPoint> points = expand_points(list.rows, grid);
+  const std::string list_text = o.list.empty() ? "" : read_input_file(o.list, "list file", kMaxTextInputBytes);
+  const std::string scenario_text = read_input_file(o.scenario, "scenario file", kMaxTextInputBytes);
+  SweepPlan plan = plan_sweep(o, list_text, scenario_text);
+  const std::vector<GridAxis>& grid = plan.grid;
+  const SweepList& list = plan.list;
+  const std::vector<SweepPoint>& points = plan.points;
+  const std::vector<std::string>& labels = plan.labels;
+  progress << "sweep: " << points.size() << (points.size() == 1 ? " point" : " points") << ", about "
+           << count_text(plan.trajectory_steps) << " trajectory-steps; validating every point first\n";
 
   // Validate every point before running any, so a bad key or value costs nothing.
   auto load = [&](std::size_t i) {
@@ -424,17 +521,6 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     const Experiment ex = load(i);
     if (i == 0) name = ex.scenario.name();
   }
-  std::vector<std::string> labels;
-  for (const auto& p : points) labels.push_back(p.label);
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    for (std::size_t j = i + 1; j < labels.size(); ++j)
-      if (labels[i] == labels[j])
-        throw InputError("sgdnoise sweep", "", "two points are labelled \"" + labels[i] + "\"");
-  for (const auto& t : list.trends)
-    for (const auto* group : {&t.lower, &t.higher})
-      for (const auto& m : *group)
-        if (std::find(labels.begin(), labels.end(), m) == labels.end())
-          throw InputError("trend \"" + t.text + "\"", "", "no point is labelled \"" + m + "\"");
 
   const std::string out_dir = o.out.empty() ? "runs/" + name + "-sweep" : o.out;
   // The output is checked before any point runs: its lock, then the temporary directory.

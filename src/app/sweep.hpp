@@ -84,6 +84,13 @@ TrendOutcome evaluate_trend(const TrendSpec& t, const std::vector<std::string>& 
 /// union of every point's columns in first-seen order; empty where a point has no value.
 std::string sweep_csv(const nlohmann::ordered_json& sweep);
 
+/// The size bound of a sweep without --allow-large (README.md, "Sweeps"): points are
+/// counted from the grid and the list before any is expanded or validated, and the cost,
+/// the sum over points of dynamics.trajectories x dynamics.steps, is estimated from the
+/// overrides and the scenario file before any point is validated.
+inline constexpr double kMaxSweepPoints = 10000;
+inline constexpr double kMaxSweepTrajectorySteps = 1e11;
+
 struct SweepOptions {
   std::string scenario;
   std::vector<std::string> grid;  // "key=v1,v2"
@@ -95,11 +102,28 @@ struct SweepOptions {
   std::vector<std::string> sets;  // applied to every point before its own overrides
   double memory_limit_bytes = -1.0;
   bool force = false, save_states = false;
+  bool allow_large = false;  // run past kMaxSweepPoints / kMaxSweepTrajectorySteps
   std::string command;
   /// When it becomes true (a signal) the sweep stops after the running point's next
   /// observation, writes nothing, leaves no temporary, and returns 130.
   const std::atomic<bool>* stop = nullptr;
 };
+
+/// What a sweep knows before it validates its first point: the points (list rows crossed
+/// with the grid), their labels, the trends (from the list and o.trends) and the estimated
+/// cost. Throws InputError on a malformed grid, list or trend, on too many points or too
+/// high a cost (without o.allow_large), on two points with one label and on a trend naming
+/// a label no point has. `list_text` is the list file's text (o.list names it);
+/// `scenario_text` the scenario file's (for the cost; unparsable text leaves the file's
+/// values out of the estimate, and the validation that follows reports it).
+struct SweepPlan {
+  std::vector<GridAxis> grid;
+  SweepList list;  // rows and trends (the --trend ones appended)
+  std::vector<SweepPoint> points;
+  std::vector<std::string> labels;
+  double trajectory_steps = 0.0;  // sum over points of trajectories x steps (where known)
+};
+SweepPlan plan_sweep(const SweepOptions& o, const std::string& list_text, const std::string& scenario_text);
 
 /// Runs the sweep and writes its directory. Returns the exit code of docs/conventions.md:
 /// 0, 1 when a check or a trend failed (the table says which), 3 when a point failed

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "cli/cli_checks.hpp"
 #include "analysis/batch_penalty.hpp"
 #include "io/durable.hpp"
 #include "io/run_dir.hpp"
@@ -25,7 +26,7 @@ CLI::App* add_batch_penalty_subcommand(CLI::App& app, BatchPenaltyCommand& c) {
       ->check(CLI::Range(2, 100000000))
       ->capture_default_str();
   s->add_option("--sigmas", c.sigmas, "Tolerance of each comparison in standard errors")
-      ->check(CLI::PositiveNumber)
+      ->check(finite_at_least(0.0, true))
       ->capture_default_str();
   s->add_option("--json", c.json, "Write JSON to FILE (atomically), or to stdout with -; default: a table");
   return s;

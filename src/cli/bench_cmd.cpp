@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_checks.hpp"
 #include "core/rng.hpp"
 #include "io/durable.hpp"
 #include "io/summary.hpp"
@@ -66,9 +67,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   b->add_option("--only", o.only, "Workloads to run (names as listed by --list; prefixes match)");
   b->add_flag("--quick", o.quick, "Small sizes (a shape check, not a measurement)");
   b->add_flag("--list", o.list, "List the workloads and exit");
-  b->add_option("--trajectories", o.trajectories, "Override N")->check(CLI::NonNegativeNumber);
-  b->add_option("--dim", o.dim, "Override d (W1, W2, W3)")->check(CLI::NonNegativeNumber);
-  b->add_option("--steps", o.steps, "Override the steps (W4: the cap)")->check(CLI::NonNegativeNumber);
+  b->add_option("--trajectories", o.trajectories, "Override N")->transform(count_at_least(0));
+  b->add_option("--dim", o.dim, "Override d (W1, W2, W3)")->transform(count_at_least(0));
+  b->add_option("--steps", o.steps, "Override the steps (W4: the cap)")->transform(count_at_least(0));
   b->add_option("--write-operator", o.write_operator,
                 "Write the spectra workload's X (n x d, .npy) for bench/eigsh_peer.py, then run as asked");
   return b;

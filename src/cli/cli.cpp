@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <future>
 #include <sstream>
 #include <system_error>
 #include <thread>
 
+#include "cli/cli_checks.hpp"
 #include "cli/batch_penalty_cmd.hpp"
 #include "cli/bench_cmd.hpp"
 #include "cli/figures_cmd.hpp"
@@ -48,11 +50,12 @@ struct Common {
 };
 
 void add_common(CLI::App* c, Common& o) {
-  c->add_option("--seed", o.seed, "Override the scenario's seed");
+  c->add_option("--seed", o.seed, "Override the scenario's seed (0 to 2^63-1)")->check(seed_range());
   c->add_option("--threads", o.threads, "OpenMP threads (results do not depend on it)")->check(CLI::Range(1, 1024));
   c->add_option("--set", o.sets, "Override a scenario key: dotted.path=value (TOML syntax)");
   c->add_option("--memory-limit", o.memory_limit_gb,
-                "Memory a run may use, in GB (default: the available memory; 0: no check)");
+                "Memory a run may use, in GB (default: the available memory; 0: no check)")
+      ->check(finite_at_least(0.0));
 }
 
 // A progress line on stderr, only on a terminal and only once a run has taken two seconds.
@@ -309,80 +312,117 @@ int cmd_check(const std::vector<std::string>& files, const Common& o) {
   return status;
 }
 
+// The command line: every subcommand, its options and where they are stored. Parsing is
+// separate from running so that the fuzz harness (tests/fuzz) can parse without running.
+struct Cli {
+  CLI::App app{"sgdnoise: simulate SGD noise, check analytic predictions"};
+  bool version = false;
+  Common run_opts, check_opts, sweep_opts, ind_opts, bp_opts, fp_opts;
+  RunOptions ro;
+  std::vector<std::string> check_files;
+  SweepOptions so;
+  IndicatorsCommand ind_cmd;
+  BatchPenaltyCommand bp_cmd;
+  FpCommand fp_cmd;
+  bool markdown = false;
+  BenchOptions bench_opts;
+  FiguresOptions fig_opts;
+  CLI::App *run = nullptr, *check = nullptr, *sweep = nullptr, *indicators = nullptr, *batch_pen = nullptr,
+           *fp = nullptr, *list = nullptr, *bench = nullptr, *figures = nullptr;
+
+  Cli() {
+    app.require_subcommand(0, 1);
+    app.add_flag("--version", version, "Print the version and exit");
+
+    run = app.add_subcommand("run", "Run a scenario and write a run directory");
+    auto* scen = run->add_option("scenario", ro.file, "Scenario file (TOML)");
+    auto* res = run->add_option(
+        "--resume", ro.resume, "Continue the interrupted run of this run directory from its checkpoint (DIR.partial/)");
+    scen->excludes(res);
+    run->add_option("--out", ro.out_dir, "Run directory (default runs/<scenario name>)")->excludes(res);
+    run->add_flag("--force", ro.force, "Replace an existing run directory");
+    run->add_flag("--save-states", ro.save_states, "Also write the final states as final_states.npy (N x d)");
+    run->add_option("--checkpoint-every", ro.checkpoint_every,
+                    "Seconds between checkpoints in DIR.partial/ (0: at every observation; default 60)")
+        ->check(finite_at_least(0.0));
+    add_common(run, run_opts);
+
+    check = app.add_subcommand("check", "Run scenarios and compare their results with predictions");
+    check->add_option("scenarios", check_files, "Scenario files")->required();
+    add_common(check, check_opts);
+
+    sweep = app.add_subcommand("sweep", "Run a scenario over a grid or list of overrides; aggregate the results");
+    sweep->add_option("scenario", so.scenario, "Scenario file (TOML)")->required();
+    sweep->add_option("--grid", so.grid, "A grid axis key=v1,v2,... (repeatable; product, the first axis slowest)");
+    sweep->add_option("--list", so.list, "File of points, one per line: [LABEL:] key=value ...; `trend` lines");
+    sweep->add_option("--trend", so.trends, "METRIC: A,B < C,D (point labels; intervals must not overlap)");
+    sweep->add_option("--out", so.out, "Sweep directory (default runs/<scenario name>-sweep)");
+    sweep->add_flag("--force", so.force, "Replace an existing sweep directory");
+    sweep->add_flag("--save-states", so.save_states, "Write each point's final states as final_states.npy");
+    sweep->add_flag("--allow-large", so.allow_large,
+                    "Run a sweep past the size bound (10000 points, 1e11 trajectory-steps in all)");
+    add_common(sweep, sweep_opts);
+
+    indicators = add_indicators_subcommand(app, ind_cmd);
+    add_common(indicators, ind_opts);
+
+    batch_pen = add_batch_penalty_subcommand(app, bp_cmd);
+    add_common(batch_pen, bp_opts);
+
+    fp = add_fp_subcommand(app, fp_cmd);
+    add_common(fp, fp_opts);
+
+    list = app.add_subcommand("list", "List every scenario section, kind and parameter");
+    list->add_flag("--markdown", markdown, "Print the scenario documentation as Markdown");
+
+    bench = add_bench_command(app, bench_opts);
+
+    figures = add_figures_command(app, fig_opts);
+  }
+
+  /// Parses argv: -1 when a command is to run, else the exit code (help, a usage error).
+  int parse(int argc, char** argv) {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      app.exit(e);
+      return kBadInput;
+    }
+    return -1;
+  }
+};
+
 }  // namespace
 
+int cli_parse_only(const std::vector<std::string>& args) {
+  auto cli = std::make_unique<Cli>();
+  std::vector<std::string> storage{"sgdnoise"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  return cli->parse(static_cast<int>(argv.size()), argv.data());
+}
+
 int cli_main(int argc, char** argv) {
-  CLI::App app{"sgdnoise: simulate SGD noise, check analytic predictions"};
-  app.require_subcommand(0, 1);
-  bool version = false;
-  app.add_flag("--version", version, "Print the version and exit");
-
-  Common run_opts;
-  RunOptions ro;
-  auto* run = app.add_subcommand("run", "Run a scenario and write a run directory");
-  auto* scen = run->add_option("scenario", ro.file, "Scenario file (TOML)");
-  auto* res = run->add_option("--resume", ro.resume,
-                              "Continue the interrupted run of this run directory from its checkpoint (DIR.partial/)");
-  scen->excludes(res);
-  run->add_option("--out", ro.out_dir, "Run directory (default runs/<scenario name>)")->excludes(res);
-  run->add_flag("--force", ro.force, "Replace an existing run directory");
-  run->add_flag("--save-states", ro.save_states, "Also write the final states as final_states.npy (N x d)");
-  run->add_option("--checkpoint-every", ro.checkpoint_every,
-                  "Seconds between checkpoints in DIR.partial/ (0: at every observation; default 60)")
-      ->check(CLI::NonNegativeNumber);
-  add_common(run, run_opts);
-
-  Common check_opts;
-  std::vector<std::string> check_files;
-  auto* check = app.add_subcommand("check", "Run scenarios and compare their results with predictions");
-  check->add_option("scenarios", check_files, "Scenario files")->required();
-  add_common(check, check_opts);
-
-  Common sweep_opts;
-  SweepOptions so;
-  auto* sweep = app.add_subcommand("sweep", "Run a scenario over a grid or list of overrides; aggregate the results");
-  sweep->add_option("scenario", so.scenario, "Scenario file (TOML)")->required();
-  sweep->add_option("--grid", so.grid, "A grid axis key=v1,v2,... (repeatable; product, the first axis slowest)");
-  sweep->add_option("--list", so.list, "File of points, one per line: [LABEL:] key=value ...; `trend` lines");
-  sweep->add_option("--trend", so.trends, "METRIC: A,B < C,D (point labels; intervals must not overlap)");
-  sweep->add_option("--out", so.out, "Sweep directory (default runs/<scenario name>-sweep)");
-  sweep->add_flag("--force", so.force, "Replace an existing sweep directory");
-  sweep->add_flag("--save-states", so.save_states, "Write each point's final states as final_states.npy");
-  add_common(sweep, sweep_opts);
-
-  Common ind_opts;
-  IndicatorsCommand ind_cmd;
-  auto* indicators = add_indicators_subcommand(app, ind_cmd);
-  add_common(indicators, ind_opts);
-
-  Common bp_opts;
-  BatchPenaltyCommand bp_cmd;
-  auto* batch_pen = add_batch_penalty_subcommand(app, bp_cmd);
-  add_common(batch_pen, bp_opts);
-
-  Common fp_opts;
-  FpCommand fp_cmd;
-  auto* fp = add_fp_subcommand(app, fp_cmd);
-  add_common(fp, fp_opts);
-
-  bool markdown = false;
-  auto* list = app.add_subcommand("list", "List every scenario section, kind and parameter");
-  list->add_flag("--markdown", markdown, "Print the scenario documentation as Markdown");
-
-  BenchOptions bench_opts;
-  auto* bench = add_bench_command(app, bench_opts);
-
-  FiguresOptions fig_opts;
-  auto* figures = add_figures_command(app, fig_opts);
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kBadInput;
-  }
+  auto cli = std::make_unique<Cli>();
+  if (const int rc = cli->parse(argc, argv); rc >= 0) return rc;
+  Cli& c = *cli;
+  CLI::App& app = c.app;
+  const bool version = c.version, markdown = c.markdown;
+  RunOptions& ro = c.ro;
+  SweepOptions& so = c.so;
+  IndicatorsCommand& ind_cmd = c.ind_cmd;
+  BatchPenaltyCommand& bp_cmd = c.bp_cmd;
+  FpCommand& fp_cmd = c.fp_cmd;
+  const Common &run_opts = c.run_opts, &check_opts = c.check_opts, &sweep_opts = c.sweep_opts, &ind_opts = c.ind_opts,
+               &bp_opts = c.bp_opts, &fp_opts = c.fp_opts;
+  const std::vector<std::string>& check_files = c.check_files;
+  BenchOptions& bench_opts = c.bench_opts;
+  FiguresOptions& fig_opts = c.fig_opts;
+  CLI::App *run = c.run, *check = c.check, *sweep = c.sweep, *indicators = c.indicators, *batch_pen = c.batch_pen,
+           *fp = c.fp, *list = c.list, *bench = c.bench, *figures = c.figures;
   for (const int t :
        {run_opts.threads, check_opts.threads, ind_opts.threads, bp_opts.threads, fp_opts.threads, sweep_opts.threads})
     if (t > 1) {
@@ -411,9 +451,11 @@ int cli_main(int argc, char** argv) {
     if (*batch_pen)
       return run_batch_penalty_command(bp_cmd, build_experiment(Scenario::load(bp_cmd.file, bp_opts.sets, bp_opts.seed),
                                                                 bp_opts.threads, bp_opts.memory_limit_bytes()));
-    if (*fp)
+    if (*fp) {
+      fp_cmd.memory_limit_bytes = fp_opts.memory_limit_bytes();
       return run_fp_command(fp_cmd, build_experiment(Scenario::load(fp_cmd.file, fp_opts.sets, fp_opts.seed),
                                                      fp_opts.threads, fp_opts.memory_limit_bytes()));
+    }
     if (*bench) return cmd_bench(bench_opts);
     if (*figures) return cmd_figures(fig_opts);
     if (*sweep) {

@@ -3,6 +3,13 @@
 // library and prints; it holds no numerics (ARCHITECTURE.md).
 // Exit codes (docs/conventions.md): 0 success, 1 a check failed, 2 bad input or
 // usage (nothing written), 3 a run failed numerically.
+#include <string>
+#include <vector>
+
 namespace sgdnoise {
 int cli_main(int argc, char** argv);
-}
+/// Parses the arguments (argv without the program name) as cli_main would, and runs
+/// nothing: -1 when they name a command to run, else cli_main's exit code for them (help:
+/// 0, a usage error: 2). For the fuzz harness (tests/fuzz).
+int cli_parse_only(const std::vector<std::string>& args);
+}  // namespace sgdnoise

@@ -1,12 +1,15 @@
 #include "cli/fp_cmd.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
 
+#include "cli/cli_checks.hpp"
 #include "analysis/predictions/fokker_planck.hpp"
+#include "core/format.hpp"
 #include "io/durable.hpp"
 
 namespace sgdnoise {
@@ -18,10 +21,10 @@ CLI::App* add_fp_subcommand(CLI::App& app, FpCommand& c) {
   s->add_option("--out", c.out, "CSV file to write (atomically)")->required();
   s->add_option("--lo", c.lo, "Lower end of the x interval")->capture_default_str();
   s->add_option("--hi", c.hi, "Upper end of the x interval")->capture_default_str();
-  s->add_option("--cells", c.cells, "Cells in x")->check(CLI::PositiveNumber)->capture_default_str();
+  s->add_option("--cells", c.cells, "Cells in x")->transform(count_at_least(1))->capture_default_str();
   s->add_option("--ylo", c.ylo, "Lower end of the y interval (2-D)")->capture_default_str();
   s->add_option("--yhi", c.yhi, "Upper end of the y interval (2-D)")->capture_default_str();
-  s->add_option("--ycells", c.ycells, "Cells in y (2-D; x uses --cells)")->check(CLI::PositiveNumber);
+  s->add_option("--ycells", c.ycells, "Cells in y (2-D; x uses --cells)")->transform(count_at_least(1));
   return s;
 }
 
@@ -44,6 +47,12 @@ std::string num(double v) {
 
 }  // namespace
 
+double fp_memory_estimate(Index dim, Index cells, Index ycells) {
+  if (dim == 1) return 100.0 * static_cast<double>(cells);
+  const double n = static_cast<double>(cells) * static_cast<double>(ycells);
+  return 2000.0 * n * std::max(1.0, std::log2(std::max(n, 1.0)) / 17.0);
+}
+
 int run_fp_command(const FpCommand& c, const Experiment& ex) {
   if (std::error_code ec; std::filesystem::is_directory(c.out, ec))
     throw InputError(c.out, "--out", "is a directory; give the name of the CSV file to write");
@@ -55,6 +64,19 @@ int run_fp_command(const FpCommand& c, const Experiment& ex) {
   const double eta = ex.scenario.get_number("dynamics.eta");
   if (c.hi <= c.lo || (d == 2 && c.yhi <= c.ylo))
     throw InputError("sgdnoise fokker-planck", "--lo/--hi", "the interval is empty");
+  if ((d == 1 || d == 2) && c.memory_limit_bytes != 0.0) {
+    const double need = fp_memory_estimate(d, c.cells, c.ycells), budget = memory_budget(c.memory_limit_bytes);
+    if (need > budget) {
+      const std::string grid = d == 1
+                                   ? "--cells " + std::to_string(c.cells)
+                                   : "--cells " + std::to_string(c.cells) + " x --ycells " + std::to_string(c.ycells);
+      throw InputError("sgdnoise fokker-planck", d == 1 ? "--cells" : "--cells/--ycells",
+                       grid + " would need about " + format_g(need / 1e9, 3) + " GB, more than the " +
+                           format_g(budget / 1e9, 3) +
+                           " GB available; use fewer cells, or raise the limit with --memory-limit GB (0 disables "
+                           "the check)");
+    }
+  }
   std::ostringstream csv;
   std::string source, reason;
   bool ok = false;

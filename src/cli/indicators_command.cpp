@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/cli_checks.hpp"
 #include "io/point_report.hpp"
 #include "io/durable.hpp"
 
@@ -14,13 +15,13 @@ CLI::App* add_indicators_subcommand(CLI::App& app, IndicatorsCommand& c) {
   s->add_option("--at", c.point.at, "start (dynamics.start), minimum (the loss's minimizer), or x1,x2,...")
       ->capture_default_str();
   s->add_option("--top-k", c.point.top_k, "Eigenpairs of H and C at each end")
-      ->check(CLI::PositiveNumber)
+      ->transform(count_at_least(1))
       ->capture_default_str();
   s->add_option("--slq-probes", c.point.slq_probes, "SLQ: Rademacher probes")
-      ->check(CLI::PositiveNumber)
+      ->transform(count_at_least(1))
       ->capture_default_str();
   s->add_option("--slq-steps", c.point.slq_steps, "SLQ: Lanczos steps per probe (capped at d)")
-      ->check(CLI::PositiveNumber)
+      ->transform(count_at_least(1))
       ->capture_default_str();
   s->add_option("--json", c.json, "Write JSON to FILE (atomically), or to stdout with -; default: a table");
   return s;

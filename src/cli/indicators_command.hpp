@@ -1,6 +1,6 @@
 #pragma once
 // `sgdnoise indicators SCENARIO`: the noise indicators, alignment, extreme eigenpairs of H
-// and C and the SLQ Hessian density at one point (analysis/point_indicators.hpp).
+// and C and the SLQ Hessian density at one point (scenario/point_indicators.hpp).
 #include <CLI/CLI.hpp>
 #include <string>
 

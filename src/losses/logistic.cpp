@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/format.hpp"
 #include "core/kernels.hpp"
 #include "core/rng.hpp"
 
@@ -29,7 +30,7 @@ void check_labels(const Vec& y, const char* which) {
   for (Index i = 0; i < y.size(); ++i)
     if (y[i] != 0.0 && y[i] != 1.0)
       throw std::invalid_argument(std::string("logistic: ") + which + " label " + std::to_string(i) + " is " +
-                                  std::to_string(y[i]) + "; labels must be 0 or 1");
+                                  format_g(y[i]) + "; labels must be 0 or 1");
 }
 }  // namespace
 

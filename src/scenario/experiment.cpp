@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 
+#include "core/format.hpp"
 #include "core/matrix_file.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicator_observer.hpp"
@@ -87,7 +88,7 @@ std::shared_ptr<const Quadratic> build_quadratic(const Scenario& sc) {
     const Mat H = square_matrix(sc, key, spectrum == "matrix" ? sc.get_matrix(key) : matrix_from_file(sc, key), d);
     const double asym = (H - H.transpose()).cwiseAbs().maxCoeff();
     if (asym > 1e-12 * std::max(1.0, H.cwiseAbs().maxCoeff()))
-      sc.fail(key, "the Hessian must be symmetric (max |H - H^T| = " + std::to_string(asym) + ")");
+      sc.fail(key, "the Hessian must be symmetric (max |H - H^T| = " + format_g(asym) + ")");
     Eigen::SelfAdjointEigenSolver<Mat> es(0.5 * (H + H.transpose()));
     // Descending order, as for generated spectra.
     return std::make_shared<Quadratic>(es.eigenvalues().reverse(), es.eigenvectors().rowwise().reverse(),

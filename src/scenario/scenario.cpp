@@ -1,11 +1,15 @@
 #include "scenario/scenario.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
+#include "core/input_file.hpp"
 #include "scenario/schema.hpp"
 
 namespace sgdnoise {
@@ -48,9 +52,94 @@ std::string type_name(const toml::node& n) {
   }
 }
 
+// The text of an assignment for messages: control characters as \n, \r, \t or \xNN.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", u);
+      out += b;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Whether a --set value that TOML refused was meant as TOML rather than as a bare word: it
+// opens an array, inline table or quoted string, or reads as a number (digits, a sign, a
+// decimal point, an exponent, underscores, inf or nan).
+bool meant_as_toml(const std::string& text) {
+  if (text.empty()) return false;
+  if (std::string("[{\"'").find(text.front()) != std::string::npos) return true;
+  std::string t = text;
+  if (t.front() == '+' || t.front() == '-') t.erase(0, 1);
+  if (t == "inf" || t == "nan") return true;
+  if (t.empty() || !(std::isdigit(static_cast<unsigned char>(t.front())) || t.front() == '.')) return false;
+  for (const char c : t)
+    if (!std::isdigit(static_cast<unsigned char>(c)) &&
+        std::string("._eE+-xobXOBabcdefABCDEF").find(c) == std::string::npos)
+      return false;
+  return true;
+}
+
+// Why a value meant as TOML did not parse, in words first, then toml++'s description.
+std::string toml_value_error(const std::string& text, const std::string& description) {
+  std::string why;
+  int depth = 0;
+  for (const char c : text) depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+  if (text.front() == '[' && depth > 0) {
+    why = "unterminated array (no closing ']')";
+  } else if (text.front() == '{' && text.find('}') == std::string::npos) {
+    why = "unterminated inline table (no closing '}')";
+  } else if ((text.front() == '"' || text.front() == '\'') && (text.size() < 2 || text.back() != text.front())) {
+    why = "unterminated string";
+  } else if (text.front() != '[' && text.front() != '{' && text.front() != '"' && text.front() != '\'') {
+    std::string digits;
+    for (const char c : text)
+      if (c != '_') digits += c;
+    errno = 0;
+    char* end = nullptr;
+    const bool is_float = digits.find_first_of(".eE") != std::string::npos && digits.find("0x") == std::string::npos;
+    if (is_float) {
+      (void)std::strtod(digits.c_str(), &end);
+      if (errno == ERANGE && end && *end == '\0') why = "out of range for a double";
+    } else {
+      (void)std::strtoll(digits.c_str(), &end, 10);
+      if (errno == ERANGE && end && *end == '\0') why = "out of range for a 64-bit integer";
+    }
+  }
+  return (why.empty() ? "" : why + "; ") + "toml++: " + description;
+}
+
 bool is_number(const toml::node& n) { return n.is_integer() || n.is_floating_point(); }
 double as_double(const toml::node& n) {
   return n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get();
+}
+
+// The value of a --set assignment: TOML, or a bare word taken as a string. A value meant as
+// TOML that does not parse is refused, saying why (it used to become a string, and then
+// "expected a number, got string").
+toml::table parse_set_value(const std::string& label, const std::string& path, const std::string& text) {
+  try {
+    return toml::parse("v = " + text);
+  } catch (const toml::parse_error& e) {
+    if (meant_as_toml(text))
+      throw InputError(label, path,
+                       "the value '" + text +
+                           "' could not be parsed as TOML: " + toml_value_error(text, std::string(e.description())));
+    toml::table holder;
+    holder.insert("v", text);  // a bare word is a string
+    return holder;
+  }
 }
 
 }  // namespace
@@ -214,7 +303,10 @@ struct ScenarioBuilder {
 
   void apply_set(const std::string& assignment) {
     const auto eq = assignment.find('=');
-    const std::string label = "--set " + assignment;
+    const std::string label = "--set " + printable(assignment);
+    if (const auto nl = assignment.find_first_of("\n\r"); nl != std::string::npos)
+      throw InputError(label, eq == std::string::npos || eq == 0 ? "" : assignment.substr(0, std::min(eq, nl)),
+                       "the assignment contains a line break (one --set takes one key=value on one line)");
     if (eq == std::string::npos || eq == 0) throw InputError(label, "", "expected key=value");
     const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
     const auto parts = split_path(path);
@@ -240,13 +332,7 @@ struct ScenarioBuilder {
     }
     toml::table* tab = cur->as_table();
     if (!tab) throw InputError(label, path, "the parent of the key is not a table");
-    toml::table holder;
-    try {
-      holder = toml::parse("v = " + text);
-    } catch (const toml::parse_error&) {
-      holder = toml::table{};
-      holder.insert("v", text);  // a bare word is a string
-    }
+    toml::table holder = parse_set_value(label, path, text);
     tab->insert_or_assign(parts.back(), *holder.get("v"));
     set_origin[path] = label;
     // Changing a section's kind from the command line drops the file's parameters that
@@ -299,11 +385,7 @@ Scenario Scenario::parse(const std::string& text, const std::string& file, const
 
 Scenario Scenario::load(const std::string& file, const std::vector<std::string>& sets,
                         std::optional<std::uint64_t> seed) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file, "", "cannot open the scenario file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), file, sets, seed);
+  return parse(read_input_file(file, "scenario file", kMaxTextInputBytes), file, sets, seed);
 }
 
 const toml::node& Scenario::node(const std::string& path) const {
