@@ -104,12 +104,8 @@ TEST(TrajectoryMap, MappedRowsDrawTheirTrajectorysNumbers) {
   const std::vector<std::uint64_t> ids = {5, 2, 40, 41, 1000, 7, 3, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 99};
   const auto n = static_cast<Index>(ids.size());
   Mat Zn(n, 5), Zu(n, 4);
-  {
-    const ScopedTrajectoryMap map(ids.data());
-    fill_normals({9, Purpose::gradient_noise, 4}, 0, 0, Zn);
-    fill_uniforms({9, Purpose::sampling, 4}, 0, 0, Zu);
-  }
-  EXPECT_EQ(trajectory_map(), nullptr);
+  fill_normals({9, Purpose::gradient_noise, 4}, RowIds::mapped(ids.data()), 0, Zn);
+  fill_uniforms({9, Purpose::sampling, 4}, RowIds::mapped(ids.data()), 0, Zu);
   for (Index i = 0; i < n; ++i) {
     Mat a(1, 5), u(1, 4);
     fill_normals({9, Purpose::gradient_noise, 4}, ids[static_cast<std::size_t>(i)], 0, a);

@@ -201,7 +201,7 @@ region = "basin"
 
 TEST(EscapeScenario, StoppedEscapesLeaveTheBatchWithIdenticalResults) {
   // escape.stop_escaped: an escaped trajectory is no longer stepped. Every trajectory draws
-  // its own numbers (under the trajectory map), so the escape record is bit for bit the
+  // its own numbers (its RowIds), so the escape record is bit for bit the
   // one of the full run, and the steps computed are exactly those of the running ones:
   // sum over trajectories of (detection step if escaped, else the last step).
   for (const char* every : {"observe.every=1", "observe.every=7"}) {

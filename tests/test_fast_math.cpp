@@ -104,12 +104,12 @@ double max_sincos_abs_error(const std::vector<double>& ts, double* vs_libm) {
 
 // Box-Muller with libm on the contract's uniforms: draw j of trajectory i uses Philox
 // block j/2, u1 from words 0-1 and u2 from words 2-3, cos for even j, sin for odd j.
-Mat libm_normals(const StreamCoords& s, std::uint64_t first_traj, Index rows, Index cols) {
+Mat libm_normals(const StreamCoords& s, RowIds traj, Index rows, Index cols) {
   Mat Z(rows, cols);
   for (Index i = 0; i < rows; ++i)
     for (Index j = 0; j < cols; ++j) {
       std::uint32_t w[4];
-      philox_block(s, first_traj + static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(j / 2), w);
+      philox_block(s, traj[i], static_cast<std::uint32_t>(j / 2), w);
       const double r = std::sqrt(-2.0 * std::log(u01_open(w[0], w[1])));
       const double a = 2.0 * std::numbers::pi * u01_open(w[2], w[3]);
       Z(i, j) = r * (j % 2 == 0 ? std::cos(a) : std::sin(a));

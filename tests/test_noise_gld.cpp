@@ -183,7 +183,7 @@ TEST(NoiseGldEqualTrace, DynamicHessianAndFirstEigvecHaveSgdTrace) {
 }
 
 // docs/conventions.md, determinism: a trajectory's draw depends on its coordinates only, not
-// on the block it is drawn in (rows 0..99 at once versus rows 37..99 with first_traj = 37).
+// on the block it is drawn in (rows 0..99 at once versus rows 37..99 with traj = 37).
 TEST(NoiseGldDeterminism, SameDrawsWhateverTheBlockSplit) {
   const auto loss = test::small_least_squares();
   Mat X(100, 3);

@@ -208,7 +208,7 @@ TEST(NoiseMoreAlphaStable, CharacteristicFunction) {
   EXPECT_THROW(AlphaStableNoise(2, 0.0, 1.0, NoiseTarget::gradient), std::invalid_argument);
 }
 
-// docs/conventions.md, determinism: rows 0..99 at once versus rows 37..99 with first_traj = 37.
+// docs/conventions.md, determinism: rows 0..99 at once versus rows 37..99 with traj = 37.
 TEST(NoiseMoreDeterminism, SameDrawsWhateverTheBlockSplit) {
   const auto loss = test::small_least_squares();
   Mat X(100, 3);

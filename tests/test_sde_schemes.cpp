@@ -38,10 +38,9 @@ class DiagonalStateNoise final : public NoiseModel {
       : NoiseModel(NoiseTarget::gradient), d_(d), eta_(eta), f_(std::move(f)) {}
   std::string kind() const override { return "test_diagonal_state"; }
   Index dim() const override { return d_; }
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override {
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override {
     Mat Z(X.rows(), d_);
-    fill_normals(s, first_traj, 0, Z);
+    fill_normals(s, traj, 0, Z);
     for (Index i = 0; i < X.rows(); ++i) {
       const Vec c = f_(X.row(i).transpose()) / eta_;
       out.row(i) += scale * (c.cwiseSqrt().cwiseProduct(Z.row(i).transpose())).transpose();
@@ -62,7 +61,7 @@ class FullStateNoise final : public NoiseModel {
   FullStateNoise(double eta) : NoiseModel(NoiseTarget::gradient), eta_(eta) {}
   std::string kind() const override { return "test_full_state"; }
   Index dim() const override { return 2; }
-  void add_sample(const StreamCoords&, std::uint64_t, ConstBlockRef, double, BlockRef) const override {}
+  void add_sample(const StreamCoords&, RowIds, ConstBlockRef, double, BlockRef) const override {}
   std::optional<Mat> covariance(const Vec& t) const override {
     Mat D(2, 2);
     D << 1.0 + 0.5 * t[1] * t[1], 0.3 * std::tanh(t[0]), 0.3 * std::tanh(t[0]), 0.8 + 0.2 * t[0] * t[0];
@@ -79,7 +78,7 @@ class NoCovarianceNoise final : public NoiseModel {
   NoCovarianceNoise() : NoiseModel(NoiseTarget::gradient) {}
   std::string kind() const override { return "test_heavy"; }
   Index dim() const override { return 1; }
-  void add_sample(const StreamCoords&, std::uint64_t, ConstBlockRef, double, BlockRef) const override {}
+  void add_sample(const StreamCoords&, RowIds, ConstBlockRef, double, BlockRef) const override {}
   std::optional<Mat> covariance(const Vec&) const override { return std::nullopt; }
   bool constant_covariance() const override { return true; }
 };

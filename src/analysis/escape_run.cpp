@@ -54,9 +54,8 @@ EscapeRunResult run_until_escaped(const Stepper& stepper, const Mat& X0, const R
       const Index r0 = b * block, rows = std::min(block, live - r0);
       auto Xb = X.middleRows(r0, rows);
       const std::uint64_t* bid = ids.data() + r0;
-      const ScopedTrajectoryMap map(bid);
       for (std::int64_t kk = k; kk < k1; ++kk) {
-        stepper.advance(spec.seed, static_cast<std::uint64_t>(kk), 0, Xb);
+        stepper.advance(spec.seed, static_cast<std::uint64_t>(kk), RowIds::mapped(bid), Xb);
         // Each trajectory belongs to one row of one block: no two threads write one entry.
         target.record_entries(Xb.leftCols(d), bid, kk + 1, fp.data());
       }

@@ -7,7 +7,7 @@
 // one (first passages at step resolution); between those periods the escaped rows are
 // removed and the survivors repacked into full blocks. Rows then no longer hold
 // consecutive trajectories: the random streams follow the original trajectory index
-// through ScopedTrajectoryMap, so every trajectory's path, and every result here, is
+// through RowIds (core/rng.hpp), so every trajectory's path, and every result here, is
 // the one of the whole ensemble, for any thread count, block size and sync period
 // (docs/conventions.md, determinism). The stop step is recomputed exactly from the first
 // passages, so stopping at a period's end never changes a result either.

@@ -24,16 +24,6 @@ extern "C" double sqrt(double) noexcept __attribute__((const));
 namespace sgdnoise {
 
 namespace {
-thread_local const std::uint64_t* t_trajectory_map = nullptr;
-}  // namespace
-
-ScopedTrajectoryMap::ScopedTrajectoryMap(const std::uint64_t* ids) : previous_(t_trajectory_map) {
-  t_trajectory_map = ids;
-}
-ScopedTrajectoryMap::~ScopedTrajectoryMap() { t_trajectory_map = previous_; }
-const std::uint64_t* trajectory_map() { return t_trajectory_map; }
-
-namespace {
 void check_draws(std::uint32_t first_draw, Index cols) {
   if (first_draw % 2 != 0) throw std::invalid_argument("fill_normals: first_draw must be even");
   if (std::uint64_t{first_draw} / 2 + (static_cast<std::uint64_t>(cols) + 1) / 2 > kMaxDrawPairs)
@@ -88,15 +78,15 @@ struct ChunkWords {
 };
 
 /// The trajectory index (counter word 0) of each lane of the chunk at row i: first_traj + i + l,
-/// or through the trajectory map; lanes past the end of the column repeat the last row.
+/// or ids[i + l] in a compacted ensemble; lanes past the end of the column repeat the last row.
 struct ChunkCounters {
   alignas(64) std::uint64_t c[kChunk];
 };
 
 struct ColumnArgs {
   const ColumnCoords* cc;
-  std::uint64_t first_traj;
-  const std::uint64_t* ids;  // trajectory map of the calling thread (row r: ids[first_traj + r]), or null
+  std::uint64_t first_traj;  // row r is trajectory first_traj + r (ids null)
+  const std::uint64_t* ids;  // row r is trajectory ids[r] (a compacted ensemble), or null
   Index n;
   double* col0;          // draw 2 pair (cosine branch)
   double* col1;          // draw 2 pair + 1 (sine branch), or null
@@ -137,8 +127,7 @@ namespace {
     for (int l = 0; l < kChunk; ++l) out.c[l] = a.first_traj + static_cast<std::uint64_t>(i + l);
     return;
   }
-  const std::uint64_t* ids = a.ids + a.first_traj;
-  for (int l = 0; l < kChunk; ++l) out.c[l] = ids[i + l < a.n ? i + l : a.n - 1];
+  for (int l = 0; l < kChunk; ++l) out.c[l] = a.ids[i + l < a.n ? i + l : a.n - 1];
 }
 
 // The rounds of Philox4x32::apply with every word in a 64-bit lane, masked to 32
@@ -344,21 +333,21 @@ const std::vector<NamedKernel>& kernels() {
   return k;
 }
 
-void fill_normals_kernel(ColumnKernel kernel, const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw,
+void fill_normals_kernel(ColumnKernel kernel, const StreamCoords& s, RowIds traj, std::uint32_t first_draw,
                          BlockRef out) {
   check_draws(first_draw, out.cols());
   for (Index j = 0; j < out.cols(); j += 2) {
     const auto pair = static_cast<std::uint32_t>((first_draw + static_cast<std::uint32_t>(j)) / 2);
     const ColumnCoords cc = column_coords(s, pair);
-    kernel({&cc, first_traj, trajectory_map(), out.rows(), out.col(j).data(),
+    kernel({&cc, traj.first(), traj.ids(), out.rows(), out.col(j).data(),
             j + 1 < out.cols() ? out.col(j + 1).data() : nullptr, false});
   }
 }
 
 }  // namespace
 
-void fill_normals(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out) {
-  fill_normals_kernel(kernels().front().fn, s, first_traj, first_draw, out);
+void fill_normals(const StreamCoords& s, RowIds traj, std::uint32_t first_draw, BlockRef out) {
+  fill_normals_kernel(kernels().front().fn, s, traj, first_draw, out);
 }
 
 std::vector<std::string> normal_kernels() {
@@ -367,20 +356,20 @@ std::vector<std::string> normal_kernels() {
   return names;
 }
 
-void fill_normals_with(const std::string& kernel, const StreamCoords& s, std::uint64_t first_traj,
-                       std::uint32_t first_draw, BlockRef out) {
+void fill_normals_with(const std::string& kernel, const StreamCoords& s, RowIds traj, std::uint32_t first_draw,
+                       BlockRef out) {
   for (const auto& k : kernels())
-    if (kernel == k.name) return fill_normals_kernel(k.fn, s, first_traj, first_draw, out);
+    if (kernel == k.name) return fill_normals_kernel(k.fn, s, traj, first_draw, out);
   throw std::invalid_argument("fill_normals_with: no kernel '" + kernel + "' on this CPU");
 }
 
-void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out) {
+void fill_uniforms(const StreamCoords& s, RowIds traj, std::uint32_t first_draw, BlockRef out) {
   check_draws(first_draw, out.cols());
   const ColumnKernel kernel = kernels().front().fn;
   for (Index j = 0; j < out.cols(); j += 2) {
     const auto pair = static_cast<std::uint32_t>((first_draw + static_cast<std::uint32_t>(j)) / 2);
     const ColumnCoords cc = column_coords(s, pair);
-    kernel({&cc, first_traj, trajectory_map(), out.rows(), out.col(j).data(),
+    kernel({&cc, traj.first(), traj.ids(), out.rows(), out.col(j).data(),
             j + 1 < out.cols() ? out.col(j + 1).data() : nullptr, true});
   }
 }

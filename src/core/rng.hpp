@@ -84,28 +84,40 @@ inline void philox_block(const StreamCoords& s, std::uint64_t traj, std::uint32_
   Philox4x32::apply(out, static_cast<std::uint32_t>(s.seed), static_cast<std::uint32_t>(s.seed >> 32));
 }
 
-/// Compacted ensembles (escaped trajectories removed, rows no longer consecutive
-/// trajectories): while a ScopedTrajectoryMap is alive on a thread, row i of every
-/// fill_normals / fill_uniforms call on that thread with first_traj f draws for
-/// trajectory ids[f + i] instead of f + i. Every model draws through these two
-/// functions, so steppers and noise models follow the map unchanged. Scopes nest.
-class ScopedTrajectoryMap {
+/// Which trajectory each row of a block is: row i is trajectory `first + i`, or `ids[i]`
+/// when the ensemble is compacted (escaped or stopped trajectories removed, so that rows
+/// are no longer consecutive trajectories). Every draw is keyed by the trajectory, so a
+/// row draws the same numbers whichever block, thread or position it is stepped in. The
+/// drivers pass it down through Stepper::advance and NoiseModel to fill_normals and
+/// fill_uniforms; nothing is kept per thread.
+class RowIds {
  public:
-  explicit ScopedTrajectoryMap(const std::uint64_t* ids);
-  ~ScopedTrajectoryMap();
-  ScopedTrajectoryMap(const ScopedTrajectoryMap&) = delete;
-  ScopedTrajectoryMap& operator=(const ScopedTrajectoryMap&) = delete;
+  /// Rows are trajectories first, first + 1, ... (implicit: a plain index is a block start).
+  RowIds(std::uint64_t first = 0) : first_(first) {}  // NOLINT(google-explicit-constructor)
+  /// Row i is trajectory ids[i]; ids must outlive every use.
+  static RowIds mapped(const std::uint64_t* ids) {
+    RowIds r;
+    r.ids_ = ids;
+    return r;
+  }
+  /// The trajectory of row i.
+  std::uint64_t operator[](Index i) const { return ids_ ? ids_[i] : first_ + static_cast<std::uint64_t>(i); }
+  /// The rows from r on.
+  RowIds from(Index r) const { return ids_ ? mapped(ids_ + r) : RowIds(first_ + static_cast<std::uint64_t>(r)); }
+  /// Whether rows follow an explicit list (a compacted ensemble).
+  bool is_mapped() const { return ids_ != nullptr; }
+  std::uint64_t first() const { return first_; }
+  const std::uint64_t* ids() const { return ids_; }
 
  private:
-  const std::uint64_t* previous_;
+  std::uint64_t first_ = 0;
+  const std::uint64_t* ids_ = nullptr;
 };
-/// The calling thread's trajectory map, or null.
-const std::uint64_t* trajectory_map();
 
 /// Fills out(i, j), i < out.rows(), j < out.cols(), with standard normals: row i
-/// belongs to trajectory first_traj + i (or ids[first_traj + i], see ScopedTrajectoryMap), column j is draw index
-/// first_draw + j. first_draw must be even (pairs are never split across calls).
-void fill_normals(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out);
+/// belongs to trajectory traj[i], column j is draw index first_draw + j. first_draw must be even (pairs are never split
+/// across calls).
+void fill_normals(const StreamCoords& s, RowIds traj, std::uint32_t first_draw, BlockRef out);
 
 /// The normal kernels compiled into this binary that this CPU can run, fastest first
 /// ("avx512", "avx2", "baseline"); fill_normals uses the first. All draw the same
@@ -115,10 +127,10 @@ void fill_normals(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t
 std::vector<std::string> normal_kernels();
 
 /// fill_normals with the named kernel of normal_kernels().
-void fill_normals_with(const std::string& kernel, const StreamCoords& s, std::uint64_t first_traj,
-                       std::uint32_t first_draw, BlockRef out);
+void fill_normals_with(const std::string& kernel, const StreamCoords& s, RowIds traj, std::uint32_t first_draw,
+                       BlockRef out);
 
 /// Fills out(i, j) with uniforms in (0, 1), one Philox block per (trajectory, pair of draws).
-void fill_uniforms(const StreamCoords& s, std::uint64_t first_traj, std::uint32_t first_draw, BlockRef out);
+void fill_uniforms(const StreamCoords& s, RowIds traj, std::uint32_t first_draw, BlockRef out);
 
 }  // namespace sgdnoise

@@ -122,7 +122,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       }
       rec.trajectory_steps += static_cast<double>(N) * static_cast<double>(k1 - k0);
     } else {
-      // The running rows, compacted in order; each row draws as its trajectory (the map).
+      // The running rows, compacted in order; each row draws as its trajectory (RowIds).
       const Index live = static_cast<Index>(live_ids.size());
       live_X.resize(live, X.cols());
       for (Index i = 0; i < live; ++i) live_X.row(i) = X.row(static_cast<Index>(live_ids[static_cast<std::size_t>(i)]));
@@ -131,8 +131,8 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       for (Index b = 0; b < lblocks; ++b) {
         const Index r0 = b * block, rows = std::min(block, live - r0);
         auto Xb = live_X.middleRows(r0, rows);
-        const ScopedTrajectoryMap map(live_ids.data() + r0);
-        for (std::int64_t k = k0; k < k1; ++k) stepper.advance(spec.seed, static_cast<std::uint64_t>(k), 0, Xb);
+        const RowIds ids = RowIds::mapped(live_ids.data() + r0);
+        for (std::int64_t k = k0; k < k1; ++k) stepper.advance(spec.seed, static_cast<std::uint64_t>(k), ids, Xb);
       }
       for (Index i = 0; i < live; ++i) X.row(static_cast<Index>(live_ids[static_cast<std::size_t>(i)])) = live_X.row(i);
       rec.trajectory_steps += static_cast<double>(live) * static_cast<double>(k1 - k0);

@@ -5,7 +5,7 @@
 // cache. Observers see the whole ensemble in original trajectory order and
 // reduce in index order, so results are identical for any thread count and block
 // size (docs/conventions.md, determinism). Trajectories an observer stops (an escaped one)
-// leave the batch: the others are stepped as a compacted block under a trajectory map
+// leave the batch: the others are stepped as a compacted block whose rows name their trajectories (RowIds)
 // (core/rng.hpp), so they draw the same numbers and the cost follows the live ones.
 #include <atomic>
 #include <cstdint>

@@ -84,7 +84,7 @@ FlowStepper::FlowStepper(std::shared_ptr<const Loss> loss, double eta, FlowKind 
   if (!(opt_.abs_tol > 0.0) || !(opt_.rel_tol > 0.0)) throw std::invalid_argument("flow tolerances must be positive");
 }
 
-void FlowStepper::advance(std::uint64_t /*seed*/, std::uint64_t k, std::uint64_t /*first_traj*/, BlockRef X) const {
+void FlowStepper::advance(std::uint64_t /*seed*/, std::uint64_t k, RowIds /*traj*/, BlockRef X) const {
   const Index d = loss_->dim();
   const double t1 = static_cast<double>(k + 1) * eta_;
   const double t_end_tol = 1e-14 * std::max(1.0, t1);

@@ -49,7 +49,7 @@ class FlowStepper final : public Stepper {
   std::string kind() const override { return kind_ == FlowKind::gradient ? "gradient_flow" : "modified_flow"; }
   double eta() const override { return eta_; }
   Index extra_columns() const override { return 1; }
-  void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
+  void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const override;
 
  private:
   std::shared_ptr<const Loss> loss_;

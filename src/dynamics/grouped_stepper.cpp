@@ -14,14 +14,12 @@ GroupedStepper::GroupedStepper(TrajectoryGroups groups, std::vector<std::unique_
       throw std::invalid_argument("grouped stepper: the groups' steppers differ in kind, eta or state");
 }
 
-void GroupedStepper::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
-  const std::uint64_t* map = trajectory_map();
-  auto id_of = [&](Index i) { return map ? map[first_traj + static_cast<std::uint64_t>(i)] : first_traj + i; };
+void GroupedStepper::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const {
+  auto id_of = [&](Index i) { return traj[i]; };
   for_each_group_run(groups_, X.rows(), id_of, [&](Index g, Index r0, Index rows) {
     if (g >= static_cast<Index>(steppers_.size()))
       throw std::out_of_range("grouped stepper: trajectory beyond the last group");
-    steppers_[static_cast<std::size_t>(g)]->advance(seed, k, first_traj + static_cast<std::uint64_t>(r0),
-                                                    X.middleRows(r0, rows));
+    steppers_[static_cast<std::size_t>(g)]->advance(seed, k, traj.from(r0), X.middleRows(r0, rows));
   });
 }
 

@@ -36,7 +36,7 @@ OUExact::OUExact(std::shared_ptr<const Quadratic> q, std::shared_ptr<const Noise
   Lt_ = psd_factor(0.5 * (Q + Q.transpose()), 1e-12).transpose();
 }
 
-void OUExact::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
+void OUExact::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const {
   const Index n = X.rows(), d = X.cols();
   thread_local Mat Y, Z;
   if (Y.rows() != n || Y.cols() != d) Y.resize(n, d);
@@ -44,7 +44,7 @@ void OUExact::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_t
   Y = X.rowwise() - q_->stationary_point().transpose();
   rows_times(Y, Tt_, X);
   X.rowwise() += q_->stationary_point().transpose();
-  fill_normals({seed, Purpose::ou_exact, k}, first_traj, 0, Z);
+  fill_normals({seed, Purpose::ou_exact, k}, traj, 0, Z);
   rows_times_add(Z, Lt_, X);
 }
 

@@ -21,7 +21,7 @@ class OUExact final : public Stepper {
   OUExact(std::shared_ptr<const Quadratic> q, std::shared_ptr<const NoiseModel> noise, double eta);
   std::string kind() const override { return "ou_exact"; }
   double eta() const override { return eta_; }
-  void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
+  void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const override;
 
  private:
   std::shared_ptr<const Quadratic> q_;

@@ -185,7 +185,7 @@ double SdeStepper::commutativity_defect(const Vec& theta) const {
   return defect / scale;
 }
 
-void SdeStepper::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
+void SdeStepper::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const {
   const Index d = loss_->dim();
   const double dt = eta_ / spec_.substeps;
   auto theta = X.leftCols(d);
@@ -193,16 +193,16 @@ void SdeStepper::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t firs
     const std::uint64_t sub = k * static_cast<std::uint64_t>(spec_.substeps) + static_cast<std::uint64_t>(s);
     const StreamCoords c{seed, Purpose::sde_increment, sub};
     if (b_.constant())
-      substep_constant(c, first_traj, dt, theta);
+      substep_constant(c, traj, dt, theta);
     else
-      substep_general(c, first_traj, dt, theta);
+      substep_general(c, traj, dt, theta);
   }
 }
 
 // Additive noise: b is constant, every derivative of b vanishes. Milstein is then
 // Euler-Maruyama, and the weak-2 scheme (K&P sec. 15.1) reduces to
 //   Ybar = Y + mu dt + b dW,  Y' = Y + (mu(Y) + mu(Ybar)) dt / 2 + b dW.
-void SdeStepper::substep_constant(const StreamCoords& c, std::uint64_t first_traj, double dt, BlockRef X) const {
+void SdeStepper::substep_constant(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const {
   const Index n = X.rows(), d = X.cols(), m = b_.columns();
   thread_local Mat Mu, Noise, Z, Ybar, Mu2;
   Mu.resize(n, d);
@@ -210,7 +210,7 @@ void SdeStepper::substep_constant(const StreamCoords& c, std::uint64_t first_tra
   Noise.setZero(n, d);
   if (m > 0) {
     Z.resize(n, m);
-    fill_normals(c, first_traj, 0, Z);
+    fill_normals(c, traj, 0, Z);
     Noise.noalias() = (std::sqrt(dt) * Z) * b_.constant_factor().transpose();
   }
   if (spec_.scheme == SdeScheme::weak2) {
@@ -223,12 +223,12 @@ void SdeStepper::substep_constant(const StreamCoords& c, std::uint64_t first_tra
   }
 }
 
-void SdeStepper::substep_general(const StreamCoords& c, std::uint64_t first_traj, double dt, BlockRef X) const {
+void SdeStepper::substep_general(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const {
   const Index n = X.rows(), d = X.cols(), m = b_.columns();
   const double sq = std::sqrt(dt);
   Mat Mu(n, d), dW(n, m);
   drift(X, Mu);
-  fill_normals(c, first_traj, 0, dW);
+  fill_normals(c, traj, 0, dW);
   dW *= sq;
   std::vector<Mat> bs(static_cast<std::size_t>(n));
   for (Index i = 0; i < n; ++i) b_.factor(X.row(i).transpose(), bs[static_cast<std::size_t>(i)]);
@@ -272,7 +272,7 @@ void SdeStepper::substep_general(const StreamCoords& c, std::uint64_t first_traj
   drift(Ybar, Mu2);
   const Index npairs = m * (m - 1) / 2;
   Mat Uv(n, npairs);
-  if (npairs > 0) fill_uniforms({c.seed, Purpose::sde_weak2_auxiliary, c.step}, first_traj, 0, Uv);
+  if (npairs > 0) fill_uniforms({c.seed, Purpose::sde_weak2_auxiliary, c.step}, traj, 0, Uv);
   Mat V(m, m), bp, bm;
   for (Index i = 0; i < n; ++i) {
     const Mat& b = bs[static_cast<std::size_t>(i)];

@@ -101,7 +101,7 @@ class SdeStepper final : public Stepper {
   int substeps() const { return spec_.substeps; }
   const SdeSpec& spec() const { return spec_; }
   const DiffusionFactor& diffusion() const { return b_; }
-  void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
+  void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const override;
 
   /// The drift mu at the rows of X (written to Mu).
   void drift(ConstBlockRef X, BlockRef Mu) const;
@@ -110,8 +110,8 @@ class SdeStepper final : public Stepper {
   double commutativity_defect(const Vec& theta) const;
 
  private:
-  void substep_constant(const StreamCoords& c, std::uint64_t first_traj, double dt, BlockRef X) const;
-  void substep_general(const StreamCoords& c, std::uint64_t first_traj, double dt, BlockRef X) const;
+  void substep_constant(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const;
+  void substep_general(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const;
   /// L^{j} b (d x m) for each j, by central differences along b^j.
   void lie_derivatives(const Vec& theta, const Mat& b, std::vector<Mat>& Lb) const;
 

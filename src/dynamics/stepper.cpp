@@ -81,15 +81,15 @@ Index NoisyGD::extra_columns() const {
   return 0;
 }
 
-void NoisyGD::gradient(const StreamCoords& coords, std::uint64_t first_traj, ConstBlockRef theta, BlockRef G) const {
+void NoisyGD::gradient(const StreamCoords& coords, RowIds traj, ConstBlockRef theta, BlockRef G) const {
   if (noise_ && noise_->target() == NoiseTarget::gradient)
-    noise_->noisy_gradient(*loss_, coords, first_traj, theta, G);
+    noise_->noisy_gradient(*loss_, coords, traj, theta, G);
   else
     loss_->gradient(theta, G);
   if (opt_.weight_decay != 0.0) G += opt_.weight_decay * theta;
 }
 
-void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
+void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const {
   const Index d = loss_->dim(), n = X.rows();
   const StreamCoords coords{seed, Purpose::gradient_noise, k};
   const double h = opt_.eta_at(eta_, static_cast<std::int64_t>(k));
@@ -100,18 +100,18 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_t
   if (weight_noise) {
     if (zeta.rows() != n || zeta.cols() != d) zeta.resize(n, d);
     zeta.setZero();
-    noise_->add_sample(coords, first_traj, theta, 1.0, zeta);
+    noise_->add_sample(coords, traj, theta, 1.0, zeta);
   }
   Mat& G = gradient_scratch(n, d);
   if (opt_.order == OptimizerConfig::Order::sequential) {
     // Gauss-Seidel: coordinate i moves using the gradient at the point where
     // coordinates < i have already moved (docs/theory.md 1.6).
     for (Index i = 0; i < d; ++i) {
-      gradient(coords, first_traj, theta, G);
+      gradient(coords, traj, theta, G);
       theta.col(i) -= h * G.col(i);
     }
   } else {
-    gradient(coords, first_traj, theta, G);
+    gradient(coords, traj, theta, G);
     if (M_) M_->apply(G);  // M g~: gradient noise is preconditioned with the gradient
     switch (opt_.kind) {
       case OptimizerConfig::Kind::sgd:
@@ -150,7 +150,7 @@ EulerMaruyama::EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<c
   if (M_ && M_->dim() != loss_->dim()) throw std::invalid_argument("preconditioner and loss dimensions differ");
 }
 
-void EulerMaruyama::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
+void EulerMaruyama::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const {
   const double dt = eta_ / m_;
   // D^{1/2} dW with D = Sigma_step / eta: a draw of S scaled by sqrt(dt eta) for
   // gradient noise (D = eta C) and by sqrt(dt / eta) for weight noise (D = S / eta).
@@ -162,7 +162,7 @@ void EulerMaruyama::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t f
     if (noise_) {
       if (dW.rows() != X.rows() || dW.cols() != X.cols()) dW.resize(X.rows(), X.cols());
       dW.setZero();
-      noise_->add_sample({seed, Purpose::sde_increment, sub}, first_traj, X, scale, dW);
+      noise_->add_sample({seed, Purpose::sde_increment, sub}, traj, X, scale, dW);
       if (M_ && noise_->target() == NoiseTarget::gradient) M_->apply(dW);  // D = eta M C M
     }
     gradient_step(*loss_, M_.get(), dt, X);

@@ -20,10 +20,10 @@ class Stepper {
   virtual std::string kind() const = 0;
   /// Step size eta: one unit of k is tau = eta.
   virtual double eta() const = 0;
-  /// Advances X (rows: trajectories first_traj, first_traj + 1, ...) from k to k + 1.
+  /// Advances X (row i: trajectory traj[i]) from k to k + 1.
   /// X has dim + extra_columns() columns: theta first, then the stepper's own
   /// per-trajectory state (optimizer moments), zero at the start.
-  virtual void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const = 0;
+  virtual void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const = 0;
   virtual Index extra_columns() const { return 0; }
   /// The stepper's own state at the start of a trajectory from theta_0 (extra_columns()
   /// entries): zero unless a stepper says otherwise.
@@ -69,11 +69,11 @@ class NoisyGD final : public Stepper {
   std::string kind() const override;
   double eta() const override { return eta_; }
   Index extra_columns() const override;
-  void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
+  void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const override;
   const OptimizerConfig& optimizer() const { return opt_; }
 
  private:
-  void gradient(const StreamCoords& coords, std::uint64_t first_traj, ConstBlockRef theta, BlockRef G) const;
+  void gradient(const StreamCoords& coords, RowIds traj, ConstBlockRef theta, BlockRef G) const;
   std::shared_ptr<const Loss> loss_;
   std::shared_ptr<const NoiseModel> noise_;  // may be null: plain GD
   double eta_;
@@ -92,7 +92,7 @@ class EulerMaruyama final : public Stepper {
   std::string kind() const override { return M_ ? "sde_euler_maruyama+preconditioned" : "sde_euler_maruyama"; }
   double eta() const override { return eta_; }
   int substeps() const { return m_; }
-  void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
+  void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const override;
 
  private:
   std::shared_ptr<const Loss> loss_;

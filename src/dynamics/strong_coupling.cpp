@@ -25,7 +25,7 @@ void StrongCoupling::multiplicative_step(double h, double sigma, Mat& Z, BlockRe
   Y -= h * G;
 }
 
-void StrongCoupling::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const {
+void StrongCoupling::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const {
   const Index d = loss_->dim(), rows = X.rows(), n = loss_->n_samples();
   const auto M = static_cast<std::uint64_t>(m_);
   const double dt = eta_ / m_;
@@ -43,7 +43,7 @@ void StrongCoupling::advance(std::uint64_t seed, std::uint64_t k, std::uint64_t 
   auto half = X.middleCols(2 * d, d);
   sum.setZero();
   for (std::uint64_t s = 0; s < M; ++s) {
-    fill_normals({seed, Purpose::sde_increment, k * M + s}, first_traj, 0, xi);
+    fill_normals({seed, Purpose::sde_increment, k * M + s}, traj, 0, xi);
     sum += xi;
     Z = xi;
     multiplicative_step(dt, sigma_ref, Z, ref);

@@ -57,7 +57,7 @@ class StrongCoupling final : public Stepper {
   Index extra_columns() const override { return 2 * loss_->dim(); }
   /// X and Y start at theta_0.
   Vec initial_extra(const Vec& theta0) const override { return theta0.replicate(2, 1); }
-  void advance(std::uint64_t seed, std::uint64_t k, std::uint64_t first_traj, BlockRef X) const override;
+  void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const override;
   const MultiplicativeNoise& noise() const { return *noise_; }
 
  private:

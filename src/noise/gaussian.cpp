@@ -34,12 +34,11 @@ GaussianNoise GaussianNoise::from_factor(Mat B, NoiseTarget target) {
   return g;
 }
 
-void GaussianNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef, double scale,
-                               BlockRef out) const {
+void GaussianNoise::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef, double scale, BlockRef out) const {
   const Index n = out.rows();
   thread_local Mat Z;
   if (Z.rows() != n || Z.cols() != draws()) Z.resize(n, draws());
-  fill_normals(s, first_traj, 0, Z);
+  fill_normals(s, traj, 0, Z);
   if (structure_ == Structure::factor) {
     Z *= scale;
     rows_times_add(Z, Bt_, out);

@@ -20,8 +20,7 @@ class GaussianNoise final : public NoiseModel {
   std::string kind() const override { return kind_; }
   void set_kind(std::string k) { kind_ = std::move(k); }
   Index dim() const override { return d_; }
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override;
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override;
   std::optional<Mat> covariance(const Vec&) const override { return S_; }
   bool constant_covariance() const override { return true; }
 

@@ -129,12 +129,11 @@ GldNoise::Local GldNoise::local(const Vec& theta) const {
   return L;
 }
 
-void GldNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                          BlockRef out) const {
+void GldNoise::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const {
   const Index rows = X.rows(), d = dim(), m = draws();
   thread_local Mat Z;
   if (Z.rows() != rows || Z.cols() != m) Z.resize(rows, m);
-  fill_normals(s, first_traj, 0, Z);
+  fill_normals(s, traj, 0, Z);
   if (weight_type()) {
     // xi = G(theta) w: w = sqrt(c_b / n) (z - zbar) gives c_b Sigma_1, w = sqrt(s / n) z gives
     // s F (docs/theory.md 1.2, rows 4-5), one re-weighted gradient and no d x d matrix.

@@ -78,8 +78,7 @@ class GldNoise final : public NoiseModel {
 
   std::string kind() const override;
   Index dim() const override { return loss_->dim(); }
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override;
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override;
   std::optional<Mat> covariance(const Vec& theta) const override;
   /// gaussian_sgd and gaussian_fisher only: they re-weight the per-sample gradients.
   std::optional<GradientCovarianceOperator> covariance_operator(const Vec& theta) const override;

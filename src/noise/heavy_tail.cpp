@@ -29,12 +29,11 @@ double AlphaStableNoise::characteristic_function(double t) const {
   return std::exp(-std::pow(std::abs(gamma_ * t), alpha_));
 }
 
-void AlphaStableNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef, double scale,
-                                  BlockRef out) const {
+void AlphaStableNoise::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef, double scale, BlockRef out) const {
   const Index rows = out.rows();
   thread_local Mat U;
   if (U.rows() != rows || U.cols() != 2 * d_) U.resize(rows, 2 * d_);
-  fill_uniforms(s, first_traj, 0, U);
+  fill_uniforms(s, traj, 0, U);
   const double a = scale * gamma_;
   for (Index j = 0; j < d_; ++j)
     for (Index t = 0; t < rows; ++t) out(t, j) += a * cms(alpha_, U(t, j), U(t, d_ + j));
@@ -79,11 +78,10 @@ double LabelNoiseSgd::label_factor() const {
   return 1.0 / b;
 }
 
-void LabelNoiseSgd::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                                   BlockRef G) const {
+void LabelNoiseSgd::noisy_gradient(const Loss&, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const {
   const Index rows = X.rows();
   thread_local IndexBlock idx;
-  sampling_.draw_batch(s, first_traj, rows, idx);  // the batches of SgdSampling with the same seed
+  sampling_.draw_batch(s, traj, rows, idx);  // the batches of SgdSampling with the same seed
   thread_local Mat w;
   if (w.rows() != rows || w.cols() != b_) w.resize(rows, b_);
   w.setConstant(1.0 / static_cast<double>(b_));
@@ -94,7 +92,7 @@ void LabelNoiseSgd::noisy_gradient(const Loss&, const StreamCoords& s, std::uint
   const Index m = draw_ == LabelDraw::per_sample ? loss_->n_samples() : b_;
   thread_local Mat E;
   if (E.rows() != rows || E.cols() != m) E.resize(rows, m);
-  fill_normals(s, first_traj, 0, E);
+  fill_normals(s, traj, 0, E);
   const double a = delta_ / static_cast<double>(b_);
   for (Index t = 0; t < rows; ++t)
     for (Index j = 0; j < b_; ++j) {
@@ -104,10 +102,9 @@ void LabelNoiseSgd::noisy_gradient(const Loss&, const StreamCoords& s, std::uint
     }
 }
 
-void LabelNoiseSgd::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                               BlockRef out) const {
+void LabelNoiseSgd::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const {
   Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
-  noisy_gradient(*loss_, s, first_traj, X, g);
+  noisy_gradient(*loss_, s, traj, X, g);
   loss_->gradient(X, full);
   out += scale * (g - full);
 }

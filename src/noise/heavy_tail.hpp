@@ -41,8 +41,7 @@ class AlphaStableNoise final : public NoiseModel {
   std::string kind() const override { return "alpha_stable"; }
   Index dim() const override { return d_; }
   /// Two uniforms per coordinate: draw j (angle) and d + j (exponential) of the stream.
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override;
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override;
   /// Empty for alpha < 2 (infinite variance); 2 gamma^2 I for alpha = 2.
   std::optional<Mat> covariance(const Vec& theta) const override;
   /// The law does not depend on theta.
@@ -72,10 +71,8 @@ class LabelNoiseSgd final : public NoiseModel {
 
   std::string kind() const override;
   Index dim() const override { return loss_->dim(); }
-  void noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                      BlockRef G) const override;
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override;
+  void noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const override;
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override;
   std::optional<Mat> covariance(const Vec& theta) const override;
   bool constant_covariance() const override { return false; }
   bool independent_across_steps() const override { return scheme_ != SgdSampling::Scheme::reshuffle; }

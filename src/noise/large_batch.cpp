@@ -40,9 +40,9 @@ double LargeBatchFisherNoise::added_scale(const Vec& theta) const {
   return p_.scale ? *p_.scale : added_scale(loss_->sample_gradients(theta));
 }
 
-void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj,
-                                           ConstBlockRef X, BlockRef G) const {
-  batch_.noisy_gradient(loss, s, first_traj, X, G);  // G(theta) W_B, batch drawn with purpose `sampling`
+void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X,
+                                           BlockRef G) const {
+  batch_.noisy_gradient(loss, s, traj, X, G);  // G(theta) W_B, batch drawn with purpose `sampling`
   const Index rows = X.rows(), d = dim(), n = loss_->n_samples();
   const double nd = static_cast<double>(n);
   Vec theta(d);
@@ -50,7 +50,7 @@ void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords&
   if (added_ == Added::full_fisher) {
     // xi = G(theta) z sqrt(s / n), Cov xi = s F (docs/theory.md 1.2, row 4).
     if (Z.rows() != rows || Z.cols() != n) Z.resize(rows, n);
-    fill_normals(s, first_traj, 0, Z);
+    fill_normals(s, traj, 0, Z);
     for (Index t = 0; t < rows; ++t) {
       double sc = p_.scale ? *p_.scale : 0.0;
       if (!p_.scale) {
@@ -67,7 +67,7 @@ void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords&
   }
   // xi_j = sqrt(s F_jj) z_j (docs/theory.md 3.3: D = diag(F)^{1/2}).
   if (Z.rows() != rows || Z.cols() != d) Z.resize(rows, d);
-  fill_normals(s, first_traj, 0, Z);
+  fill_normals(s, traj, 0, Z);
   for (Index t = 0; t < rows; ++t) {
     theta = X.row(t).transpose();
     const Mat Gs = loss_->sample_gradients(theta);
@@ -76,10 +76,10 @@ void LargeBatchFisherNoise::noisy_gradient(const Loss& loss, const StreamCoords&
   }
 }
 
-void LargeBatchFisherNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
+void LargeBatchFisherNoise::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale,
                                        BlockRef out) const {
   Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
-  noisy_gradient(*loss_, s, first_traj, X, g);
+  noisy_gradient(*loss_, s, traj, X, g);
   loss_->gradient(X, full);
   out += scale * (g - full);
 }

@@ -51,10 +51,8 @@ class LargeBatchFisherNoise final : public NoiseModel {
 
   std::string kind() const override;
   Index dim() const override { return loss_->dim(); }
-  void noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                      BlockRef G) const override;
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override;
+  void noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const override;
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override;
   std::optional<Mat> covariance(const Vec& theta) const override;
   /// full_fisher only (the diagonal Fisher is not a re-weighting of the gradients).
   std::optional<GradientCovarianceOperator> covariance_operator(const Vec& theta) const override;

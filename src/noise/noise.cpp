@@ -4,10 +4,10 @@ namespace sgdnoise {
 
 const char* to_string(NoiseTarget t) { return t == NoiseTarget::gradient ? "gradient" : "weights"; }
 
-void NoiseModel::noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
+void NoiseModel::noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X,
                                 BlockRef G) const {
   loss.gradient(X, G);
-  add_sample(s, first_traj, X, 1.0, G);
+  add_sample(s, traj, X, 1.0, G);
 }
 
 NoiseForms noise_forms(const Mat& S, NoiseTarget target, double eta) {

@@ -29,14 +29,12 @@ class NoiseModel {
   NoiseTarget target() const { return target_; }
 
   /// out.row(i) += scale * (a draw of the specified noise at X.row(i)) for the
-  /// trajectory with original index first_traj + i, from the stream s.
-  virtual void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                          BlockRef out) const = 0;
+  /// trajectory traj[i], from the stream s.
+  virtual void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const = 0;
   /// G.row(i) = the noisy gradient g~ = grad L + xi at X.row(i) (gradient noise only).
   /// The default adds a draw of the noise to the loss's gradient; sampling noises
   /// override it to evaluate the re-weighted gradient G(theta) W directly.
-  virtual void noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                              BlockRef G) const;
+  virtual void noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const;
   /// The specified covariance S(theta); empty where the noise has none (heavy tails).
   virtual std::optional<Mat> covariance(const Vec& theta) const = 0;
   /// The specified covariance of the draw at step k. Noises that change with the step (SGD

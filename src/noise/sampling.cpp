@@ -30,7 +30,7 @@ Mat& uniform_scratch(Index rows, Index cols) {
 // Per-thread cache of each trajectory's permutation for the current epoch: a pure
 // function of (seed, trajectory, epoch), so caching changes no result.
 struct EpochCache {
-  std::uint64_t seed = 0, first_traj = 0, epoch = ~std::uint64_t{0};
+  std::uint64_t seed = 0, traj = 0, epoch = ~std::uint64_t{0};
   Index rows = -1, n = -1;
   IndexBlock perm;
 };
@@ -107,13 +107,13 @@ std::string SgdSampling::kind() const {
   return "sgd";
 }
 
-void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, Index rows, IndexBlock& idx) const {
+void SgdSampling::draw_batch(const StreamCoords& s, RowIds traj, Index rows, IndexBlock& idx) const {
   const Index n = loss_->n_samples();
   const Index b = batch_at(s.step);  // b_k
   if (idx.rows() != rows || idx.cols() != b) idx.resize(rows, b);
   if (scheme_ == Scheme::with_replacement) {
     Mat& U = uniform_scratch(rows, b);
-    fill_uniforms({s.seed, Purpose::sampling, s.step}, first_traj, 0, U);
+    fill_uniforms({s.seed, Purpose::sampling, s.step}, traj, 0, U);
     for (Index j = 0; j < b; ++j)
       for (Index t = 0; t < rows; ++t) idx(t, j) = to_index(U(t, j), n);
     return;
@@ -122,7 +122,7 @@ void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, In
     // A uniform b-subset by a partial Fisher-Yates shuffle (Knuth, TAOCP vol. 2, 3.4.2),
     // undone afterwards so the scratch permutation stays the identity.
     Mat& U = uniform_scratch(rows, b);
-    fill_uniforms({s.seed, Purpose::sampling, s.step}, first_traj, 0, U);
+    fill_uniforms({s.seed, Purpose::sampling, s.step}, traj, 0, U);
     thread_local std::vector<std::int32_t> perm;
     if (static_cast<Index>(perm.size()) != n) {
       perm.resize(static_cast<std::size_t>(n));
@@ -150,18 +150,18 @@ void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, In
   const std::uint64_t epoch = at.epoch;
   const Index pos = at.position;
   thread_local EpochCache cache;
-  // Under a trajectory map (a compacted ensemble) rows change trajectories between calls: no caching.
-  const bool mapped = trajectory_map() != nullptr;
-  if (mapped || cache.seed != s.seed || cache.first_traj != first_traj || cache.epoch != epoch || cache.rows != rows ||
+  // In a compacted ensemble rows change trajectories between calls: no caching.
+  const bool mapped = traj.is_mapped();
+  if (mapped || cache.seed != s.seed || cache.traj != traj.first() || cache.epoch != epoch || cache.rows != rows ||
       cache.n != n) {
     cache.seed = s.seed;
-    cache.first_traj = first_traj;
+    cache.traj = traj.first();
     cache.epoch = mapped ? ~std::uint64_t{0} : epoch;
     cache.rows = rows;
     cache.n = n;
     cache.perm.resize(rows, n);
     Mat& U = uniform_scratch(rows, std::max<Index>(n - 1, 1));
-    fill_uniforms({s.seed, Purpose::epoch_permutation, epoch}, first_traj, 0, U);
+    fill_uniforms({s.seed, Purpose::epoch_permutation, epoch}, traj, 0, U);
     std::vector<std::int32_t> p(static_cast<std::size_t>(n));
     for (Index t = 0; t < rows; ++t) {
       std::iota(p.begin(), p.end(), 0);
@@ -176,20 +176,18 @@ void SgdSampling::draw_batch(const StreamCoords& s, std::uint64_t first_traj, In
     for (Index t = 0; t < rows; ++t) idx(t, j) = cache.perm(t, pos * b + j);
 }
 
-void SgdSampling::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                                 BlockRef G) const {
+void SgdSampling::noisy_gradient(const Loss&, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const {
   thread_local IndexBlock idx;
-  draw_batch(s, first_traj, X.rows(), idx);
+  draw_batch(s, traj, X.rows(), idx);
   thread_local Mat w;
   if (w.rows() != X.rows() || w.cols() != idx.cols()) w.resize(X.rows(), idx.cols());
   w.setConstant(1.0 / static_cast<double>(idx.cols()));  // 1 / b_k
   loss_->sparse_weighted_gradient(X, idx, w, G);
 }
 
-void SgdSampling::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                             BlockRef out) const {
+void SgdSampling::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const {
   Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
-  noisy_gradient(*loss_, s, first_traj, X, g);
+  noisy_gradient(*loss_, s, traj, X, g);
   loss_->gradient(X, full);
   out += scale * (g - full);
 }
@@ -237,18 +235,18 @@ std::string MultiplicativeNoise::kind() const {
   return "multiplicative";
 }
 
-void MultiplicativeNoise::draw_weights(const StreamCoords& s, std::uint64_t first_traj, Index rows, Mat& W) const {
+void MultiplicativeNoise::draw_weights(const StreamCoords& s, RowIds traj, Index rows, Mat& W) const {
   const Index n = loss_->n_samples();
   const double nd = static_cast<double>(n);
   if (W.rows() != rows || W.cols() != n) W.resize(rows, n);
   const StreamCoords c{s.seed, Purpose::sampling, s.step};
   if (type_ == Type::bernoulli) {
-    fill_uniforms(c, first_traj, 0, W);
+    fill_uniforms(c, traj, 0, W);
     const double on = 1.0 / (strength_ * nd);
     W = (W.array() < strength_).select(Mat::Constant(rows, n, on), 0.0);
     return;
   }
-  fill_normals(c, first_traj, 0, W);
+  fill_normals(c, traj, 0, W);
   weights_from_normals(strength_, W);
 }
 
@@ -267,17 +265,17 @@ void MultiplicativeNoise::weights_from_normals(double sigma, Mat& Z) const {
   Z = ((1.0 + sigma * Z.array()) / nd).matrix();
 }
 
-void MultiplicativeNoise::noisy_gradient(const Loss&, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
+void MultiplicativeNoise::noisy_gradient(const Loss&, const StreamCoords& s, RowIds traj, ConstBlockRef X,
                                          BlockRef G) const {
   thread_local Mat W;
-  draw_weights(s, first_traj, X.rows(), W);
+  draw_weights(s, traj, X.rows(), W);
   loss_->dense_weighted_gradient(X, W, G);
 }
 
-void MultiplicativeNoise::add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
+void MultiplicativeNoise::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale,
                                      BlockRef out) const {
   Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
-  noisy_gradient(*loss_, s, first_traj, X, g);
+  noisy_gradient(*loss_, s, traj, X, g);
   loss_->gradient(X, full);
   out += scale * (g - full);
 }

@@ -55,10 +55,8 @@ class SgdSampling final : public NoiseModel {
 
   std::string kind() const override;
   Index dim() const override { return loss_->dim(); }
-  void noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                      BlockRef G) const override;
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override;
+  void noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const override;
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override;
   std::optional<Mat> covariance(const Vec& theta) const override;
   std::optional<GradientCovarianceOperator> covariance_operator(const Vec& theta) const override;
   bool constant_covariance() const override { return false; }
@@ -67,7 +65,7 @@ class SgdSampling final : public NoiseModel {
   std::optional<Mat> covariance_at_step(const Vec& theta, std::uint64_t k) const override;
 
   /// The indices of the batch of each trajectory at step s.step (rows x b_k).
-  void draw_batch(const StreamCoords& s, std::uint64_t first_traj, Index rows, IndexBlock& idx) const;
+  void draw_batch(const StreamCoords& s, RowIds traj, Index rows, IndexBlock& idx) const;
   /// Batches per reshuffling epoch at step 0.
   Index batches_per_epoch() const { return loss_->n_samples() / b_; }
   /// b_k, the batch size at step k.
@@ -106,10 +104,8 @@ class MultiplicativeNoise final : public NoiseModel {
 
   std::string kind() const override;
   Index dim() const override { return loss_->dim(); }
-  void noisy_gradient(const Loss& loss, const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X,
-                      BlockRef G) const override;
-  void add_sample(const StreamCoords& s, std::uint64_t first_traj, ConstBlockRef X, double scale,
-                  BlockRef out) const override;
+  void noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const override;
+  void add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const override;
   std::optional<Mat> covariance(const Vec& theta) const override;
   std::optional<GradientCovarianceOperator> covariance_operator(const Vec& theta) const override;
   bool constant_covariance() const override { return false; }
@@ -117,7 +113,7 @@ class MultiplicativeNoise final : public NoiseModel {
   SamplingCovariance weight_covariance() const;
 
   /// The sampling weights W (rows x n) of each trajectory at step s.step.
-  void draw_weights(const StreamCoords& s, std::uint64_t first_traj, Index rows, Mat& W) const;
+  void draw_weights(const StreamCoords& s, RowIds traj, Index rows, Mat& W) const;
   /// The Gaussian types: true. Their W is an affine function of a standard normal vector z.
   bool gaussian() const { return type_ != Type::bernoulli; }
   /// sigma of the Gaussian types (p for Bernoulli).
