@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "analysis/eigenpairs.hpp"
 #include "analysis/escape_observer.hpp"
@@ -113,4 +114,18 @@ TEST(TrajectoryMap, MappedRowsDrawTheirTrajectorysNumbers) {
     EXPECT_EQ(Zn.row(i), a.row(0)) << i;
     EXPECT_EQ(Zu.row(i), u.row(0)) << i;
   }
+}
+
+// The loaded row times the escape scenario with 1 thread and with --threads while every
+// core but one is busy, and reports their ratio; the busy processes end with the row.
+TEST(BenchCommand, LoadedRowReportsTheSpeedupUnderLoad) {
+  const auto r = test::run_cli("bench --quick --json --threads 2 --only loaded_escape");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j["workloads"].size(), 1u);
+  const auto& w = j["workloads"][0];
+  const int busy = std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1;
+  EXPECT_EQ(w["check_name"].get<std::string>(), "speedup_over_1_thread_loaded_by_" + std::to_string(busy));
+  EXPECT_GT(w["check"].get<double>(), 0.0);
+  EXPECT_EQ(w["threads"].get<int>(), 2);
 }

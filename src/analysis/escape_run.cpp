@@ -5,6 +5,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "core/openmp_env.hpp"
+
 namespace sgdnoise {
 
 EscapeRunResult run_until_escaped(const Stepper& stepper, const Mat& X0, const Region& target,
@@ -49,7 +51,8 @@ EscapeRunResult run_until_escaped(const Stepper& stepper, const Mat& X0, const R
     const std::int64_t k1 = std::min<std::int64_t>(k + sync, spec.cap);
     const Index nblocks = (live + block - 1) / block;
     executed += static_cast<double>(live) * static_cast<double>(k1 - k);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(spec.threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for( \
+    static_cast <double>(live) * static_cast <double>(X.cols()) * static_cast <double>(k1 - k), spec.threads))
     for (Index b = 0; b < nblocks; ++b) {
       const Index r0 = b * block, rows = std::min(block, live - r0);
       auto Xb = X.middleRows(r0, rows);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/openmp_env.hpp"
+
 namespace sgdnoise {
 
 Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstBlockRef, Eigen::Ref<Vec>)>& f) {
@@ -11,7 +13,7 @@ Vec per_trajectory(ConstBlockRef X, int threads, const std::function<void(ConstB
   constexpr Index kBlock = 512;
   const Index nblocks = (N + kBlock - 1) / kBlock;
   Vec out(N);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(static_cast <double>(X.size()), threads))
   for (Index b = 0; b < nblocks; ++b) {
     const Index r0 = b * kBlock, rows = std::min(kBlock, N - r0);
     f(X.middleRows(r0, rows), out.segment(r0, rows));
@@ -66,7 +68,7 @@ Vec per_trajectory(ConstBlockRef X, const TrajectoryIds& ids, const LossInstance
   constexpr Index kBlock = 512;
   const Index nblocks = (N + kBlock - 1) / kBlock;
   Vec out(N);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(static_cast <double>(X.size()), threads))
   for (Index b = 0; b < nblocks; ++b) {
     const Index r0 = b * kBlock, rows = std::min(kBlock, N - r0);
     auto id_of = [&](Index i) {
@@ -144,7 +146,7 @@ void MomentObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&
   std::vector<Vec> gsum(static_cast<std::size_t>(G));
   std::vector<Mat> gscat(static_cast<std::size_t>(G));
   std::vector<Index> gcount(static_cast<std::size_t>(G));
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(static_cast <double>(Y.size() * d), threads))
   for (Index g = 0; g < G; ++g) {
     const Index r0 = g * N / G, r1 = (g + 1) * N / G;
     const auto Yg = Y.middleRows(r0, r1 - r0);

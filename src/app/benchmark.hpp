@@ -13,13 +13,14 @@
 namespace sgdnoise {
 
 struct BenchWorkload {
-  std::string name;   // w1_d2, w1_d100, w2, w3_with, w3_reshuffle, w4_1d, w4_2d, normals, gemm, spectra
+  std::string name;   // w1_d2, w1_d100, w2, w3_with, w3_reshuffle, w4_1d, w4_2d, loaded_escape, normals, gemm, spectra
   std::string title;  // one line: what one trajectory-step is
   std::string peer;   // the peer command line (script and arguments)
   Index trajectories = 0, dim = 0;
   std::int64_t steps = 0;  // W4: the cap
   Index block = 256;
   bool escape = false;
+  bool loaded = false;            // timed with every core but one busy (loaded_escape)
   std::string toml;               // the scenario (empty for the generator-only workload)
   double normals_per_step = 0.0;  // normals per trajectory-step
 };

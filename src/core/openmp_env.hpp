@@ -14,6 +14,16 @@ namespace sgdnoise {
 /// the variable is set (by the user, or by that re-execution) and when the re-execution fails.
 void use_passive_openmp_wait(char** argv);
 
+/// Work (about one floating-point update each: rows x columns x steps) below which a parallel
+/// region costs more than it saves. Waking a passive thread costs a futex round trip, tens of
+/// microseconds, and on a loaded core a thread may wait a whole scheduler slice (milliseconds)
+/// for its turn, while the region waits for its slowest thread; 2^16 updates take about 0.1 ms.
+inline constexpr double kMinParallelWork = 65536.0;
+
+/// The threads for a parallel region of `work` updates: 1 below kMinParallelWork, else
+/// `threads`. Results never depend on it (docs/conventions.md, determinism).
+inline int threads_for(double work, int threads) { return work < kMinParallelWork ? 1 : threads; }
+
 /// The cores this process may run on (its CPU affinity), at least 1.
 int available_cores();
 

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/openmp_env.hpp"
 #include "core/rng.hpp"
 
 namespace sgdnoise {
@@ -112,8 +113,10 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       }
     }
     const std::int64_t k0 = ks[t - 1], k1 = ks[t];
+    const double steps_here = static_cast<double>(k1 - k0), cols = static_cast<double>(X.cols());
     if (rec.n_stopped == 0) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(spec.threads)
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(threads_for(static_cast <double>(N) * cols * steps_here, spec.threads))
       for (Index b = 0; b < nblocks; ++b) {
         const Index r0 = b * block, rows = std::min(block, N - r0);
         auto Xb = X.middleRows(r0, rows);
@@ -127,7 +130,8 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       live_X.resize(live, X.cols());
       for (Index i = 0; i < live; ++i) live_X.row(i) = X.row(static_cast<Index>(live_ids[static_cast<std::size_t>(i)]));
       const Index lblocks = (live + block - 1) / block;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(spec.threads)
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(threads_for(static_cast <double>(live) * cols * steps_here, spec.threads))
       for (Index b = 0; b < lblocks; ++b) {
         const Index r0 = b * block, rows = std::min(block, live - r0);
         auto Xb = live_X.middleRows(r0, rows);
