@@ -238,3 +238,42 @@ TEST(Sweep, EscapeStatisticsAndTrend) {
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("trend escape_probability: hot < cold: FAIL"), std::string::npos) << r.output;
 }
+
+// --seeds independent: each point its own seed, a function of the sweep seed and the label
+// alone (so adding points changes no other point), recorded in sweep.json; the default
+// shares one seed. A point's results are those of a run with its seed.
+TEST(Sweep, IndependentSeedsDependOnTheLabelOnly) {
+  EXPECT_EQ(point_seed(7, "a"), point_seed(7, "a"));
+  EXPECT_NE(point_seed(7, "a"), point_seed(7, "b"));
+  EXPECT_NE(point_seed(7, "a"), point_seed(8, "a"));
+  for (const char* l : {"", "a", "noise.variance=0.5 dynamics.eta=0.1"}) EXPECT_LT(point_seed(~0ULL, l), 1ULL << 63);
+
+  const fs::path dir = test::fresh_dir("sweep-seeds");
+  const fs::path sc = test::write_text(dir, "q.toml", kQuadratic);
+  auto sweep = [&](const std::string& name, const std::string& grid, const std::string& extra) {
+    const auto r = test::run_cli("sweep " + sc.string() + " --grid noise.variance=" + grid + " --seed 11 --out " +
+                                 (dir / name).string() + extra);
+    EXPECT_EQ(r.code, 0) << r.output;
+    return nlohmann::json::parse(test::read_text(dir / name / "sweep.json"));
+  };
+  const auto shared = sweep("shared", "0.5,1.0", "");
+  const auto indep = sweep("indep", "0.5,1.0", " --seeds independent");
+  const auto more = sweep("more", "0.25,1.0", " --seeds independent");
+  EXPECT_EQ(shared["points"][0]["seed"], 11);
+  EXPECT_EQ(shared["points"][1]["seed"], 11);
+  const std::string l1 = indep["points"][1]["label"];
+  EXPECT_EQ(indep["points"][1]["seed"].get<std::uint64_t>(), point_seed(11, l1));
+  EXPECT_NE(indep["points"][0]["seed"], indep["points"][1]["seed"]);
+  // The point noise.variance=1.0 has the same seed and the same numbers in both sweeps.
+  EXPECT_EQ(more["points"][1]["seed"], indep["points"][1]["seed"]);
+  EXPECT_EQ(test::read_text(dir / "more" / more["points"][1]["dir"].get<std::string>() / "series.csv"),
+            test::read_text(dir / "indep" / indep["points"][1]["dir"].get<std::string>() / "series.csv"));
+  // ... and a run with that seed gives them too.
+  const auto r = test::run_cli("run " + sc.string() + " --set noise.variance=1.0 --seed " +
+                               std::to_string(point_seed(11, l1)) + " --out " + (dir / "single").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(test::read_text(dir / "single" / "series.csv"),
+            test::read_text(dir / "indep" / indep["points"][1]["dir"].get<std::string>() / "series.csv"));
+  EXPECT_NE(test::read_text(dir / "shared" / shared["points"][1]["dir"].get<std::string>() / "series.csv"),
+            test::read_text(dir / "indep" / indep["points"][1]["dir"].get<std::string>() / "series.csv"));
+}

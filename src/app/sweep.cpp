@@ -492,6 +492,19 @@ SweepPlan plan_sweep(const SweepOptions& o, const std::string& list_text, const 
   return plan;
 }
 
+std::uint64_t point_seed(std::uint64_t sweep_seed, const std::string& label) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, 64 bits
+  for (const unsigned char c : label) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  std::uint64_t z = sweep_seed + h + 0x9e3779b97f4a7c15ULL;  // splitmix64's finaliser
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return z >> 1;  // 63 bits: a valid scenario seed
+}
+
 int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) {
   namespace fs = std::filesystem;
   const std::string list_text = o.list.empty() ? "" : read_input_file(o.list, "list file", kMaxTextInputBytes);
@@ -504,12 +517,15 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   progress << "sweep: " << points.size() << (points.size() == 1 ? " point" : " points") << ", about "
            << count_text(plan.trajectory_steps) << " trajectory-steps; validating every point first\n";
 
+  // The seed of each point: the sweep's (the scenario's, or --seed) for all, or one per point.
+  const std::uint64_t sweep_seed = o.seed ? *o.seed : Scenario::load(o.scenario, o.sets).seed();
+  auto seed_of = [&](std::size_t i) { return o.independent_seeds ? point_seed(sweep_seed, labels[i]) : sweep_seed; };
   // Validate every point before running any, so a bad key or value costs nothing.
   auto load = [&](std::size_t i) {
     std::vector<std::string> sets = o.sets;
     sets.insert(sets.end(), points[i].sets.begin(), points[i].sets.end());
     try {
-      return build_experiment(Scenario::load(o.scenario, sets, o.seed), o.threads, o.memory_limit_bytes);
+      return build_experiment(Scenario::load(o.scenario, sets, seed_of(i)), o.threads, o.memory_limit_bytes);
     } catch (const InputError& e) {
       throw InputError(e.where(), e.key(),
                        e.reason() + " (sweep point " + std::to_string(i) + ": " +
@@ -544,7 +560,10 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   sweep["order"] =
       "list rows in file order, each crossed with the grid; grid axes nested in the order given (the first slowest)";
   sweep["execution"] = "points run one after another, each with all " + std::to_string(o.threads) +
-                       " threads (results do not depend on the thread count); every point uses the same seed";
+                       " threads (results do not depend on the thread count)";
+  sweep["seeds"] = o.independent_seeds ? "independent: point seed = point_seed(" + std::to_string(sweep_seed) +
+                                             ", label) (FNV-1a of the label, splitmix64 finaliser)"
+                                       : "shared: every point uses seed " + std::to_string(sweep_seed);
   sweep["points"] = ordered_json::array();
 
   std::vector<ordered_json> columns;
@@ -593,6 +612,7 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     ordered_json pj;
     pj["index"] = i;
     pj["label"] = p.label;
+    pj["seed"] = seed_of(i);
     pj["dir"] = "points/" + dir;
     pj["overrides"] = ordered_json::object();
     for (const auto& s : p.sets) pj["overrides"][set_key(s)] = set_value(s);

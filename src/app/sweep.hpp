@@ -103,11 +103,21 @@ struct SweepOptions {
   double memory_limit_bytes = -1.0;
   bool force = false, save_states = false;
   bool allow_large = false;  // run past kMaxSweepPoints / kMaxSweepTrajectorySteps
+  /// --seeds independent: each point runs with point_seed(seed, label) instead of the one
+  /// seed of the scenario (or --seed) that every point shares by default.
+  bool independent_seeds = false;
   std::string command;
   /// When it becomes true (a signal) the sweep stops after the running point's next
   /// observation, writes nothing, leaves no temporary, and returns 130.
   const std::atomic<bool>* stop = nullptr;
 };
+
+/// The seed of a point under --seeds independent: the sweep's seed and the point's label (its
+/// overrides, "key=v ..." when it has no label of its own) hashed together (FNV-1a of the
+/// label, then the splitmix64 finaliser of seed + hash), in [0, 2^63 - 1], the range of a
+/// scenario's seed. The same label gives the same seed in any sweep with that seed, whatever
+/// the order or number of the other points.
+std::uint64_t point_seed(std::uint64_t sweep_seed, const std::string& label);
 
 /// What a sweep knows before it validates its first point: the points (list rows crossed
 /// with the grid), their labels, the trends (from the list and o.trends) and the estimated

@@ -106,7 +106,10 @@ void print_checks(std::ostream& out, const std::string& scenario, const RunResul
 
 std::string command_line(int argc, char** argv) {
   std::string s;
-  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) s += ' ';
+    s += argv[i];
+  }
   return s;
 }
 
@@ -321,6 +324,7 @@ struct Cli {
   RunOptions ro;
   std::vector<std::string> check_files;
   SweepOptions so;
+  std::string seeds_mode = "shared";
   IndicatorsCommand ind_cmd;
   BatchPenaltyCommand bp_cmd;
   FpCommand fp_cmd;
@@ -358,6 +362,11 @@ struct Cli {
     sweep->add_option("--trend", so.trends, "METRIC: A,B < C,D (point labels; intervals must not overlap)");
     sweep->add_option("--out", so.out, "Sweep directory (default runs/<scenario name>-sweep)");
     sweep->add_flag("--force", so.force, "Replace an existing sweep directory");
+    sweep
+        ->add_option("--seeds", seeds_mode,
+                     "shared: every point runs with the scenario's seed (or --seed); independent: each point "
+                     "with its own, derived from that seed and the point's label")
+        ->check(CLI::IsMember({"shared", "independent"}));
     sweep->add_flag("--save-states", so.save_states, "Write each point's final states as final_states.npy");
     sweep->add_flag("--allow-large", so.allow_large,
                     "Run a sweep past the size bound (10000 points, 1e11 trajectory-steps in all)");
@@ -461,6 +470,7 @@ int cli_main(int argc, char** argv) {
     if (*sweep) {
       so.threads = sweep_opts.threads;
       so.seed = sweep_opts.seed;
+      so.independent_seeds = c.seeds_mode == "independent";
       so.sets = sweep_opts.sets;
       so.memory_limit_bytes = sweep_opts.memory_limit_bytes();
       so.command = command_line(argc, argv);
