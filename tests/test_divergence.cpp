@@ -275,7 +275,7 @@ TEST(Divergence, CheckReportsZAgainstThePredictionAndAfterTheAllowance) {
   const CheckOutcome c = evaluate_check("cov_trace", 400, 200.0, "continuous_stationary", 5.0, m, p);
   EXPECT_TRUE(c.passed);
   EXPECT_EQ(c.status, CheckStatus::passed);
-  EXPECT_NEAR(c.z, -40.0, 1e-9);                // against the requested prediction
+  EXPECT_NEAR(c.z, -40.0, 1e-9);                 // against the requested prediction
   EXPECT_NEAR(c.z_after_allowance, -0.4, 1e-9);  // what decided
   EXPECT_EQ(c.decided_by(), "z_after_allowance");
   EXPECT_TRUE(c.passed_by_allowance());
