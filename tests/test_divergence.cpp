@@ -124,6 +124,10 @@ TEST(Divergence, EscapedFractionCensorsDivergedTrajectories) {
   ASSERT_GT(s.counts.diverged, 100);  // diverged before escaping: censored
   EXPECT_EQ(s.counts.n, 1500);
   EXPECT_EQ(s.survival_steps.n, 1500);  // censored, not dropped
+  const nlohmann::json j = summary_json(censored, rc, RunMeta{});
+  EXPECT_EQ(j["escape"]["diverged_as"], "censored");
+  EXPECT_EQ(j["escape"]["counts"]["diverged"], s.counts.diverged);
+  EXPECT_TRUE(j["escape"]["probability_within_horizon"]["value"].is_number());
 
   const auto fc = series_of(rc.record, "escaped_fraction"), ff = series_of(rf.record, "escaped_fraction");
   ASSERT_EQ(fc.size(), ff.size());

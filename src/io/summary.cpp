@@ -168,6 +168,11 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
                  {"censored", s.counts.censored},
                  {"diverged", s.counts.diverged},
                  {"started_inside", s.started_inside}};
+  j["diverged_as"] = s.diverged_as == DivergedAs::censored ? "censored" : "excluded";
+  j["diverged_rule"] =
+      "a trajectory that diverged before escaping is right-censored at the observation step that saw it "
+      "diverged (lost to follow-up; assumes divergence is non-informative about escape); one that escaped "
+      "first keeps its escape (docs/conventions.md, divergence)";
   if (const auto& b = o.bridge()) {
     Index by_bridge = 0;
     for (const auto& r : o.results()) by_bridge += r.by_bridge;
