@@ -160,5 +160,9 @@ TEST(Cli, DivergenceIsCountedExcludedAndReported) {
   EXPECT_EQ(all.code, 3) << all.output;
   EXPECT_NE(all.output.find("diverged"), std::string::npos) << all.output;
   EXPECT_TRUE(fs::exists(dir / "all" / "summary.json"));
+  // The check at the last step has no surviving trajectory: unavailable, never passed.
+  EXPECT_NE(all.output.find("FAIL (unavailable)"), std::string::npos) << all.output;
+  const std::string all_summary = test::read_text(dir / "all" / "summary.json");
+  EXPECT_NE(all_summary.find("\"status\": \"unavailable\""), std::string::npos);
   fs::remove_all(dir);
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "analysis/escape_observer.hpp"
+#include "escape_test_util.hpp"
 #include <atomic>
 
 #include "io/checkpoint.hpp"
@@ -43,14 +44,10 @@ region = "threshold"
 )";
 
 Experiment build(const std::string& text, const std::vector<std::string>& sets, int threads = 1) {
-  return build_experiment(Scenario::parse(text, "escape.toml", sets), threads);
+  return test::build_text(text, sets, threads, "escape.toml");
 }
 
-const EscapeObserver& escape_observer(const Experiment& ex) {
-  for (const auto& o : ex.observers)
-    if (const auto* e = dynamic_cast<const EscapeObserver*>(o.get())) return *e;
-  throw std::logic_error("no escape observer");
-}
+using test::escape_observer;
 
 std::vector<TrajectoryEscape> run_escapes(const Experiment& ex) {
   (void)run_experiment(ex);
@@ -255,22 +252,14 @@ TEST(EscapeScenario, InterruptedEscapeRunsResumeExactly) {
       const Experiment full = build(kWell, sets);
       const RunResult rf = run_experiment(full);
 
-      const Experiment part = build(kWell, sets);
-      std::atomic<bool> flag{false};
+      const Experiment part = build(kWell, sets), resumed = build(kWell, sets, 2);
       int calls = 0;
-      RunHooks hooks;
-      hooks.checkpoint = [&](const RunRecord&, const Mat&) {
-        if (++calls == 40) flag = true;
-      };
-      hooks.stop = &flag;
-      const RunResult rp = run_experiment(part, hooks);
+      const test::InterruptedRun run =
+          test::interrupt_and_resume(part, resumed, [&](const RunRecord&) { return ++calls == 40; });
+      const RunResult& rp = run.interrupted;
+      const Checkpoint& back = run.back;
+      const RunResult& rr = run.resumed;
       ASSERT_EQ(rp.record.status, RunStatus::interrupted);
-      const Checkpoint back = parse_checkpoint(
-          checkpoint_bytes({"escape.toml", "", rp.record, rp.record.state, observer_states(part)}), "ck");
-
-      const Experiment resumed = build(kWell, sets, 2);
-      restore_observer_states(resumed, back.observer_states, back.record.series.back().k, back.state, "ck");
-      const RunResult rr = run_experiment(resumed, RunHooks{}, back.record, back.state);
       ASSERT_EQ(rr.record.status, RunStatus::completed);
       EXPECT_EQ(escaped_fraction(rr.record), escaped_fraction(rf.record));
       const auto& a = escape_observer(full).results();

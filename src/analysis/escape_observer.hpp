@@ -3,7 +3,9 @@
 // every observation (use observe.every = 1 for step resolution; the crossing time is
 // interpolated inside the step), with "escaped_fraction" recorded along the run and
 // the survival statistics (Kaplan-Meier, mean time, rate, probability within a
-// horizon; censoring never dropped) for the summary. With a bridge, a trajectory that
+// horizon; censoring never dropped) for the summary. A trajectory the ensemble driver
+// excluded as diverged is censored at the step that saw it diverged, in the summary and in
+// escaped_fraction (then a Kaplan-Meier estimate; docs/conventions.md, divergence). With a bridge, a trajectory that
 // ends an interval outside a flat-boundary target is also tested for a crossing inside
 // the interval (EscapeTracker::update_with_bridge).
 #include <memory>
@@ -63,6 +65,11 @@ class EscapeObserver final : public Observer {
   mutable bool started_observing_ = false;  // the tracker has its start state
   mutable Mat prev_;                        // bridge: the previous observation
   mutable std::int64_t prev_k_ = 0;
+  // escaped_fraction's Kaplan-Meier state (km_advance), rebuilt from the tracker on restore.
+  void km_advance(Index m, Index c) const;
+  void km_rebuild(std::int64_t k) const;
+  mutable Index km_at_risk_ = 0, km_escaped_ = 0, km_censored_ = 0;
+  mutable double km_S_ = 1.0, km_V_ = 0.0;
 };
 
 }  // namespace sgdnoise

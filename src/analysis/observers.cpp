@@ -81,11 +81,55 @@ Vec per_trajectory(ConstBlockRef X, const TrajectoryIds& ids, const LossInstance
   return out;
 }
 
-void LossObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+void ScreenedValues::keep(std::int64_t k, const TrajectoryIds& ids, Vec values) {
+  k_ = k;
+  ids_ = ids;
+  values_ = std::move(values);
+}
+
+std::optional<Vec> ScreenedValues::take(std::int64_t k, const TrajectoryIds& ids, Index rows) {
+  std::optional<Vec> out;
+  if (k == k_) {
+    // Both id lists ascend (original order): walk the kept ones once.
+    const Index kept = values_.size();
+    auto kept_id = [&](Index j) { return ids_.empty() ? j : ids_[static_cast<std::size_t>(j)]; };
+    Vec v(rows);
+    Index j = 0;
+    bool all = true;
+    for (Index r = 0; r < rows && all; ++r) {
+      const Index id = ids.empty() ? r : ids[static_cast<std::size_t>(r)];
+      while (j < kept && kept_id(j) < id) ++j;
+      all = j < kept && kept_id(j) == id;
+      if (all) v[r] = values_[j++];
+    }
+    if (all) out = std::move(v);
+  }
+  k_ = -1;
+  ids_.clear();
+  values_.resize(0);
+  return out;
+}
+
+Vec LossObserver::values(ConstBlockRef X, const TrajectoryIds& ids, int threads) const {
+  if (test_)
+    return per_trajectory(X, ids, loss_, threads,
+                          [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.test_value(B, o); });
+  return per_trajectory(X, ids, loss_, threads,
+                        [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.value(B, o); });
+}
+
+void LossObserver::screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                          std::vector<char>& bad) const {
+  Vec v = values(X, ids, threads);
+  flag_unrepresentable(v, bad);
+  screened_.keep(k, ids, std::move(v));
+}
+
+void LossObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                            std::vector<Observation>& out) const {
-  const Vec v =
-      per_trajectory(X, ids, loss_, threads, [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.value(B, o); });
-  out.push_back({"loss", mean_estimate(v)});
+  std::optional<Vec> v = screened_.take(k, ids, X.rows());
+  if (!v) v = values(X, ids, threads);
+  out.push_back({names().front(), mean_estimate(*v)});
 }
 
 }  // namespace sgdnoise
@@ -105,9 +149,8 @@ Mat empirical_covariance(ConstBlockRef X) {
   return (Y.transpose() * Y) / static_cast<double>(N - 1);
 }
 
-void MomentObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                             std::vector<Observation>& out) const {
-  const Index N = X.rows(), d = X.cols();
+Vec MomentObserver::dist2(ConstBlockRef X, const TrajectoryIds& ids, int threads) const {
+  const Index N = X.rows();
   Vec dist2(N);
   if (centres_.size() == 1) {
     dist2 = per_trajectory(X, threads, [&](ConstBlockRef B, Eigen::Ref<Vec> o) {
@@ -122,6 +165,18 @@ void MomentObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&
           (X.middleRows(i0, n).rowwise() - centres_[static_cast<std::size_t>(g)].transpose()).rowwise().squaredNorm();
     });
   }
+  return dist2;
+}
+
+void MomentObserver::screen(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                            std::vector<char>& bad) const {
+  flag_unrepresentable(dist2(X, ids, threads), bad);
+}
+
+void MomentObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                             std::vector<Observation>& out) const {
+  const Index N = X.rows(), d = X.cols();
+  const Vec dist2 = this->dist2(X, ids, threads);
   out.push_back({"dist2", mean_estimate(dist2)});
 
   const Vec mean = X.colwise().mean().transpose();
@@ -202,13 +257,6 @@ std::vector<std::string> MeanObserver::names() const {
 void MeanObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&, int,
                            std::vector<Observation>& out) const {
   for (Index c : coords_) out.push_back({"theta_" + std::to_string(c), mean_estimate(X.col(c))});
-}
-
-void TestLossObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                               std::vector<Observation>& out) const {
-  const Vec v = per_trajectory(X, ids, loss_, threads,
-                               [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.test_value(B, o); });
-  out.push_back({"test_loss", mean_estimate(v)});
 }
 
 }  // namespace sgdnoise

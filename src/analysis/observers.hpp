@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,17 +45,40 @@ std::vector<Observation> observe_at_points(ConstBlockRef X, const TrajectoryIds&
                                            const std::vector<std::string>& names,
                                            const std::function<std::vector<PointValue>(const Vec&, std::int64_t)>& f);
 
+/// Per-trajectory values that Observer::screen computed at step k, kept for the observe() call
+/// at the same step (the driver makes it right after, on the screened rows less those it
+/// excluded), so a costly value (a loss over a data set) is computed once per observation.
+class ScreenedValues {
+ public:
+  void keep(std::int64_t k, const TrajectoryIds& ids, Vec values);
+  /// The kept values of the rows (trajectories ids, or 0 .. rows-1 when ids is empty) when
+  /// every one was kept at step k; otherwise nothing (compute them). Drops what was kept.
+  std::optional<Vec> take(std::int64_t k, const TrajectoryIds& ids, Index rows);
+
+ private:
+  std::int64_t k_ = -1;
+  TrajectoryIds ids_;
+  Vec values_;
+};
+
 /// "loss": mean and standard error over trajectories of L(theta_k), each trajectory on its
-/// own loss instance (fresh data per repeat: the mean over repeats of the training loss).
+/// own loss instance (fresh data per repeat: the mean over repeats of the training loss);
+/// with `test`, "test_loss", the held-out loss on each instance's test set. screen() flags the trajectories whose loss
+/// is non-finite or beyond kValueBound.
 class LossObserver final : public Observer {
  public:
-  explicit LossObserver(LossInstances loss) : loss_(std::move(loss)) {}
-  std::vector<std::string> names() const override { return {"loss"}; }
+  explicit LossObserver(LossInstances loss, bool test = false) : loss_(std::move(loss)), test_(test) {}
+  std::vector<std::string> names() const override { return {test_ ? "test_loss" : "loss"}; }
+  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+              std::vector<char>& bad) const override;
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                std::vector<Observation>& out) const override;
 
  private:
+  Vec values(ConstBlockRef X, const TrajectoryIds& ids, int threads) const;
   LossInstances loss_;
+  bool test_;
+  mutable ScreenedValues screened_;
 };
 
 }  // namespace sgdnoise
@@ -73,19 +97,6 @@ class MeanObserver final : public Observer {
   std::vector<Index> coords_;
 };
 
-/// "test_loss": mean and standard error over trajectories of the held-out loss (each on
-/// its own instance's test set).
-class TestLossObserver final : public Observer {
- public:
-  explicit TestLossObserver(LossInstances loss) : loss_(std::move(loss)) {}
-  std::vector<std::string> names() const override { return {"test_loss"}; }
-  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
-
- private:
-  LossInstances loss_;
-};
-
 /// Moments of the ensemble: "dist2" = |theta - centre|^2 (mean over trajectories; with
 /// several loss instances each trajectory's centre is its group's, centres[g]),
 /// "cov_trace" and "cov_frobenius" of the empirical covariance of theta, and
@@ -102,11 +113,15 @@ class MomentObserver final : public Observer {
   MomentObserver(TrajectoryGroups groups, std::vector<Vec> centres, std::vector<std::pair<Index, Index>> entries)
       : groups_(groups), centres_(std::move(centres)), entries_(std::move(entries)) {}
   std::vector<std::string> names() const override;
+  /// Flags the trajectories whose dist2 is non-finite or beyond kValueBound.
+  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+              std::vector<char>& bad) const override;
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                std::vector<Observation>& out) const override;
   static constexpr Index kGroups = 32;
 
  private:
+  Vec dist2(ConstBlockRef X, const TrajectoryIds& ids, int threads) const;
   TrajectoryGroups groups_;
   std::vector<Vec> centres_;
   std::vector<std::pair<Index, Index>> entries_;

@@ -20,9 +20,14 @@ class StrongErrorObserver final : public Observer {
   std::vector<std::string> names() const override;
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                std::vector<Observation>& out) const override;
+  /// Flags the trajectories whose squared errors are non-finite or beyond kValueBound (the
+  /// reference columns are not covered by the driver's bound on theta).
+  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+              std::vector<char>& bad) const override;
   bool whole_state() const override { return true; }
 
  private:
+  Vec squared_distance(ConstBlockRef X, Index a, Index b, int threads) const;
   Index d_;
   bool half_;
 };

@@ -53,28 +53,62 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
   // Observers see the trajectories still alive, in original order.
   Mat alive;
   TrajectoryIds alive_ids;
+  auto alive_view = [&]() -> ConstBlockRef {
+    if (rec.n_diverged == 0) {
+      alive_ids.clear();
+      return X;
+    }
+    alive.resize(N - rec.n_diverged, X.cols());
+    alive_ids.clear();
+    for (Index i = 0; i < N; ++i)
+      if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) {
+        alive.row(static_cast<Index>(alive_ids.size())) = X.row(i);
+        alive_ids.push_back(i);
+      }
+    return alive;
+  };
+  // A trajectory diverges when a coordinate is non-finite or beyond the stated bound, or when
+  // a value an observer averages is non-finite or beyond kValueBound (Observer::screen); it is
+  // marked at the first observation step that sees it, counted, and excluded from then on
+  // (docs/conventions.md, divergence). Returns false when none is left.
+  auto mark_diverged = [&](std::int64_t k) {
+    for (Index i = 0; i < N; ++i) {
+      auto& at = rec.diverged_at[static_cast<std::size_t>(i)];
+      if (at >= 0) continue;
+      const auto row = X.row(i).head(d);
+      if (!row.allFinite() || row.cwiseAbs().maxCoeff() > spec.divergence_bound) {
+        at = k;
+        ++rec.n_diverged;
+      }
+    }
+    if (rec.n_diverged < N) {
+      const ConstBlockRef view = alive_view();
+      std::vector<char> bad(static_cast<std::size_t>(view.rows()), 0);
+      for (const Observer* o : observers)
+        o->screen(k, o->whole_state() ? view : view.leftCols(d), alive_ids, spec.threads, bad);
+      for (Index r = 0; r < view.rows(); ++r)
+        if (bad[static_cast<std::size_t>(r)]) {
+          rec.diverged_at[static_cast<std::size_t>(alive_ids.empty() ? r : alive_ids[static_cast<std::size_t>(r)])] = k;
+          ++rec.n_diverged;
+        }
+    }
+    if (rec.n_diverged < N) return true;
+    rec.status = RunStatus::diverged;
+    std::ostringstream m;
+    m << "all " << N << " trajectories diverged (non-finite or |theta_i| > " << spec.divergence_bound
+      << ", or an observed value non-finite or beyond " << kValueBound << ") by step " << k;
+    rec.failure = m.str();
+    return false;
+  };
   auto observe = [&](std::int64_t k) {
     SeriesRow row;
     row.k = k;
     row.tau = static_cast<double>(k) * eta;
-    auto run_observers = [&](ConstBlockRef view, const TrajectoryIds& ids) {
-      row.n_alive = view.rows();
-      if (row.n_alive > 0)
-        for (const Observer* o : observers)
-          o->observe(k, o->whole_state() ? view : view.leftCols(d), ids, spec.threads, row.values);
-    };
-    if (rec.n_diverged > 0) {
-      alive.resize(N - rec.n_diverged, X.cols());
-      alive_ids.clear();
-      for (Index i = 0; i < N; ++i)
-        if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) {
-          alive.row(static_cast<Index>(alive_ids.size())) = X.row(i);
-          alive_ids.push_back(i);
-        }
-      run_observers(alive, alive_ids);
-    } else {
-      run_observers(X, {});
-    }
+    const ConstBlockRef view = alive_view();
+    row.n_alive = view.rows();
+    if (row.n_alive > 0)
+      for (const Observer* o : observers)
+        o->observe(k, o->whole_state() ? view : view.leftCols(d), alive_ids, spec.threads, row.values);
     rec.series.push_back(std::move(row));
     // Trajectories the observers stop leave the batch from here on.
     const Index before = rec.n_stopped;
@@ -100,10 +134,10 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     rec.n_stopped = static_cast<Index>(std::count(stop.begin(), stop.end(), char{1}));
     for (Index i = 0; i < N && rec.n_stopped > 0; ++i)
       if (!stop[static_cast<std::size_t>(i)]) live_ids.push_back(static_cast<std::uint64_t>(i));
-  } else {
+  } else if (mark_diverged(0)) {
     observe(0);
   }
-  for (std::size_t t = first; t < ks.size(); ++t) {
+  for (std::size_t t = first; t < ks.size() && rec.status != RunStatus::diverged; ++t) {
     if (t > first || !resuming) {
       if (hooks.checkpoint) hooks.checkpoint(rec, X);
       if (hooks.stop && hooks.stop->load()) {
@@ -141,25 +175,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       for (Index i = 0; i < live; ++i) X.row(static_cast<Index>(live_ids[static_cast<std::size_t>(i)])) = live_X.row(i);
       rec.trajectory_steps += static_cast<double>(live) * static_cast<double>(k1 - k0);
     }
-    // A trajectory diverges when a coordinate is non-finite or beyond the stated bound;
-    // it is marked at the first observation step that sees it, counted, and excluded.
-    for (Index i = 0; i < N; ++i) {
-      auto& at = rec.diverged_at[static_cast<std::size_t>(i)];
-      if (at >= 0) continue;
-      const auto row = X.row(i).head(d);
-      if (!row.allFinite() || row.cwiseAbs().maxCoeff() > spec.divergence_bound) {
-        at = k1;
-        ++rec.n_diverged;
-      }
-    }
-    if (rec.n_diverged == N) {
-      rec.status = RunStatus::diverged;
-      std::ostringstream m;
-      m << "all " << N << " trajectories diverged (non-finite or |theta_i| > " << spec.divergence_bound << ") by step "
-        << k1;
-      rec.failure = m.str();
-      break;
-    }
+    if (!mark_diverged(k1)) break;
     observe(k1);
   }
   rec.final_state = X.leftCols(d);

@@ -3,6 +3,7 @@
 // ensemble at observation steps and never change it; they may stop trajectories that need no
 // further steps and carry state across a checkpoint. The observers themselves live in
 // analysis/ (one layer up).
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +16,19 @@ namespace sgdnoise {
 /// The original trajectory index of each row of an observed ensemble (ascending); empty:
 /// row i is trajectory i. Observers that evaluate a group's loss instance read it.
 using TrajectoryIds = std::vector<Index>;
+
+/// The largest magnitude of a per-trajectory value that an observer averages (a loss, a
+/// squared distance): the standard error sums squares of such values, and 10^7 squares of
+/// 1e150 stay below the largest double (1.8e308). A value that is non-finite or beyond this
+/// bound cannot enter a mean with its standard error; its trajectory counts as diverged at
+/// that observation (Observer::screen; docs/conventions.md, divergence).
+inline constexpr double kValueBound = 1e150;
+
+/// bad[i] = 1 where values[i] is non-finite or beyond kValueBound (other entries unchanged).
+inline void flag_unrepresentable(const Eigen::Ref<const Vec>& values, std::vector<char>& bad) {
+  for (Index i = 0; i < values.size(); ++i)
+    if (!(std::abs(values[i]) <= kValueBound)) bad[static_cast<std::size_t>(i)] = 1;
+}
 
 struct Observation {
   std::string name;
@@ -30,6 +44,15 @@ class Observer {
   /// trajectory ids[i]) at step k.
   virtual void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                        std::vector<Observation>& out) const = 0;
+  /// Before observe() at step k, on the same rows: sets bad[row] = 1 for each row whose
+  /// per-trajectory value this observer averages is non-finite or beyond kValueBound
+  /// (flag_unrepresentable). The driver marks those trajectories diverged at k and then calls
+  /// observe() on the others, so one runaway trajectory cannot poison a mean. An observer may
+  /// keep what it computed here for the observe() call at the same step. Default: no screen.
+  virtual void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
+                      std::vector<char>& bad) const {
+    (void)k, (void)X, (void)ids, (void)threads, (void)bad;
+  }
   /// False (the default): X holds theta only. True: X is the stepper's whole state, theta
   /// and then its extra columns (a coupled reference, optimizer moments).
   virtual bool whole_state() const { return false; }

@@ -115,12 +115,24 @@ json spectrum_json(const SpectrumResult& s) {
   return j;
 }
 
+// The trajectories not diverged, in original order (docs/conventions.md, divergence).
+Mat alive_rows(const RunRecord& rec) {
+  if (rec.n_diverged == 0) return rec.final_state;
+  Mat A(rec.final_state.rows() - rec.n_diverged, rec.final_state.cols());
+  Index w = 0;
+  for (Index i = 0; i < rec.final_state.rows(); ++i)
+    if (rec.diverged_at[static_cast<std::size_t>(i)] < 0) A.row(w++) = rec.final_state.row(i);
+  return A;
+}
+
 json covariance_json(const Experiment& ex, const RunResult& r) {
   const SeriesRow& last = r.record.series.back();
-  json j{{"k", last.k},
-         {"tau", last.tau},
-         {"n", r.record.final_state.rows()},
-         {"empirical", matrix_json(empirical_covariance(r.record.final_state))}};
+  const Mat alive = alive_rows(r.record);
+  json j{{"k", last.k}, {"tau", last.tau}, {"n", alive.rows()}};
+  if (alive.rows() > 1)
+    j["empirical"] = matrix_json(empirical_covariance(alive));
+  else
+    j["empirical"] = json{{"status", "unavailable"}, {"reason", "fewer than 2 trajectories not diverged"}};
   const PredictionContext ctx = prediction_context(ex);
   if (ctx.quadratic) {
     const Index d = ex.loss->dim();
@@ -156,6 +168,11 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
                  {"censored", s.counts.censored},
                  {"diverged", s.counts.diverged},
                  {"started_inside", s.started_inside}};
+  j["diverged_as"] = s.diverged_as == DivergedAs::censored ? "censored" : "excluded";
+  j["diverged_rule"] =
+      "a trajectory that diverged before escaping is right-censored at the observation step that saw it "
+      "diverged (lost to follow-up; assumes divergence is non-informative about escape); one that escaped "
+      "first keeps its escape (docs/conventions.md, divergence)";
   if (const auto& b = o.bridge()) {
     Index by_bridge = 0;
     for (const auto& r : o.results()) by_bridge += r.by_bridge;
@@ -387,11 +404,14 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
          "results average over every trajectory on its own instance"}};
   if (!r.record.failure.empty()) j["failure"] = r.record.failure;
   {
-    json dv{
-        {"count", r.record.n_diverged},
-        {"fraction", static_cast<double>(r.record.n_diverged) / static_cast<double>(ex.trajectories)},
-        {"bound", ex.spec.divergence_bound},
-        {"rule", "non-finite or |theta_i| > bound; excluded from every statistic from the observation that saw it"}};
+    json dv{{"count", r.record.n_diverged},
+            {"fraction", static_cast<double>(r.record.n_diverged) / static_cast<double>(ex.trajectories)},
+            {"bound", ex.spec.divergence_bound},
+            {"value_bound", kValueBound},
+            {"rule",
+             "a coordinate non-finite or |theta_i| > bound, or an observed per-trajectory value (loss, test_loss, "
+             "dist2, squared strong error) non-finite or beyond value_bound; excluded from every statistic from the "
+             "observation that saw it; escape statistics censor it at that step (docs/conventions.md, divergence)"}};
     std::int64_t first = -1;
     for (auto at : r.record.diverged_at)
       if (at >= 0 && (first < 0 || at < first)) first = at;
@@ -450,17 +470,25 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
 
   json checks = json::array();
   for (const auto& c : r.checks) {
+    const bool compared = c.status != CheckStatus::unavailable;
     json e{{"result", c.result},
            {"k", c.k},
            {"tau", c.tau},
            {"prediction_kind", c.prediction_kind},
            {"sigmas", c.sigmas},
            {"false_alarm_probability", c.false_alarm},
-           {"measured", estimate_json(c.measured)},
+           {"measured",
+            c.measured.n > 0 ? estimate_json(c.measured) : json{{"status", "unavailable"}, {"reason", c.reason}}},
            {"prediction", prediction_json(c.predicted)},
+           {"status", to_string(c.status)},
            {"passed", c.passed},
            {"reason", c.reason}};
-    if (std::isfinite(c.z)) e["z"] = c.z;
+    if (compared) {
+      // z against the requested prediction, z after the allowance, and which one decided.
+      e["z"] = finite_or_status(c.z, "undefined");
+      e["z_after_allowance"] = finite_or_status(c.z_after_allowance, "undefined");
+      e["decided_by"] = c.decided_by();
+    }
     checks.push_back(std::move(e));
   }
   j["checks"] = std::move(checks);

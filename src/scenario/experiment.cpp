@@ -885,7 +885,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     }
     if (!coords.empty()) ex.observers.push_back(std::make_unique<MeanObserver>(std::move(coords)));
   }
-  if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<TestLossObserver>(ex.loss_instances()));
+  if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<LossObserver>(ex.loss_instances(), true));
   if (const auto* coupled = dynamic_cast<const StrongCoupling*>(ex.stepper.get()))
     ex.observers.push_back(std::make_unique<StrongErrorObserver>(d, coupled->half_reference()));
   if (const std::string where = s.get_string("observe.indicators"); where != "none") {

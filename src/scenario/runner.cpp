@@ -81,15 +81,11 @@ RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord 
     const SeriesRow* row = r.record.at_step(c.at_step);
     const Observation* obs = row ? row->find(c.result) : nullptr;
     if (!obs) {
-      CheckOutcome o;
-      o.result = c.result;
-      o.k = c.at_step;
-      o.tau = static_cast<double>(c.at_step) * ex.stepper->eta();
-      o.prediction_kind = c.prediction;
-      o.sigmas = c.sigmas;
-      o.predicted = p;
-      o.reason = "no measurement at this step: " + (r.record.failure.empty() ? "not recorded" : r.record.failure);
-      r.checks.push_back(std::move(o));
+      // No measurement: the run stopped before this step (every trajectory diverged) or it
+      // was not recorded. Never a silent pass (docs/conventions.md, numbers in outputs).
+      r.checks.push_back(unavailable_check(
+          c.result, c.at_step, static_cast<double>(c.at_step) * ex.stepper->eta(), c.prediction, c.sigmas, p,
+          "no measurement at this step: " + (r.record.failure.empty() ? "not recorded" : r.record.failure)));
       continue;
     }
     CheckOutcome o = evaluate_check(c.result, c.at_step, row->tau, c.prediction, c.sigmas, obs->est, p);
@@ -99,6 +95,7 @@ RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord 
       m << r.record.n_diverged << " of " << ex.trajectories << " trajectories diverged (fraction " << frac
         << " > max_diverged_fraction " << ex.max_diverged_fraction << "); " << o.reason;
       o.passed = false;
+      if (o.status == CheckStatus::passed) o.status = CheckStatus::failed;
       o.reason = m.str();
     }
     r.checks.push_back(std::move(o));

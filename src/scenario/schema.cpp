@@ -366,8 +366,9 @@ std::vector<SectionSchema> build() {
           "M = diag(these d numbers, all > 0), instead of dynamics.preconditioner."),
       at_least(opt("block", T::integer, "256", "Trajectories per block of work (never changes results)."), 1),
       positive(opt("divergence_bound", T::number, "1e100",
-                   "A trajectory with a non-finite coordinate or |theta_i| above this is marked diverged, counted "
-                   "and excluded from every statistic.")),
+                   "A trajectory with a non-finite coordinate or |theta_i| above this (or an observed value, such as "
+                   "its loss, non-finite or above 1e150) is marked diverged, counted and excluded from every "
+                   "statistic; escape statistics censor it at that step.")),
       at_least(opt("max_diverged_fraction", T::number, "0.0",
                    "Checks fail when more than this fraction of trajectories diverged."),
                0.0)};
