@@ -11,10 +11,7 @@
 #include "analysis/indicator_observer.hpp"
 #include "analysis/sharpness_observer.hpp"
 #include "analysis/strong_error.hpp"
-#include "dynamics/flows.hpp"
 #include "dynamics/grouped_stepper.hpp"
-#include "dynamics/ou_exact.hpp"
-#include "dynamics/sde_schemes.hpp"
 #include "dynamics/strong_coupling.hpp"
 #include "losses/landscapes.hpp"
 #include "losses/sum_of_quadratics.hpp"
@@ -168,12 +165,10 @@ EscapeBridge build_bridge(const Scenario& s, const Experiment& ex, const Region&
   if (!target.flat_boundary())
     s.fail("escape.bridge", "needs a flat boundary (region = \"threshold\" or \"half_space\"), not \"" +
                                 s.get_string("escape.region") + "\"");
-  const std::string dyn = s.get_string("dynamics.kind");
-  if (dyn != "discrete" && dyn != "sde_euler_maruyama" && dyn != "sde_milstein" && dyn != "sde_weak2")
-    s.fail("escape.bridge",
-           "needs Brownian increments: dynamics.kind = \"discrete\", \"sde_euler_maruyama\", "
-           "\"sde_milstein\" or \"sde_weak2\", not \"" +
-               dyn + "\"");
+  if (!dynamics_kind(s).capabilities.brownian_increments)
+    s.fail("escape.bridge", "needs Brownian increments: dynamics.kind = " +
+                                dynamics_kinds_with(&DynamicsCapabilities::brownian_increments) + ", not \"" +
+                                s.get_string("dynamics.kind") + "\"");
   if (ex.preconditioner)
     s.fail("escape.bridge", "a preconditioner reshapes the noise: the bridge needs isotropic increments");
   double sigma2 = -1.0;
@@ -254,101 +249,13 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   ex.noise = noise_on({ex.loss, ex.quadratic, ex.finite_sum});
 
   const double eta = s.get_number("dynamics.eta");
-  const std::string dyn = s.get_string("dynamics.kind");
-  // The dynamics on one loss instance and its noise.
-  auto make_stepper = [&](const std::shared_ptr<const Loss>& loss,
-                          const std::shared_ptr<const NoiseModel>& noise) -> std::unique_ptr<Stepper> {
-    if (dyn == "discrete") {
-      OptimizerConfig opt;
-      const std::string o = s.get_string("dynamics.optimizer");
-      opt.kind = o == "adam"       ? OptimizerConfig::Kind::adam
-                 : o == "momentum" ? OptimizerConfig::Kind::momentum
-                                   : OptimizerConfig::Kind::sgd;
-      opt.momentum = s.get_number("dynamics.momentum");
-      opt.beta1 = s.get_number("dynamics.beta1");
-      opt.beta2 = s.get_number("dynamics.beta2");
-      for (const char* key : {"dynamics.momentum", "dynamics.beta1", "dynamics.beta2"})
-        if (s.get_number(key) >= 1.0) s.fail(key, "must be < 1");
-      opt.epsilon = s.get_number("dynamics.adam_epsilon");
-      opt.weight_decay = s.get_number("dynamics.weight_decay");
-      const std::string sch = s.get_string("dynamics.schedule");
-      opt.schedule = sch == "step"     ? OptimizerConfig::Schedule::step
-                     : sch == "cosine" ? OptimizerConfig::Schedule::cosine
-                                       : OptimizerConfig::Schedule::constant;
-      opt.decay = s.get_number("dynamics.decay");
-      opt.decay_every = s.get_int("dynamics.decay_every");
-      opt.horizon = s.get_int("dynamics.schedule_horizon");
-      if (opt.schedule == OptimizerConfig::Schedule::step && opt.decay_every == 0)
-        s.fail("dynamics.decay_every", "required (> 0) for the step schedule");
-      if (opt.schedule == OptimizerConfig::Schedule::cosine && opt.horizon == 0)
-        s.fail("dynamics.schedule_horizon", "required (> 0) for the cosine schedule");
-      opt.order = s.get_string("dynamics.update_order") == "sequential" ? OptimizerConfig::Order::sequential
-                                                                        : OptimizerConfig::Order::simultaneous;
-      if (opt.order == OptimizerConfig::Order::sequential && opt.kind != OptimizerConfig::Kind::sgd)
-        s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
-      if (ex.preconditioner && !opt.plain())
-        s.fail(preconditioner_key(s),
-               "a preconditioner is defined for the plain simultaneous step (optimizer = \"sgd\", no weight decay, "
-               "constant schedule, simultaneous order)");
-      return std::make_unique<NoisyGD>(loss, noise, eta, opt, ex.preconditioner);
-    } else if (dyn == "sde_euler_maruyama" && s.get_string("dynamics.increments") == "noise") {
-      return std::make_unique<EulerMaruyama>(loss, noise, eta, static_cast<int>(s.get_int("dynamics.substeps")),
-                                             ex.preconditioner);
-    } else if (ex.preconditioner &&
-               (dyn == "sme" || dyn == "gradient_flow" || dyn == "modified_flow" || dyn == "ou_exact")) {
-      s.fail(preconditioner_key(s), "a preconditioner is not defined for dynamics.kind = \"" + dyn +
-                                        "\" (only discrete and the sde_* schemes)");
-    } else if (dyn == "sde_euler_maruyama" || dyn == "sde_milstein" || dyn == "sde_weak2" || dyn == "sme") {
-      // The SDE schemes and stochastic modified equations of dynamics/sde_schemes.hpp.
-      SdeSpec spec;
-      spec.substeps = static_cast<int>(s.get_int("dynamics.substeps"));
-      if (dyn == "sme") {
-        const auto order = s.get_int("dynamics.order");
-        const bool w2 = s.get_string("dynamics.integrator") == "weak2";
-        spec.drift = order == 2 ? SdeDrift::modified : SdeDrift::gradient;
-        spec.scheme = w2 ? SdeScheme::weak2 : SdeScheme::euler_maruyama;
-        spec.kind = "sme" + std::to_string(order) + (w2 ? "/weak2" : "/euler_maruyama");
-      } else {
-        spec.scheme = dyn == "sde_milstein" ? SdeScheme::milstein
-                      : dyn == "sde_weak2"  ? SdeScheme::weak2
-                                            : SdeScheme::euler_maruyama;
-        spec.kind = dyn == "sde_euler_maruyama" ? "sde_euler_maruyama+gaussian" : dyn;
-        if (ex.preconditioner) spec.kind += "+preconditioned";
-        spec.preconditioner = ex.preconditioner;
-      }
-      try {
-        return std::make_unique<SdeStepper>(loss, noise, eta, spec, ex.theta0);
-      } catch (const std::invalid_argument& e) {
-        s.fail("dynamics.kind", e.what());
-      }
-    } else if (dyn == "strong_coupling") {
-      const auto mn = std::dynamic_pointer_cast<const MultiplicativeNoise>(noise);
-      if (!mn)
-        s.fail("noise.kind",
-               "strong_coupling needs kind = \"multiplicative\" (paper 1's Gaussian multiplicative noise)" +
-                   std::string(noise ? ", not \"" + noise->kind() + "\"" : ", and there is no [noise]"));
-      if (!mn->gaussian())
-        s.fail("noise.type",
-               "strong_coupling needs a Gaussian type (gaussian_cov or gaussian_fisher): Bernoulli "
-               "weights are not a function of the Brownian increments");
-      return std::make_unique<StrongCoupling>(std::dynamic_pointer_cast<const FiniteSumLoss>(loss), mn, eta,
-                                              static_cast<int>(s.get_int("dynamics.substeps")));
-    } else if (dyn == "gradient_flow" || dyn == "modified_flow") {
-      if (noise) s.fail("dynamics.kind", dyn + " is deterministic: remove the [noise] table");
-      FlowOptions fo;
-      fo.abs_tol = s.get_number("dynamics.abs_tol");
-      fo.rel_tol = s.get_number("dynamics.rel_tol");
-      return std::make_unique<FlowStepper>(loss, eta, dyn == "gradient_flow" ? FlowKind::gradient : FlowKind::modified,
-                                           fo);
-    } else if (dyn == "ou_exact") {
-      if (!ex.quadratic) s.fail("dynamics.kind", "ou_exact needs a quadratic loss");
-      if (noise && !noise->constant_covariance())
-        s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
-      return std::make_unique<OUExact>(ex.quadratic, noise, eta);
-    } else {
-      s.fail("dynamics.kind", "not implemented: " + dyn);
-    }
-    return nullptr;
+  // The dynamics on one loss instance and its noise (its kind's entry, scenario/registry.hpp).
+  const DynamicsKind& dynamics = dynamics_kind(s);
+  if (ex.preconditioner && !dynamics.capabilities.preconditioner)
+    s.fail(preconditioner_key(s), "a preconditioner is not defined for dynamics.kind = \"" + dynamics.schema.name +
+                                      "\" (only " + dynamics_kinds_with(&DynamicsCapabilities::preconditioner) + ")");
+  auto make_stepper = [&](const std::shared_ptr<const Loss>& loss, const std::shared_ptr<const NoiseModel>& noise) {
+    return dynamics.build({s, loss, ex.quadratic, noise, ex.preconditioner, eta, ex.theta0});
   };
   ex.stepper = make_stepper(ex.loss, ex.noise);
   ex.trajectories = s.get_int("dynamics.trajectories");

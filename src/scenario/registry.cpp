@@ -34,9 +34,11 @@ void KindRegistry::add(LossKind k) {
 }
 
 void KindRegistry::add(NoiseKind k) { insert_in_order(noises_, std::move(k)); }
+void KindRegistry::add(DynamicsKind k) { insert_in_order(dynamics_, std::move(k)); }
 
 const LossKind* KindRegistry::find_loss(const std::string& name) const { return find_kind(losses_, name); }
 const NoiseKind* KindRegistry::find_noise(const std::string& name) const { return find_kind(noises_, name); }
+const DynamicsKind* KindRegistry::find_dynamics(const std::string& name) const { return find_kind(dynamics_, name); }
 
 const KindRegistry& kind_registry() {
   static const KindRegistry r = [] {
@@ -47,14 +49,34 @@ const KindRegistry& kind_registry() {
   return r;
 }
 
-std::string loss_kinds_with(bool LossCapabilities::*capability, const char* last_separator) {
-  std::vector<std::string> names;
-  for (const auto& k : kind_registry().losses())
-    if (k.capabilities.*capability) names.push_back(k.schema.name);
+namespace {
+std::string join(const std::vector<std::string>& names, const char* last_separator) {
   std::string out;
   for (std::size_t i = 0; i < names.size(); ++i)
     out += (i == 0 ? "" : i + 1 == names.size() ? last_separator : ", ") + names[i];
   return out;
+}
+}  // namespace
+
+std::string loss_kinds_with(bool LossCapabilities::*capability, const char* last_separator) {
+  std::vector<std::string> names;
+  for (const auto& k : kind_registry().losses())
+    if (k.capabilities.*capability) names.push_back(k.schema.name);
+  return join(names, last_separator);
+}
+
+std::string dynamics_kinds_with(bool DynamicsCapabilities::*capability) {
+  std::vector<std::string> names;
+  for (const auto& k : kind_registry().dynamics())
+    if (k.capabilities.*capability) names.push_back("\"" + k.schema.name + "\"");
+  return join(names, " or ");
+}
+
+const DynamicsKind& dynamics_kind(const Scenario& s) {
+  const std::string name = s.get_string("dynamics.kind");
+  const DynamicsKind* k = kind_registry().find_dynamics(name);
+  if (!k) s.fail("dynamics.kind", "not implemented: " + name);
+  return *k;
 }
 
 LossData sample_counts(const Scenario& s, double per_sample) {

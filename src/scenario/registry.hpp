@@ -1,5 +1,5 @@
 #pragma once
-// The kind registry (issue 15): one entry per loss kind and per noise kind, each registered
+// The kind registry (issue 15): one entry per loss, noise and dynamics kind, each registered
 // by its own file of scenario/kinds/. An entry holds everything the program knows about the
 // kind: its scenario name, its parameter table (the schema's `kind` section), its
 // capabilities as data (pagmo2-style optional abilities), how it derives its dimension and
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "dynamics/preconditioner.hpp"
+#include "dynamics/stepper.hpp"
 #include "losses/loss.hpp"
 #include "losses/quadratic.hpp"
 #include "noise/noise.hpp"
@@ -108,20 +109,50 @@ struct NoiseKind {
   std::vector<std::vector<std::string>> examples;
 };
 
+/// What a dynamics kind accepts and gives, as data.
+struct DynamicsCapabilities {
+  bool preconditioner = false;       // defined with a drift -M grad L (dynamics.preconditioner)
+  bool brownian_increments = false;  // Gaussian increments with Sigma_step per step (escape.bridge)
+};
+
+/// What a stepper builder may read: the scenario, one loss instance (with its quadratic view,
+/// where it is one), the noise built on it (null: none), eta, the drift's preconditioner
+/// (null: M = I) and theta_0.
+struct StepperContext {
+  const Scenario& scenario;
+  std::shared_ptr<const Loss> loss;
+  std::shared_ptr<const Quadratic> quadratic;
+  std::shared_ptr<const NoiseModel> noise;
+  std::shared_ptr<const Preconditioner> preconditioner;
+  double eta = 0.0;
+  const Vec& theta0;
+};
+
+struct DynamicsKind {
+  KindSchema schema;  // name (the scenario's dynamics.kind), documentation, parameters
+  int listing_order = 0;
+  DynamicsCapabilities capabilities;
+  std::function<std::unique_ptr<Stepper>(const StepperContext&)> build;
+};
+
 class KindRegistry {
  public:
   /// Throws std::logic_error on a name registered twice.
   void add(LossKind k);
   void add(NoiseKind k);
+  void add(DynamicsKind k);
   /// In listing order.
   const std::vector<LossKind>& losses() const { return losses_; }
   const std::vector<NoiseKind>& noises() const { return noises_; }
+  const std::vector<DynamicsKind>& dynamics() const { return dynamics_; }
   const LossKind* find_loss(const std::string& name) const;
   const NoiseKind* find_noise(const std::string& name) const;
+  const DynamicsKind* find_dynamics(const std::string& name) const;
 
  private:
   std::vector<LossKind> losses_;
   std::vector<NoiseKind> noises_;
+  std::vector<DynamicsKind> dynamics_;
 };
 
 /// The registry, filled on first use (above).
@@ -139,5 +170,9 @@ BuiltLoss build_loss(const Scenario& s, std::uint64_t data_seed);
 /// The scenario's noise (noise.kind) in the context; null for no noise. Refuses a kind that
 /// needs a finite sum on a loss that is not one.
 std::shared_ptr<const NoiseModel> build_noise(const NoiseContext& c);
+/// dynamics.kind's entry.
+const DynamicsKind& dynamics_kind(const Scenario& s);
+/// The names of the dynamics kinds with a capability, quoted, in listing order: "a", "b" or "c".
+std::string dynamics_kinds_with(bool DynamicsCapabilities::*capability);
 
 }  // namespace sgdnoise
