@@ -11,16 +11,21 @@
 // Noises: on a small least-squares loss, the draws at two points have mean grad L (0 for
 // weight noise) and the stated covariance, every entry within 5 standard errors
 // (noise_contract_util.hpp, which derives the standard error); a kind that states no
-// covariance says why; a kind that needs a finite sum is refused on a quadratic.
+// covariance says why; a kind that needs a finite sum is refused on a quadratic; a short
+// discrete run is bitwise the same on 1 and 2 threads and two block sizes.
+// Dynamics: each instance's short run is bitwise the same on 1 and 2 threads and two block
+// sizes (docs/conventions.md, determinism).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "noise_contract_util.hpp"
 #include "scenario/experiment.hpp"
 #include "scenario/registry.hpp"
+#include "scenario/runner.hpp"
 #include "test_util.hpp"
 
 using namespace sgdnoise;
@@ -57,6 +62,27 @@ trajectories = 1
 
 class LossKindContract : public ::testing::TestWithParam<Instance> {};
 class NoiseKindContract : public ::testing::TestWithParam<Instance> {};
+class DynamicsKindContract : public ::testing::TestWithParam<Instance> {};
+
+// The run of `text` with `sets` on 1 thread in blocks of 256 and on 2 threads in blocks of 5:
+// the same series and the same final state, bit for bit.
+void expect_thread_and_block_invariance(const std::string& text, const std::vector<std::string>& sets) {
+  auto run = [&](int threads, Index block) {
+    Experiment ex = build_experiment(Scenario::parse(text, "contract.toml", sets), threads);
+    ex.spec.block = block;
+    return run_experiment(ex).record;
+  };
+  const RunRecord a = run(1, 256), b = run(2, 5);
+  ASSERT_EQ(a.status, RunStatus::completed) << a.failure;
+  ASSERT_EQ(a.series.size(), b.series.size());
+  for (std::size_t i = 0; i < a.series.size(); ++i) {
+    ASSERT_EQ(a.series[i].values.size(), b.series[i].values.size());
+    for (std::size_t j = 0; j < a.series[i].values.size(); ++j)
+      EXPECT_EQ(a.series[i].values[j].est.value, b.series[i].values[j].est.value) << "series " << i << ", " << j;
+  }
+  ASSERT_EQ(a.final_state.size(), b.final_state.size());
+  EXPECT_EQ(0, std::memcmp(a.final_state.data(), b.final_state.data(), sizeof(double) * a.final_state.size()));
+}
 
 }  // namespace
 
@@ -148,5 +174,27 @@ TEST_P(NoiseKindContract, StatedCovarianceOrWhyNone) {
   }
 }
 
+TEST_P(NoiseKindContract, ThreadsAndBlockSizesGiveIdenticalResults) {
+  const Instance& in = GetParam();
+  ASSERT_FALSE(in.uncovered) << "noise kind \"" << in.kind << "\" is registered without a contract instance";
+  std::vector<std::string> sets = in.sets;
+  sets.insert(sets.end(), {"dynamics.steps=6", "dynamics.trajectories=37"});
+  expect_thread_and_block_invariance(noise_scenario(in.kind, kLeastSquares), sets);
+}
+
 INSTANTIATE_TEST_SUITE_P(Registry, NoiseKindContract, ::testing::ValuesIn(instances_of(kind_registry().noises())),
+                         label);
+
+TEST_P(DynamicsKindContract, ThreadsAndBlockSizesGiveIdenticalResults) {
+  const Instance& in = GetParam();
+  ASSERT_FALSE(in.uncovered) << "dynamics kind \"" << in.kind << "\" is registered without a contract instance "
+                             << "(DynamicsKind::examples, scenario/registry.hpp)";
+  expect_thread_and_block_invariance(
+      "name = \"contract\"\nseed = 11\n[loss]\nkind = \"least_squares\"\ndim = 3\n"
+      "[dynamics]\nkind = \"" +
+          in.kind + "\"\neta = 0.05\nsteps = 6\ntrajectories = 37\nstart = [0.8, 0.2, -0.4]\n",
+      in.sets);
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, DynamicsKindContract, ::testing::ValuesIn(instances_of(kind_registry().dynamics())),
                          label);

@@ -133,6 +133,9 @@ struct DynamicsKind {
   int listing_order = 0;
   DynamicsCapabilities capabilities;
   std::function<std::unique_ptr<Stepper>(const StepperContext&)> build;
+  /// Contract suites: `--set`-style assignments (the noise, and the loss where the kind needs
+  /// another than the suite's small least squares) for instances, one per entry.
+  std::vector<std::vector<std::string>> examples;
 };
 
 class KindRegistry {

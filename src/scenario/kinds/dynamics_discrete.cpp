@@ -72,6 +72,10 @@ void register_dynamics_discrete(KindRegistry& registry) {
              "constant schedule, simultaneous order)");
     return std::make_unique<NoisyGD>(c.loss, c.noise, c.eta, opt, c.preconditioner);
   };
+  k.examples = {{"noise.kind=\"sgd\"", "noise.batch=4"},
+                {"noise.kind=\"isotropic\"", "noise.variance=0.1", "dynamics.optimizer=\"adam\""},
+                {"noise.kind=\"multiplicative\"", "noise.type=\"gaussian_cov\"", "noise.sigma=1.5",
+                 "dynamics.preconditioner_diagonal=[1.0, 2.0, 0.5]"}};
   registry.add(std::move(k));
 }
 

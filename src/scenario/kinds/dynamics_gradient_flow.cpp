@@ -18,6 +18,7 @@ void register_dynamics_gradient_flow(KindRegistry& registry) {
   k.listing_order = 70;
   k.capabilities = {.preconditioner = false, .brownian_increments = false};
   k.build = flow_stepper;
+  k.examples = {{}};
   registry.add(std::move(k));
 }
 

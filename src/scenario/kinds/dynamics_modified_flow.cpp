@@ -18,6 +18,7 @@ void register_dynamics_modified_flow(KindRegistry& registry) {
   k.listing_order = 80;
   k.capabilities = {.preconditioner = false, .brownian_increments = false};
   k.build = flow_stepper;
+  k.examples = {{}};
   registry.add(std::move(k));
 }
 

@@ -23,6 +23,8 @@ void register_dynamics_ou_exact(KindRegistry& registry) {
       s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
     return std::make_unique<OUExact>(c.quadratic, c.noise, c.eta);
   };
+  k.examples = {{"loss.kind=\"quadratic\"", "loss.eigenvalues=[1.0, 0.5, 0.2]", "noise.kind=\"isotropic\"",
+                 "noise.variance=0.1"}};
   registry.add(std::move(k));
 }
 

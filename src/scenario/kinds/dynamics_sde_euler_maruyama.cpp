@@ -31,6 +31,9 @@ void register_dynamics_sde_euler_maruyama(KindRegistry& registry) {
                                              c.preconditioner);
     return sde_stepper(c);
   };
+  k.examples = {
+      {"noise.kind=\"sgd\"", "noise.batch=4", "dynamics.substeps=3"},
+      {"noise.kind=\"isotropic\"", "noise.variance=0.1", "dynamics.increments=\"gaussian\"", "dynamics.substeps=2"}};
   registry.add(std::move(k));
 }
 

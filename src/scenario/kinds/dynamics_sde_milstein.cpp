@@ -19,6 +19,7 @@ void register_dynamics_sde_milstein(KindRegistry& registry) {
   k.listing_order = 30;
   k.capabilities = {.preconditioner = true, .brownian_increments = true};
   k.build = sde_stepper;
+  k.examples = {{"noise.kind=\"isotropic\"", "noise.variance=0.1", "dynamics.substeps=2"}};
   registry.add(std::move(k));
 }
 

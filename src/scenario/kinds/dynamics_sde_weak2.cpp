@@ -18,6 +18,8 @@ void register_dynamics_sde_weak2(KindRegistry& registry) {
   k.listing_order = 40;
   k.capabilities = {.preconditioner = true, .brownian_increments = true};
   k.build = sde_stepper;
+  k.examples = {
+      {"noise.kind=\"multiplicative\"", "noise.type=\"gaussian_cov\"", "noise.sigma=1.5", "dynamics.substeps=2"}};
   registry.add(std::move(k));
 }
 

@@ -26,6 +26,7 @@ void register_dynamics_sme(KindRegistry& registry) {
   k.listing_order = 50;
   k.capabilities = {.preconditioner = false, .brownian_increments = false};
   k.build = sde_stepper;
+  k.examples = {{"noise.kind=\"sgd\"", "noise.batch=4", "dynamics.substeps=2"}};
   registry.add(std::move(k));
 }
 

@@ -37,6 +37,8 @@ void register_dynamics_strong_coupling(KindRegistry& registry) {
     return std::make_unique<StrongCoupling>(std::dynamic_pointer_cast<const FiniteSumLoss>(c.loss), mn, c.eta,
                                             static_cast<int>(s.get_int("dynamics.substeps")));
   };
+  k.examples = {
+      {"noise.kind=\"multiplicative\"", "noise.type=\"gaussian_cov\"", "noise.sigma=1.5", "dynamics.substeps=4"}};
   registry.add(std::move(k));
 }
 
