@@ -103,10 +103,7 @@ void LabelNoiseSgd::noisy_gradient(const Loss&, const StreamCoords& s, RowIds tr
 }
 
 void LabelNoiseSgd::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const {
-  Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
-  noisy_gradient(*loss_, s, traj, X, g);
-  loss_->gradient(X, full);
-  out += scale * (g - full);
+  add_gradient_deviation(*loss_, s, traj, X, scale, out);
 }
 
 std::optional<Mat> LabelNoiseSgd::covariance(const Vec& theta) const {

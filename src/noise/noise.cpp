@@ -10,6 +10,14 @@ void NoiseModel::noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds 
   add_sample(s, traj, X, 1.0, G);
 }
 
+void NoiseModel::add_gradient_deviation(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X,
+                                        double scale, BlockRef out) const {
+  Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
+  noisy_gradient(loss, s, traj, X, g);
+  loss.gradient(X, full);
+  out += scale * (g - full);
+}
+
 NoiseForms noise_forms(const Mat& S, NoiseTarget target, double eta) {
   // docs/conventions.md: Sigma_step = eta^2 C for gradient noise, D = Sigma_step / eta = eta C.
   NoiseForms f;

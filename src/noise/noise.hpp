@@ -35,6 +35,14 @@ class NoiseModel {
   /// The default adds a draw of the noise to the loss's gradient; sampling noises
   /// override it to evaluate the re-weighted gradient G(theta) W directly.
   virtual void noisy_gradient(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X, BlockRef G) const;
+
+ protected:
+  /// add_sample of a noise defined by its noisy gradient (sampling noises): out.row(i) +=
+  /// scale * (g~ - grad L) at X.row(i), from this model's noisy_gradient on `loss`.
+  void add_gradient_deviation(const Loss& loss, const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale,
+                              BlockRef out) const;
+
+ public:
   /// The specified covariance S(theta); empty where the noise has none (heavy tails).
   virtual std::optional<Mat> covariance(const Vec& theta) const = 0;
   /// The specified covariance of the draw at step k. Noises that change with the step (SGD

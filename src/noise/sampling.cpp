@@ -186,10 +186,7 @@ void SgdSampling::noisy_gradient(const Loss&, const StreamCoords& s, RowIds traj
 }
 
 void SgdSampling::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale, BlockRef out) const {
-  Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
-  noisy_gradient(*loss_, s, traj, X, g);
-  loss_->gradient(X, full);
-  out += scale * (g - full);
+  add_gradient_deviation(*loss_, s, traj, X, scale, out);
 }
 
 double sgd_covariance_factor(SgdSampling::Scheme scheme, Index n, Index b) {
@@ -274,10 +271,7 @@ void MultiplicativeNoise::noisy_gradient(const Loss&, const StreamCoords& s, Row
 
 void MultiplicativeNoise::add_sample(const StreamCoords& s, RowIds traj, ConstBlockRef X, double scale,
                                      BlockRef out) const {
-  Mat g(X.rows(), X.cols()), full(X.rows(), X.cols());
-  noisy_gradient(*loss_, s, traj, X, g);
-  loss_->gradient(X, full);
-  out += scale * (g - full);
+  add_gradient_deviation(*loss_, s, traj, X, scale, out);
 }
 
 SamplingCovariance MultiplicativeNoise::weight_covariance() const {

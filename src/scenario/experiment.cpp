@@ -7,30 +7,18 @@
 #include <fstream>
 #include <limits>
 
-#include "core/format.hpp"
-#include "core/matrix_file.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicator_observer.hpp"
 #include "analysis/sharpness_observer.hpp"
-#include "dynamics/ou_exact.hpp"
-#include "dynamics/flows.hpp"
-#include "dynamics/grouped_stepper.hpp"
-#include "dynamics/sde_schemes.hpp"
-#include "dynamics/strong_coupling.hpp"
 #include "analysis/strong_error.hpp"
-#include <map>
-
+#include "dynamics/grouped_stepper.hpp"
+#include "dynamics/strong_coupling.hpp"
 #include "losses/landscapes.hpp"
-#include "losses/least_squares.hpp"
-#include "losses/logistic.hpp"
-#include "losses/relu_network.hpp"
-#include "losses/tanh_network.hpp"
 #include "losses/sum_of_quadratics.hpp"
-#include "noise/gld.hpp"
-#include "noise/heavy_tail.hpp"
-#include "noise/large_batch.hpp"
 #include "noise/gaussian.hpp"
 #include "noise/sampling.hpp"
+#include "scenario/kind_inputs.hpp"
+#include "scenario/registry.hpp"
 
 namespace sgdnoise {
 
@@ -50,238 +38,9 @@ Mat Experiment::initial_state() const {
 
 namespace {
 
-Vec vector_of_dim(const Scenario& sc, const std::string& key, Index d) {
-  Vec v = sc.get_vector(key);
-  if (v.size() != d) {
-    std::ostringstream m;
-    m << "expected " << d << " numbers (the loss dimension), got " << v.size();
-    sc.fail(key, m.str());
-  }
-  return v;
-}
-
-Mat square_matrix(const Scenario& sc, const std::string& key, Mat m, Index d) {
-  if (m.rows() != d || m.cols() != d) {
-    std::ostringstream msg;
-    msg << "expected a " << d << " x " << d << " matrix (the loss dimension), got " << m.rows() << " x " << m.cols();
-    sc.fail(key, msg.str());
-  }
-  return m;
-}
-
-Mat matrix_from_file(const Scenario& sc, const std::string& key) {
-  if (sc.get_string(key).empty()) sc.fail(key, "a file name is required for this form");
-  try {
-    return read_matrix_csv(sc.resolve_path(key));
-  } catch (const InputError& e) {
-    sc.fail(key, e.where() + ": " + e.reason());
-  }
-}
-
-std::shared_ptr<const Quadratic> build_quadratic(const Scenario& sc) {
-  const Index d = sc.get_int("loss.dim");
-  const std::string spectrum = sc.get_string("loss.spectrum");
-  Vec theta_star = sc.get_vector("loss.minimum").size() == 0 ? Vec::Zero(d) : vector_of_dim(sc, "loss.minimum", d);
-  const double offset = sc.get_number("loss.offset");
-  if (spectrum == "matrix" || spectrum == "file") {
-    const std::string key = spectrum == "matrix" ? "loss.hessian" : "loss.hessian_file";
-    const Mat H = square_matrix(sc, key, spectrum == "matrix" ? sc.get_matrix(key) : matrix_from_file(sc, key), d);
-    const double asym = (H - H.transpose()).cwiseAbs().maxCoeff();
-    if (asym > 1e-12 * std::max(1.0, H.cwiseAbs().maxCoeff()))
-      sc.fail(key, "the Hessian must be symmetric (max |H - H^T| = " + format_g(asym) + ")");
-    Eigen::SelfAdjointEigenSolver<Mat> es(0.5 * (H + H.transpose()));
-    // Descending order, as for generated spectra.
-    return std::make_shared<Quadratic>(es.eigenvalues().reverse(), es.eigenvectors().rowwise().reverse(),
-                                       std::move(theta_star), offset);
-  }
-  Vec lambda(d);
-  if (spectrum == "explicit") {
-    if (sc.get_vector("loss.eigenvalues").size() == 0)
-      sc.fail("loss.eigenvalues", "required when spectrum = \"explicit\"");
-    lambda = vector_of_dim(sc, "loss.eigenvalues", d);
-  } else {
-    // d eigenvalues from lambda_max down to lambda_max / condition, log- or linearly spaced.
-    const double top = sc.get_number("loss.lambda_max"), bottom = top / sc.get_number("loss.condition");
-    for (Index i = 0; i < d; ++i) {
-      const double t = d == 1 ? 0.0 : static_cast<double>(i) / static_cast<double>(d - 1);
-      lambda[i] = spectrum == "log" ? top * std::pow(bottom / top, t) : top + (bottom - top) * t;
-    }
-  }
-  Mat U = sc.get_string("loss.basis") == "random"
-              ? random_orthogonal(d, static_cast<std::uint64_t>(sc.get_int("loss.basis_seed")))
-              : Mat::Identity(d, d);
-  return std::make_shared<Quadratic>(std::move(lambda), std::move(U), std::move(theta_star), offset);
-}
-
-// The `gaussian` noise kind: S in one of its forms, optionally rescaled to a trace.
-std::shared_ptr<const NoiseModel> build_gaussian(const Scenario& sc, NoiseTarget on, const Mat& H) {
-  const Index d = H.rows();
-  const std::string form = sc.get_string("noise.covariance");
-  const double scale = sc.get_number("noise.scale");
-  Mat S;
-  Mat B;  // a factor, where the form gives one directly
-  std::string key = "noise.covariance";
-  if (form == "matrix" || form == "file") {
-    key = form == "matrix" ? "noise.matrix" : "noise.matrix_file";
-    if (form == "matrix" && sc.get_matrix(key).size() == 0) sc.fail(key, "required when covariance = \"matrix\"");
-    S = square_matrix(sc, key, form == "matrix" ? sc.get_matrix(key) : matrix_from_file(sc, key), d);
-  } else if (form == "factor") {
-    key = "noise.factor";
-    B = sc.get_matrix(key);
-    if (B.rows() != d)
-      sc.fail(key, "expected " + std::to_string(d) + " rows (the loss dimension), got " + std::to_string(B.rows()));
-  } else if (form == "isotropic") {
-    S = scale * Mat::Identity(d, d);
-  } else if (form == "random") {
-    const Index r = sc.get_int("noise.rank") == 0 ? d : sc.get_int("noise.rank");
-    B.resize(d, r);
-    fill_normals({static_cast<std::uint64_t>(sc.get_int("noise.seed")), Purpose::initial_state, 1}, 0, 0, B);
-    B *= std::sqrt(scale / static_cast<double>(r));
-  } else {
-    Eigen::SelfAdjointEigenSolver<Mat> es(H);
-    const Vec& w = es.eigenvalues();
-    if (form == "top_eigenvector") {
-      B = std::sqrt(scale) * es.eigenvectors().col(d - 1);  // S = scale u1 u1^T (docs/theory.md 1.4 item 3)
-    } else {
-      const double p = sc.get_number("noise.power");
-      const bool integer_power = p == std::floor(p);
-      if (!integer_power && w.minCoeff() < 0.0)
-        sc.fail("noise.power", "a non-integer power needs a positive semidefinite H");
-      Vec wp(d);
-      for (Index i = 0; i < d; ++i) wp[i] = w[i] == 0.0 && p <= 0.0 ? 0.0 : std::pow(w[i], p);
-      S = scale * es.eigenvectors() * wp.asDiagonal() * es.eigenvectors().transpose();
-      S = 0.5 * (S + S.transpose()).eval();
-      if (wp.minCoeff() < 0.0)
-        sc.fail("noise.power", "H^power is not positive semidefinite (an odd power of an indefinite H)");
-    }
-  }
-  try {
-    if (B.size() == 0) B = psd_factor(S);
-  } catch (const std::invalid_argument& e) {
-    sc.fail(key, e.what());
-  }
-  if (const double T = sc.get_number("noise.trace"); T > 0.0) {
-    const double tr = B.squaredNorm();  // Tr(B B^T)
-    if (!(tr > 0.0)) sc.fail("noise.trace", "cannot normalise a zero covariance to a positive trace");
-    B *= std::sqrt(T / tr);
-  }
-  auto g = std::make_shared<GaussianNoise>(GaussianNoise::from_factor(std::move(B), on));
-  g->set_kind("gaussian/" + form);
-  return g;
-}
-
-std::shared_ptr<const FiniteSumLoss> build_least_squares(const Scenario& sc, std::uint64_t data_seed) {
-  const Index d = sc.get_int("loss.dim");
-  if (!sc.get_string("loss.data_file").empty()) {
-    Mat data;
-    try {
-      data = read_matrix_csv(sc.resolve_path("loss.data_file"));
-    } catch (const InputError& e) {
-      sc.fail("loss.data_file", e.where() + ": " + e.reason());
-    }
-    if (data.cols() != d + 1)
-      sc.fail("loss.data_file", "expected " + std::to_string(d + 1) + " columns (dim features, then the label), got " +
-                                    std::to_string(data.cols()));
-    return std::make_shared<LeastSquares>(data.leftCols(d), data.col(d));
-  }
-  LeastSquares::Synthetic syn;
-  syn.n = sc.get_int("loss.samples");
-  syn.d = d;
-  syn.n_test = sc.get_int("loss.test_samples");
-  syn.condition = sc.get_number("loss.condition");
-  syn.label_noise = sc.get_number("loss.label_noise");
-  syn.seed = data_seed;
-  return std::make_shared<LeastSquares>(LeastSquares::synthetic(syn));
-}
-
 std::string preconditioner_key(const Scenario& sc) {
   return sc.get_matrix("dynamics.preconditioner").size() != 0 ? "dynamics.preconditioner"
                                                               : "dynamics.preconditioner_diagonal";
-}
-
-const std::string kFiniteSumLosses =
-    "least_squares, logistic, sum_of_quadratics, relu_network, tanh_network or sharp_flat_2d";
-
-std::shared_ptr<const FiniteSumLoss> build_logistic(const Scenario& sc, std::uint64_t data_seed) {
-  const Index d = sc.get_int("loss.dim");
-  const double l2 = sc.get_number("loss.l2");
-  if (!sc.get_string("loss.data_file").empty()) {
-    Mat data;
-    try {
-      data = read_matrix_csv(sc.resolve_path("loss.data_file"));
-    } catch (const InputError& e) {
-      sc.fail("loss.data_file", e.where() + ": " + e.reason());
-    }
-    if (data.cols() != d + 1)
-      sc.fail("loss.data_file", "expected " + std::to_string(d + 1) + " columns (dim features, then the label), got " +
-                                    std::to_string(data.cols()));
-    try {
-      return std::make_shared<Logistic>(data.leftCols(d), data.col(d), l2);
-    } catch (const std::invalid_argument& e) {
-      sc.fail("loss.data_file", e.what());  // e.g. a label other than 0 or 1
-    }
-  }
-  Logistic::Synthetic syn;
-  syn.n = sc.get_int("loss.samples");
-  syn.d = d;
-  syn.n_test = sc.get_int("loss.test_samples");
-  syn.condition = sc.get_number("loss.condition");
-  syn.teacher_scale = sc.get_number("loss.teacher_scale");
-  syn.l2 = l2;
-  syn.seed = data_seed;
-  return std::make_shared<Logistic>(Logistic::synthetic(syn));
-}
-
-std::shared_ptr<const FiniteSumLoss> build_sum_of_quadratics(const Scenario& sc, std::uint64_t data_seed) {
-  const Index d = sc.get_int("loss.dim");
-  const Mat stacked = sc.get_matrix("loss.hessians"), centres = sc.get_matrix("loss.centres");
-  if (stacked.size() > 0 || centres.size() > 0) {
-    if (centres.size() == 0) sc.fail("loss.centres", "required with loss.hessians");
-    if (stacked.size() == 0) sc.fail("loss.hessians", "required with loss.centres");
-    const Index n = centres.rows();
-    if (centres.cols() != d)
-      sc.fail("loss.centres",
-              "expected rows of " + std::to_string(d) + " numbers (loss.dim), got " + std::to_string(centres.cols()));
-    if (stacked.rows() != n * d || stacked.cols() != d)
-      sc.fail("loss.hessians", "expected " + std::to_string(n * d) + " rows of " + std::to_string(d) +
-                                   " numbers (one d x d block per centre), got " + std::to_string(stacked.rows()) +
-                                   " x " + std::to_string(stacked.cols()));
-    std::vector<Mat> H;
-    for (Index i = 0; i < n; ++i) H.push_back(stacked.middleRows(i * d, d));
-    try {
-      return std::make_shared<SumOfQuadratics>(std::move(H), centres);
-    } catch (const std::invalid_argument& e) {
-      sc.fail("loss.hessians", e.what());
-    }
-  }
-  SumOfQuadratics::Synthetic syn;
-  syn.n = sc.get_int("loss.samples");
-  syn.d = d;
-  syn.n_test = sc.get_int("loss.test_samples");
-  syn.lambda_max = sc.get_number("loss.lambda_max");
-  syn.condition = sc.get_number("loss.condition");
-  syn.spread = sc.get_number("loss.hessian_spread");  // in [0, 1] by the schema
-  syn.centre_spread = sc.get_number("loss.centre_spread");
-  syn.seed = data_seed;
-  return std::make_shared<SumOfQuadratics>(SumOfQuadratics::synthetic(syn));
-}
-
-// noise.batch_schedule and its keys, for the sgd noise (sampling.hpp, BatchSchedule).
-BatchSchedule batch_schedule(const Scenario& sc, SgdSampling::Scheme scheme, Index b, Index n) {
-  BatchSchedule sch;
-  if (sc.get_string("noise.batch_schedule") != "step") return sch;
-  sch.kind = BatchSchedule::Kind::step;
-  if (sc.get_string("dynamics.kind") != "discrete")
-    sc.fail("noise.batch_schedule", "a batch schedule counts discrete steps: it needs dynamics.kind = \"discrete\"");
-  if (sc.get_int("noise.batch_every") == 0) sc.fail("noise.batch_every", "required (> 0) for the step batch schedule");
-  sch.every = static_cast<std::uint64_t>(sc.get_int("noise.batch_every"));
-  sch.growth = sc.get_int("noise.batch_growth");
-  sch.cap = sc.get_int("noise.batch_max");
-  if (sch.cap > 0 && sch.cap < b) sc.fail("noise.batch_max", "is below the initial batch size noise.batch");
-  if (scheme != SgdSampling::Scheme::with_replacement && sch.cap > n)
-    sc.fail("noise.batch_max",
-            "exceeds the number of samples " + std::to_string(n) + " (sampling without replacement)");
-  return sch;
 }
 
 // dynamics.preconditioner or dynamics.preconditioner_diagonal (preconditioner.hpp); null: M = I.
@@ -300,150 +59,6 @@ std::shared_ptr<const Preconditioner> build_preconditioner(const Scenario& sc, I
   }
 }
 
-std::shared_ptr<const NoiseModel> build_noise(const Scenario& sc, const Mat& H,
-                                              const std::shared_ptr<const FiniteSumLoss>& fs, const Preconditioner* M) {
-  const Index d = H.rows();
-  const std::string kind = sc.get_string("noise.kind");
-  const NoiseTarget on = sc.get_string("noise.on") == "weights" ? NoiseTarget::weights : NoiseTarget::gradient;
-  if (kind == "none") return nullptr;
-  if (kind == "preconditioned") {
-    // D = 2 eps M: Sigma_step = v M on the weights; C = v M^{-1} on the gradient, which the
-    // preconditioned step maps to eta^2 M C M = eta^2 v M (preconditioner.hpp).
-    if (!M)
-      sc.fail("noise.kind",
-              "the \"preconditioned\" noise ties its covariance to the drift's preconditioner M, but the scenario "
-              "gives none (dynamics.preconditioner or dynamics.preconditioner_diagonal)");
-    const double v = sc.get_number("noise.variance");
-    const Mat S = on == NoiseTarget::weights ? M->matrix() : M->inverse();
-    Mat B = S.llt().matrixL();
-    if (M->is_diagonal()) B = Mat(S.diagonal().cwiseSqrt().asDiagonal());  // exact zeros off the diagonal
-    auto g = std::make_shared<GaussianNoise>(GaussianNoise::from_factor(std::sqrt(v) * B, on));
-    g->set_kind("preconditioned");
-    return g;
-  }
-  if (kind == "isotropic")
-    return std::make_shared<GaussianNoise>(GaussianNoise::isotropic(d, sc.get_number("noise.variance"), on));
-  if (kind == "diagonal") {
-    Vec v = vector_of_dim(sc, "noise.variances", d);
-    if ((v.array() < 0.0).any()) sc.fail("noise.variances", "variances must be >= 0");
-    return std::make_shared<GaussianNoise>(GaussianNoise::diagonal(v, on));
-  }
-  if (kind == "gaussian") return build_gaussian(sc, on, H);
-  if (kind == "alpha_stable") {
-    const double alpha = sc.get_number("noise.alpha");
-    if (alpha > 2.0) sc.fail("noise.alpha", "must be in (0, 2]");
-    return std::make_shared<AlphaStableNoise>(d, alpha, sc.get_number("noise.gamma"), on);
-  }
-  auto scheme_of = [&](const std::string& key) {
-    const std::string v = sc.get_string(key);
-    return v == "with_replacement"      ? SgdSampling::Scheme::with_replacement
-           : v == "without_replacement" ? SgdSampling::Scheme::without_replacement
-                                        : SgdSampling::Scheme::reshuffle;
-  };
-  auto needs_finite_sum = [&]() {
-    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (" + kFiniteSumLosses + ")");
-  };
-  if (kind == "gld") {
-    needs_finite_sum();
-    static const std::map<std::string, GldNoise::Type> types = {
-        {"const", GldNoise::Type::constant},
-        {"dynamic", GldNoise::Type::dynamic},
-        {"diag", GldNoise::Type::diag},
-        {"diag_fisher", GldNoise::Type::diag},
-        {"leading", GldNoise::Type::leading},
-        {"hessian", GldNoise::Type::hessian},
-        {"first_eigvec", GldNoise::Type::first_eigvec},
-        {"gaussian_sgd", GldNoise::Type::gaussian_sgd},
-        {"gaussian_fisher", GldNoise::Type::gaussian_fisher},
-        {"gaussian_fisher_diag", GldNoise::Type::gaussian_fisher_diag}};
-    const std::string type = sc.get_string("noise.type");
-    GldNoise::Params p;
-    p.scheme = scheme_of("noise.sampling");
-    p.batch = sc.get_int("noise.batch");
-    if (p.scheme != SgdSampling::Scheme::with_replacement && p.batch > fs->n_samples())
-      sc.fail("noise.batch", "exceeds the number of samples " + std::to_string(fs->n_samples()));
-    p.variance = sc.get_number("noise.variance");
-    p.k = sc.get_int("noise.k");
-    if (p.k > d) sc.fail("noise.k", "cannot exceed the dimension " + std::to_string(d));
-    p.diag_of_fisher = type == "diag_fisher";
-    if (sc.get_number("noise.fisher_scale") > 0.0) p.fisher_scale = sc.get_number("noise.fisher_scale");
-    p.trace = sc.get_number("noise.trace");
-    p.target = on;
-    return std::make_shared<GldNoise>(fs, types.at(type), p);
-  }
-  if (kind == "large_batch_fisher") {
-    needs_finite_sum();
-    if (on != NoiseTarget::gradient) sc.fail("noise.on", "large-batch noise acts on the gradient");
-    LargeBatchFisherNoise::Params p;
-    p.scheme = scheme_of("noise.sampling");
-    p.large_batch = sc.get_int("noise.large_batch");
-    p.small_batch = sc.get_int("noise.small_batch");
-    if (p.small_batch > p.large_batch) sc.fail("noise.small_batch", "must not exceed large_batch");
-    if (p.scheme != SgdSampling::Scheme::with_replacement && p.large_batch > fs->n_samples())
-      sc.fail("noise.large_batch", "exceeds the number of samples " + std::to_string(fs->n_samples()));
-    if (sc.get_number("noise.scale") >= 0.0) p.scale = sc.get_number("noise.scale");
-    return std::make_shared<LargeBatchFisherNoise>(fs,
-                                                   sc.get_string("noise.added") == "full_fisher"
-                                                       ? LargeBatchFisherNoise::Added::full_fisher
-                                                       : LargeBatchFisherNoise::Added::diag_fisher,
-                                                   p);
-  }
-  if (kind == "label_noise") {
-    const auto ls = std::dynamic_pointer_cast<const LeastSquares>(fs);
-    if (!ls) sc.fail("noise.kind", "label_noise needs the least_squares loss");
-    if (on != NoiseTarget::gradient) sc.fail("noise.on", "label noise acts on the gradient");
-    const Index b = sc.get_int("noise.batch");
-    const auto scheme = scheme_of("noise.sampling");
-    if (scheme != SgdSampling::Scheme::with_replacement && b > ls->n_samples())
-      sc.fail("noise.batch", "exceeds the number of samples " + std::to_string(ls->n_samples()));
-    return std::make_shared<LabelNoiseSgd>(ls, scheme, b, sc.get_number("noise.delta"));
-  }
-  if (kind == "sgd" || kind == "multiplicative") {
-    if (!fs) sc.fail("noise.kind", "\"" + kind + "\" needs a finite-sum loss (" + kFiniteSumLosses + ")");
-    if (on != NoiseTarget::gradient) sc.fail("noise.on", "sampling noise acts on the gradient");
-    const Index n = fs->n_samples();
-    if (kind == "sgd") {
-      const std::string sampling = sc.get_string("noise.sampling");
-      const Index b = sc.get_int("noise.batch");
-      if (sampling != "with_replacement" && b > n)
-        sc.fail("noise.batch", "exceeds the number of samples " + std::to_string(n));
-      const auto scheme = sampling == "with_replacement"      ? SgdSampling::Scheme::with_replacement
-                          : sampling == "without_replacement" ? SgdSampling::Scheme::without_replacement
-                                                              : SgdSampling::Scheme::reshuffle;
-      return std::make_shared<SgdSampling>(fs, scheme, b, batch_schedule(sc, scheme, b, n));
-    }
-    const std::string type = sc.get_string("noise.type");
-    if (type == "bernoulli") {
-      const double p = sc.get_number("noise.p");
-      if (!(p > 0.0 && p <= 1.0)) sc.fail("noise.p", "must be in (0, 1]");
-      return std::make_shared<MultiplicativeNoise>(fs, MultiplicativeNoise::Type::bernoulli, p);
-    }
-    double sigma = sc.get_number("noise.sigma");
-    if (const Index mb = sc.get_int("noise.match_batch"); mb > 0)
-      sigma = std::sqrt(static_cast<double>(n) / static_cast<double>(mb));  // docs/theory.md 1.2: sigma^2 = n / b
-    return std::make_shared<MultiplicativeNoise>(fs,
-                                                 type == "gaussian_fisher" ? MultiplicativeNoise::Type::gaussian_fisher
-                                                                           : MultiplicativeNoise::Type::gaussian_cov,
-                                                 sigma);
-  }
-  sc.fail("noise.kind", "not implemented: " + kind);
-}
-
-}  // namespace
-
-namespace {
-// The dimension a scenario asks for, read before the loss is built.
-Index scenario_dim(const Scenario& s) {
-  const std::string kind = s.get_string("loss.kind");
-  if (kind == "double_well") return 1 + s.get_vector("loss.transverse").size();
-  if (kind == "strict_saddle") return 1 + s.get_vector("loss.lambda").size();
-  if (kind == "mueller_brown" || kind == "sharp_flat_2d") return 2;
-  if (kind == "relu_network")
-    return (s.get_int("loss.input_dim") + (s.get_string("loss.output_layer") == "trained" ? 2 : 1)) *
-           s.get_int("loss.width");
-  if (kind == "tanh_network") return (s.get_int("loss.input_dim") + 2) * s.get_int("loss.width");
-  return s.get_int("loss.dim");
-}
 }  // namespace
 
 MemoryEstimate estimate_memory(const Scenario& s, int threads) {
@@ -453,23 +68,10 @@ MemoryEstimate estimate_memory(const Scenario& s, int threads) {
   const double d = static_cast<double>(scenario_dim(s));
   const double N = static_cast<double>(s.get_int("dynamics.trajectories"));
   const double block = std::min(static_cast<double>(s.get_int("dynamics.block")), N);
-  double n = 0.0, n_test = 0.0;
-  double per_sample = d + 1.0;  // doubles per sample of the data
-  const std::string loss_kind = s.get_string("loss.kind");
-  if (loss_kind == "least_squares" || loss_kind == "logistic" || loss_kind == "sum_of_quadratics") {
-    n = static_cast<double>(s.get_int("loss.samples"));
-    n_test = static_cast<double>(s.get_int("loss.test_samples"));
-    if (loss_kind == "sum_of_quadratics") {
-      per_sample = d * d + 2.0 * d;  // H_i, c_i, H_i c_i
-      if (const Mat c = s.get_matrix("loss.centres"); c.rows() > 0) n = static_cast<double>(c.rows());
-    }
-  } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
-    n = static_cast<double>(s.get_int("loss.samples"));
-  } else if (loss_kind == "relu_network" || loss_kind == "tanh_network") {
-    n = static_cast<double>(s.get_int("loss.samples"));
-    n_test = static_cast<double>(s.get_int("loss.test_samples"));
-    per_sample = static_cast<double>(s.get_int("loss.input_dim") + 1);
-  }
+  // The data the loss holds (its kind's entry, scenario/registry.hpp).
+  const LossData data_size = loss_kind(s).data(s, d);
+  const double n = data_size.n, n_test = data_size.n_test;
+  const double per_sample = data_size.per_sample < 0.0 ? d + 1.0 : data_size.per_sample;  // doubles per sample
   // Fresh data: one copy of the data (and of the dense matrices) per loss instance.
   const std::string fresh = s.has("loss.fresh_data") ? s.get_string("loss.fresh_data") : "none";
   const double instances = fresh == "none" ? 1.0
@@ -505,87 +107,6 @@ double memory_budget(double limit_bytes) {
 }
 
 namespace {
-struct BuiltLoss {
-  std::shared_ptr<const Loss> loss;
-  std::shared_ptr<const Quadratic> quadratic;
-  std::shared_ptr<const FiniteSumLoss> finite_sum;
-};
-
-// The scenario's loss, with data_seed in place of loss.data_seed (fresh data per group).
-BuiltLoss build_loss(const Scenario& s, std::uint64_t data_seed) {
-  BuiltLoss b;
-  if (s.get_string("loss.kind") == "quadratic") {
-    b.quadratic = build_quadratic(s);
-    b.loss = b.quadratic;
-  } else if (s.get_string("loss.kind") == "least_squares") {
-    b.finite_sum = build_least_squares(s, data_seed);
-    b.loss = b.finite_sum;
-  } else if (s.get_string("loss.kind") == "logistic") {
-    b.finite_sum = build_logistic(s, data_seed);
-    b.loss = b.finite_sum;
-  } else if (s.get_string("loss.kind") == "relu_network") {
-    ReluNetwork::Synthetic syn;
-    syn.n = s.get_int("loss.samples");
-    syn.n_test = s.get_int("loss.test_samples");
-    syn.input_dim = s.get_int("loss.input_dim");
-    syn.width = s.get_int("loss.width");
-    syn.delta = s.get_number("loss.delta");
-    syn.init_scale = s.get_number("loss.init_scale");
-    syn.train_output = s.get_string("loss.output_layer") == "trained";
-    syn.seed = data_seed;
-    b.finite_sum = std::make_shared<ReluNetwork>(ReluNetwork::synthetic(syn));
-    b.loss = b.finite_sum;
-  } else if (s.get_string("loss.kind") == "tanh_network") {
-    TanhNetwork::Synthetic syn;
-    syn.n = s.get_int("loss.samples");
-    syn.n_test = s.get_int("loss.test_samples");
-    syn.input_dim = s.get_int("loss.input_dim");
-    syn.width = s.get_int("loss.width");
-    syn.teacher_width = s.get_int("loss.teacher_width");
-    syn.teacher_scale = s.get_number("loss.teacher_scale");
-    syn.label_noise = s.get_number("loss.label_noise");
-    syn.init_scale = s.get_number("loss.init_scale");
-    syn.seed = data_seed;
-    b.finite_sum = std::make_shared<TanhNetwork>(TanhNetwork::synthetic(syn));
-    b.loss = b.finite_sum;
-  } else if (s.get_string("loss.kind") == "sum_of_quadratics") {
-    b.finite_sum = build_sum_of_quadratics(s, data_seed);
-    b.loss = b.finite_sum;
-  } else if (s.get_string("loss.kind") == "sharp_flat_2d") {
-    SharpFlat2D::Synthetic syn;
-    syn.n = s.get_int("loss.samples");
-    syn.scale = s.get_number("loss.data_scale");
-    syn.seed = data_seed;
-    b.finite_sum = std::make_shared<SharpFlat2D>(SharpFlat2D::synthetic(syn));
-    b.loss = b.finite_sum;
-  } else if (s.get_string("loss.kind") == "double_well") {
-    DoubleWell::Spec spec;
-    spec.barrier = s.get_number("loss.barrier");
-    spec.a = s.get_number("loss.a");
-    spec.tilt = s.get_number("loss.tilt");
-    spec.transverse = s.get_vector("loss.transverse");
-    if ((spec.transverse.array() <= 0.0).any()) s.fail("loss.transverse", "curvatures must be > 0");
-    if (std::abs(spec.tilt) >= 8.0 * spec.barrier / (3.0 * std::sqrt(3.0) * spec.a))
-      s.fail("loss.tilt", "too large: the two wells merge at |tilt| = 8 barrier / (3 sqrt(3) a)");
-    b.loss = std::make_shared<DoubleWell>(spec);
-  } else if (s.get_string("loss.kind") == "strict_saddle") {
-    StrictSaddle::Spec spec;
-    spec.lambda_minus = s.get_number("loss.lambda_minus");
-    spec.beta = s.get_number("loss.beta");
-    spec.lambda = s.get_vector("loss.lambda");
-    if ((spec.lambda.array() <= 0.0).any()) s.fail("loss.lambda", "curvatures must be > 0");
-    b.loss = std::make_shared<StrictSaddle>(spec);
-  } else if (s.get_string("loss.kind") == "mueller_brown") {
-    b.loss = std::make_shared<MuellerBrown>(s.get_number("loss.scale"));
-  } else {
-    s.fail("loss.kind", "not implemented");
-  }
-  return b;
-}
-
-const char* const kFreshDataLosses =
-    "least_squares, logistic, sum_of_quadratics, relu_network, tanh_network or sharp_flat_2d";
-
 // loss.fresh_data: the trajectory groups, after refusing what has no data to renew.
 TrajectoryGroups fresh_data_groups(const Scenario& s) {
   const std::string fresh = s.get_string("loss.fresh_data");
@@ -594,10 +115,9 @@ TrajectoryGroups fresh_data_groups(const Scenario& s) {
     if (s.get_int("loss.group_size") != 1) s.fail("loss.group_size", "only with fresh_data = \"per_group\"");
     return {};
   }
-  const std::string kind = s.get_string("loss.kind");
-  if (kind != "least_squares" && kind != "logistic" && kind != "sum_of_quadratics" && kind != "relu_network" &&
-      kind != "tanh_network" && kind != "sharp_flat_2d")
-    s.fail("loss.fresh_data", "the loss \"" + kind + "\" has no data to draw afresh (only " + kFreshDataLosses + ")");
+  if (!loss_kind(s).capabilities.fresh_data)
+    s.fail("loss.fresh_data", "the loss \"" + s.get_string("loss.kind") + "\" has no data to draw afresh (only " +
+                                  loss_kinds_with(&LossCapabilities::fresh_data) + ")");
   const char* synthetic_only =
       "fresh data are synthetic (drawn from data_seed): remove this key or set fresh_data = \"none\"";
   if (s.has("loss.data_file") && !s.get_string("loss.data_file").empty()) s.fail("loss.data_file", synthetic_only);
@@ -645,12 +165,10 @@ EscapeBridge build_bridge(const Scenario& s, const Experiment& ex, const Region&
   if (!target.flat_boundary())
     s.fail("escape.bridge", "needs a flat boundary (region = \"threshold\" or \"half_space\"), not \"" +
                                 s.get_string("escape.region") + "\"");
-  const std::string dyn = s.get_string("dynamics.kind");
-  if (dyn != "discrete" && dyn != "sde_euler_maruyama" && dyn != "sde_milstein" && dyn != "sde_weak2")
-    s.fail("escape.bridge",
-           "needs Brownian increments: dynamics.kind = \"discrete\", \"sde_euler_maruyama\", "
-           "\"sde_milstein\" or \"sde_weak2\", not \"" +
-               dyn + "\"");
+  if (!dynamics_kind(s).capabilities.brownian_increments)
+    s.fail("escape.bridge", "needs Brownian increments: dynamics.kind = " +
+                                dynamics_kinds_with(&DynamicsCapabilities::brownian_increments) + ", not \"" +
+                                s.get_string("dynamics.kind") + "\"");
   if (ex.preconditioner)
     s.fail("escape.bridge", "a preconditioner reshapes the noise: the bridge needs isotropic increments");
   double sigma2 = -1.0;
@@ -724,104 +242,20 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     ex.theta0 = vector_of_dim(s, "dynamics.start", d);
   }
   ex.preconditioner = build_preconditioner(s, d);
-  ex.noise = build_noise(s, ex.loss->hessian(ex.theta0), ex.finite_sum, ex.preconditioner.get());
+  const NoiseTarget on = s.get_string("noise.on") == "weights" ? NoiseTarget::weights : NoiseTarget::gradient;
+  auto noise_on = [&](const BuiltLoss& b) {
+    return build_noise({s, b.loss->hessian(ex.theta0), b.finite_sum, ex.preconditioner.get(), on});
+  };
+  ex.noise = noise_on({ex.loss, ex.quadratic, ex.finite_sum});
 
   const double eta = s.get_number("dynamics.eta");
-  const std::string dyn = s.get_string("dynamics.kind");
-  // The dynamics on one loss instance and its noise.
-  auto make_stepper = [&](const std::shared_ptr<const Loss>& loss,
-                          const std::shared_ptr<const NoiseModel>& noise) -> std::unique_ptr<Stepper> {
-    if (dyn == "discrete") {
-      OptimizerConfig opt;
-      const std::string o = s.get_string("dynamics.optimizer");
-      opt.kind = o == "adam"       ? OptimizerConfig::Kind::adam
-                 : o == "momentum" ? OptimizerConfig::Kind::momentum
-                                   : OptimizerConfig::Kind::sgd;
-      opt.momentum = s.get_number("dynamics.momentum");
-      opt.beta1 = s.get_number("dynamics.beta1");
-      opt.beta2 = s.get_number("dynamics.beta2");
-      for (const char* key : {"dynamics.momentum", "dynamics.beta1", "dynamics.beta2"})
-        if (s.get_number(key) >= 1.0) s.fail(key, "must be < 1");
-      opt.epsilon = s.get_number("dynamics.adam_epsilon");
-      opt.weight_decay = s.get_number("dynamics.weight_decay");
-      const std::string sch = s.get_string("dynamics.schedule");
-      opt.schedule = sch == "step"     ? OptimizerConfig::Schedule::step
-                     : sch == "cosine" ? OptimizerConfig::Schedule::cosine
-                                       : OptimizerConfig::Schedule::constant;
-      opt.decay = s.get_number("dynamics.decay");
-      opt.decay_every = s.get_int("dynamics.decay_every");
-      opt.horizon = s.get_int("dynamics.schedule_horizon");
-      if (opt.schedule == OptimizerConfig::Schedule::step && opt.decay_every == 0)
-        s.fail("dynamics.decay_every", "required (> 0) for the step schedule");
-      if (opt.schedule == OptimizerConfig::Schedule::cosine && opt.horizon == 0)
-        s.fail("dynamics.schedule_horizon", "required (> 0) for the cosine schedule");
-      opt.order = s.get_string("dynamics.update_order") == "sequential" ? OptimizerConfig::Order::sequential
-                                                                        : OptimizerConfig::Order::simultaneous;
-      if (opt.order == OptimizerConfig::Order::sequential && opt.kind != OptimizerConfig::Kind::sgd)
-        s.fail("dynamics.update_order", "the sequential order is defined for optimizer = \"sgd\" only");
-      if (ex.preconditioner && !opt.plain())
-        s.fail(preconditioner_key(s),
-               "a preconditioner is defined for the plain simultaneous step (optimizer = \"sgd\", no weight decay, "
-               "constant schedule, simultaneous order)");
-      return std::make_unique<NoisyGD>(loss, noise, eta, opt, ex.preconditioner);
-    } else if (dyn == "sde_euler_maruyama" && s.get_string("dynamics.increments") == "noise") {
-      return std::make_unique<EulerMaruyama>(loss, noise, eta, static_cast<int>(s.get_int("dynamics.substeps")),
-                                             ex.preconditioner);
-    } else if (ex.preconditioner &&
-               (dyn == "sme" || dyn == "gradient_flow" || dyn == "modified_flow" || dyn == "ou_exact")) {
-      s.fail(preconditioner_key(s), "a preconditioner is not defined for dynamics.kind = \"" + dyn +
-                                        "\" (only discrete and the sde_* schemes)");
-    } else if (dyn == "sde_euler_maruyama" || dyn == "sde_milstein" || dyn == "sde_weak2" || dyn == "sme") {
-      // The SDE schemes and stochastic modified equations of dynamics/sde_schemes.hpp.
-      SdeSpec spec;
-      spec.substeps = static_cast<int>(s.get_int("dynamics.substeps"));
-      if (dyn == "sme") {
-        const auto order = s.get_int("dynamics.order");
-        const bool w2 = s.get_string("dynamics.integrator") == "weak2";
-        spec.drift = order == 2 ? SdeDrift::modified : SdeDrift::gradient;
-        spec.scheme = w2 ? SdeScheme::weak2 : SdeScheme::euler_maruyama;
-        spec.kind = "sme" + std::to_string(order) + (w2 ? "/weak2" : "/euler_maruyama");
-      } else {
-        spec.scheme = dyn == "sde_milstein" ? SdeScheme::milstein
-                      : dyn == "sde_weak2"  ? SdeScheme::weak2
-                                            : SdeScheme::euler_maruyama;
-        spec.kind = dyn == "sde_euler_maruyama" ? "sde_euler_maruyama+gaussian" : dyn;
-        if (ex.preconditioner) spec.kind += "+preconditioned";
-        spec.preconditioner = ex.preconditioner;
-      }
-      try {
-        return std::make_unique<SdeStepper>(loss, noise, eta, spec, ex.theta0);
-      } catch (const std::invalid_argument& e) {
-        s.fail("dynamics.kind", e.what());
-      }
-    } else if (dyn == "strong_coupling") {
-      const auto mn = std::dynamic_pointer_cast<const MultiplicativeNoise>(noise);
-      if (!mn)
-        s.fail("noise.kind",
-               "strong_coupling needs kind = \"multiplicative\" (paper 1's Gaussian multiplicative noise)" +
-                   std::string(noise ? ", not \"" + noise->kind() + "\"" : ", and there is no [noise]"));
-      if (!mn->gaussian())
-        s.fail("noise.type",
-               "strong_coupling needs a Gaussian type (gaussian_cov or gaussian_fisher): Bernoulli "
-               "weights are not a function of the Brownian increments");
-      return std::make_unique<StrongCoupling>(std::dynamic_pointer_cast<const FiniteSumLoss>(loss), mn, eta,
-                                              static_cast<int>(s.get_int("dynamics.substeps")));
-    } else if (dyn == "gradient_flow" || dyn == "modified_flow") {
-      if (noise) s.fail("dynamics.kind", dyn + " is deterministic: remove the [noise] table");
-      FlowOptions fo;
-      fo.abs_tol = s.get_number("dynamics.abs_tol");
-      fo.rel_tol = s.get_number("dynamics.rel_tol");
-      return std::make_unique<FlowStepper>(loss, eta, dyn == "gradient_flow" ? FlowKind::gradient : FlowKind::modified,
-                                           fo);
-    } else if (dyn == "ou_exact") {
-      if (!ex.quadratic) s.fail("dynamics.kind", "ou_exact needs a quadratic loss");
-      if (noise && !noise->constant_covariance())
-        s.fail("dynamics.kind", "ou_exact needs noise with a constant covariance");
-      return std::make_unique<OUExact>(ex.quadratic, noise, eta);
-    } else {
-      s.fail("dynamics.kind", "not implemented: " + dyn);
-    }
-    return nullptr;
+  // The dynamics on one loss instance and its noise (its kind's entry, scenario/registry.hpp).
+  const DynamicsKind& dynamics = dynamics_kind(s);
+  if (ex.preconditioner && !dynamics.capabilities.preconditioner)
+    s.fail(preconditioner_key(s), "a preconditioner is not defined for dynamics.kind = \"" + dynamics.schema.name +
+                                      "\" (only " + dynamics_kinds_with(&DynamicsCapabilities::preconditioner) + ")");
+  auto make_stepper = [&](const std::shared_ptr<const Loss>& loss, const std::shared_ptr<const NoiseModel>& noise) {
+    return dynamics.build({s, loss, ex.quadratic, noise, ex.preconditioner, eta, ex.theta0});
   };
   ex.stepper = make_stepper(ex.loss, ex.noise);
   ex.trajectories = s.get_int("dynamics.trajectories");
@@ -840,7 +274,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     steppers.push_back(std::move(ex.stepper));
     for (Index g = 1; g < G; ++g) {
       BuiltLoss b = build_loss(s, instance_data_seed(data_seed, g));
-      ex.noises.push_back(build_noise(s, b.loss->hessian(ex.theta0), b.finite_sum, ex.preconditioner.get()));
+      ex.noises.push_back(noise_on(b));
       steppers.push_back(make_stepper(b.loss, ex.noises.back()));
       ex.centres.push_back(b.loss->minimizer().value_or(ex.theta0));
       ex.losses.push_back(std::move(b.loss));

@@ -40,6 +40,19 @@ struct SectionSchema {
   const KindSchema* find_kind(const std::string& k) const;
 };
 
+/// Building parameter tables (the registered kinds' tables use them too): a required or
+/// optional (default in TOML syntax) parameter, and its bounds and choices.
+namespace schema_params {
+Param req(std::string name, ParamType t, std::string doc);
+Param opt(std::string name, ParamType t, std::string def, std::string doc);
+Param positive(Param p);
+Param at_least(Param p, double m);
+Param at_most(Param p, double m);
+Param one_of(Param p, std::vector<std::string> c);
+}  // namespace schema_params
+
+/// The schema; the `kind` sections of loss and noise are the tables of the registered kinds
+/// (scenario/registry.hpp), in their listing order.
 const std::vector<SectionSchema>& scenario_schema();
 const SectionSchema* find_section(const std::string& name);
 
