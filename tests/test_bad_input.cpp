@@ -16,21 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kValid = R"(name = "t"
-seed = 3
-[loss]
-kind = "quadratic"
-dim = 2
-eigenvalues = [1.0, 0.5]
-[noise]
-kind = "isotropic"
-variance = 1.0
-[dynamics]
-kind = "discrete"
-eta = 0.1
-steps = 10
-trajectories = 64
-)";
+const char* const kValid = test::kSmallQuadratic;
 
 // The InputError's full message, or "" when `f` does not throw one.
 template <class F>

@@ -29,21 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kSmall = R"(name = "t"
-seed = 3
-[loss]
-kind = "quadratic"
-dim = 2
-eigenvalues = [1.0, 0.5]
-[noise]
-kind = "isotropic"
-variance = 1.0
-[dynamics]
-kind = "discrete"
-eta = 0.1
-steps = 10
-trajectories = 64
-)";
+const char* const kSmall = test::kSmallQuadratic;
 
 // A run that takes minutes: long enough to be interrupted, or to show that an output check
 // came before the computation.

@@ -20,6 +20,23 @@
 
 namespace sgdnoise::test {
 
+/// A small valid scenario: a 2-d quadratic with isotropic noise, 64 trajectories, 10 steps.
+inline constexpr const char* kSmallQuadratic = R"(name = "t"
+seed = 3
+[loss]
+kind = "quadratic"
+dim = 2
+eigenvalues = [1.0, 0.5]
+[noise]
+kind = "isotropic"
+variance = 1.0
+[dynamics]
+kind = "discrete"
+eta = 0.1
+steps = 10
+trajectories = 64
+)";
+
 const char* source_dir();  // tests/test_paths.cpp
 const char* cli_path();    // tests/test_paths.cpp
 
