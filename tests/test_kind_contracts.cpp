@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "losses/callback_loss.hpp"
 #include "noise_contract_util.hpp"
 #include "scenario/experiment.hpp"
 #include "scenario/registry.hpp"
@@ -31,6 +32,29 @@
 using namespace sgdnoise;
 
 namespace {
+
+// The `python` kind's example instance: a callback loss defined here in C++, as the Python
+// module defines one (L = x^4/4 - x^2/2 + 3/2 y^2 + x y / 2, batched callbacks).
+const bool kCallbackDefined = [] {
+  CallbackLossSpec s;
+  s.name = "contract_callback";
+  s.dim = 2;
+  s.gradient = [](ConstBlockRef X, BlockRef G) {
+    G.col(0) = X.col(0).array().cube() - X.col(0).array() + 0.5 * X.col(1).array();
+    G.col(1) = 3.0 * X.col(1).array() + 0.5 * X.col(0).array();
+  };
+  s.value = [](ConstBlockRef X, Eigen::Ref<Vec> out) {
+    out = 0.25 * X.col(0).array().pow(4) - 0.5 * X.col(0).array().square() + 1.5 * X.col(1).array().square() +
+          0.5 * X.col(0).array() * X.col(1).array();
+  };
+  s.hessian = [](const Vec& t) {
+    Mat H(2, 2);
+    H << 3.0 * t(0) * t(0) - 1.0, 0.5, 0.5, 3.0;
+    return H;
+  };
+  CallbackLossTable::instance().define(std::move(s), std::make_shared<CallbackStatus>());
+  return true;
+}();
 
 struct Instance {
   std::string kind;

@@ -30,6 +30,7 @@
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
 #include "scenario/schema.hpp"
+#include "app/run_job.hpp"
 #include "app/sweep.hpp"
 #include "core/openmp_env.hpp"
 #include "core/version.hpp"
@@ -169,139 +170,37 @@ struct RunOptions {
 };
 
 int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
-  namespace fs = std::filesystem;
   const bool resuming = !ro.resume.empty();
   std::optional<Experiment> fresh;
-  std::string out_dir = ro.out_dir;
+  RunJobOptions job;
+  job.out_dir = ro.out_dir;
   if (resuming) {
     if (!o.sets.empty() || o.seed)
       throw InputError("--resume", "",
                        "a resumed run continues its checkpointed scenario: --set and --seed are not allowed");
-    out_dir = ro.resume;
+    job.out_dir = ro.resume;
   } else {
     // Bad input costs nothing and creates nothing: the scenario is validated first.
     fresh.emplace(build_experiment(Scenario::load(ro.file, o.sets, o.seed), o.threads, o.memory_limit_bytes()));
-    if (out_dir.empty()) out_dir = "runs/" + fresh->scenario.name();
+    if (job.out_dir.empty()) job.out_dir = "runs/" + fresh->scenario.name();
   }
-  // The output is checked before the computation: its lock (another sgdnoise on the same
-  // output: exit 2; a path that cannot be written: exit 4), then DIR.partial/.
-  const OutputLock lock(out_dir, std::cerr);
-  if (const int n = remove_stale_temporaries(out_dir); n > 0)
-    std::cerr << "sgdnoise: removed " << n << " temporary file(s) left by an earlier, killed run of " << out_dir
-              << "\n";
-  const fs::path partial = partial_dir(out_dir);
-  std::optional<Checkpoint> ck;
-  if (resuming) {
-    if (!has_checkpoint(out_dir))
-      throw InputError(checkpoint_path(out_dir).string(), "", "no checkpoint to resume from");
-    ck = load_checkpoint(out_dir, std::cerr);
-  } else if (has_checkpoint(out_dir)) {
-    if (!ro.force)
-      throw InputError(partial.string(), "",
-                       "holds the checkpoint of an interrupted run of this output: continue it with `sgdnoise run "
-                       "--resume " +
-                           out_dir + "`, or give --force to discard it and start again");
-    if (!discard_checkpoints(out_dir))
-      throw InputError(partial.string(), "", "holds files sgdnoise did not write; --force left them: move them away");
-  }
-  Experiment ex =
-      ck ? build_experiment(Scenario::parse(ck->scenario_toml, ck->scenario_file), o.threads, o.memory_limit_bytes())
-         : std::move(*fresh);
-  RunDirWriter writer(out_dir, ro.force);  // refuses an existing directory before any work
-  writer.prepare();
-  create_dirs(partial);
-  // On the way out DIR.partial goes unless it holds a checkpoint to resume from.
-  struct PartialCleanup {
-    std::string run;
-    ~PartialCleanup() {
-      if (!has_checkpoint(run)) discard_checkpoints(run);
-    }
-  } cleanup{out_dir};
-
-  std::ostringstream toml_text;
-  toml_text << toml::toml_formatter{ex.scenario.table()};
-  const std::string scenario_file = ex.scenario.file();
-  const bool save_states = ro.save_states || (ck && ck->save_states);
-  auto write_checkpoint = [&](const RunRecord& rec, const Mat& X) {
-    save_checkpoint(out_dir, {scenario_file, toml_text.str(), rec, X, observer_states(ex), save_states});
-  };
-  RunHooks hooks;
-  hooks.progress = progress_line(ex.scenario.name());
-  auto last = std::chrono::steady_clock::now();
-  bool failing = false;  // the last checkpoint could not be written
-  hooks.checkpoint = [&](const RunRecord& rec, const Mat& X) {
-    const auto now = std::chrono::steady_clock::now();
-    if (std::chrono::duration<double>(now - last).count() < ro.checkpoint_every) return;
-    last = now;
-    try {
-      write_checkpoint(rec, X);
-    } catch (const IoError& e) {
-      // The computation is still good: it goes on, and the last good checkpoint stays. One
-      // warning per run of failures.
-      if (!failing)
-        std::cerr << "sgdnoise: warning: checkpoint not written: " << e.what()
-                  << (has_checkpoint(out_dir) ? "; the last good one is kept" : "")
-                  << "; the run goes on (and says when a checkpoint is written again)\n";
-      failing = true;
-      return;
-    }
-    if (failing) std::cerr << "sgdnoise: checkpoint written again at step " << rec.series.back().k << "\n";
-    failing = false;
-  };
-  hooks.stop = &g_stop;
+  job.resume = resuming;
+  job.force = ro.force;
+  job.save_states = ro.save_states;
+  job.checkpoint_every = ro.checkpoint_every;
+  job.threads = o.threads;
+  job.memory_limit_bytes = o.memory_limit_bytes();
+  job.command = cmdline;
+  job.progress = progress_line(fresh ? fresh->scenario.name() : job.out_dir);
+  job.stop = &g_stop;
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-
-  RunRecord resume;
-  Mat state;
-  if (ck) {
-    restore_observer_states(ex, ck->observer_states, ck->record.series.back().k, ck->state,
-                            checkpoint_path(out_dir).string());
-    resume = std::move(ck->record);
-    state = std::move(ck->state);
-  }
-  const RunResult r = run_experiment(ex, hooks, std::move(resume), std::move(state));
-  const std::string summary = summary_json(ex, r, {o.threads, cmdline}).dump(2) + "\n";
-  if (r.record.status == RunStatus::interrupted) {
-    // Exit 128 + the signal whatever the disk says; a checkpoint that cannot be written
-    // leaves the last good one.
-    try {
-      write_checkpoint(r.record, r.record.state);
-      std::cerr << "sgdnoise: " << r.record.failure << "; checkpoint in " << partial.string()
-                << "; continue with: sgdnoise run --resume " << out_dir << "\n";
-    } catch (const IoError& e) {
-      std::cerr << "sgdnoise: " << r.record.failure << ", but the checkpoint could not be written: " << e.what()
-                << "\n";
-      if (has_checkpoint(out_dir))
-        std::cerr << "sgdnoise: the last good checkpoint is kept in " << partial.string()
-                  << "; continue with: sgdnoise run --resume " << out_dir << "\n";
-      else
-        std::cerr << "sgdnoise: no checkpoint was written: the run must start again\n";
-    }
-    if (has_checkpoint(out_dir)) {
-      try {
-        write_file_atomically(partial / "summary.json", summary);
-      } catch (const IoError& e) {
-        std::cerr << "sgdnoise: warning: the incomplete summary was not written: " << e.what() << "\n";
-      }
-    }
-    return 128 + static_cast<int>(g_signal);
-  }
-  try {
-    writer.write("summary.json", summary);
-    writer.write("series.csv", series_csv(r));
-    if (save_states) writer.write("final_states.npy", npy_bytes(r.record.final_state));
-    writer.commit();
-  } catch (const IoError&) {
-    if (has_checkpoint(out_dir))
-      std::cerr << "sgdnoise: the last checkpoint is kept in " << partial.string()
-                << "; once the output can be written: sgdnoise run --resume " << out_dir << "\n";
-    throw;
-  }
-  if (!discard_checkpoints(out_dir))
-    std::cerr << "sgdnoise: note: " << partial.string() << " holds files sgdnoise did not write; it was left\n";
-  std::cout << "wrote " << writer.dir().string() << "/summary.json\n";
-  print_checks(std::cout, ex.scenario.name(), r);
+  const RunJobOutcome out = run_into_directory(std::move(fresh), job);
+  // Exit 128 + the signal whatever the disk said.
+  if (out.interrupted) return 128 + static_cast<int>(g_signal);
+  const RunResult& r = out.result;
+  std::cout << "wrote " << out.dir.string() << "/summary.json\n";
+  print_checks(std::cout, out.experiment.scenario.name(), r);
   if (r.record.status != RunStatus::completed) {
     std::cerr << "sgdnoise: run failed numerically: " << r.record.failure << "\n";
     return kNumericalFailure;

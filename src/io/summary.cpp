@@ -461,7 +461,7 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
     // of a quadratic loss and the GD step from theta_0 without the data.
     const Vec g = ex.loss->gradient_at(ex.theta0);
     const Mat H = ex.loss->hessian(ex.theta0);
-    if (std::isfinite(ex.loss->value_at(ex.theta0)) && g.allFinite() && H.allFinite())
+    if (ex.loss->has_value() && std::isfinite(ex.loss->value_at(ex.theta0)) && g.allFinite() && H.allFinite())
       j["start"] = {{"theta", std::vector<double>(ex.theta0.data(), ex.theta0.data() + ex.theta0.size())},
                     {"loss", ex.loss->value_at(ex.theta0)},
                     {"gradient", std::vector<double>(g.data(), g.data() + g.size())},

@@ -39,6 +39,9 @@ class Loss {
   /// any unbiased noisy GD with state-independent sampling follows plain GD exactly
   /// (docs/theory.md 1.5).
   virtual bool affine_gradient() const { return false; }
+  /// False for a loss that cannot evaluate L itself (a Python loss given only its gradient):
+  /// then nothing asks for value() (no `loss` observable, no loss at the start point).
+  virtual bool has_value() const { return true; }
   /// A held-out test loss, where the loss has a test set.
   virtual bool has_test_set() const { return false; }
   virtual void test_value(ConstBlockRef, Eigen::Ref<Vec>) const {}

@@ -196,6 +196,9 @@ EscapeBridge build_bridge(const Scenario& s, const Experiment& ex, const Region&
 }  // namespace
 
 Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes) {
+  // A loss that calls into an interpreter runs on one thread (losses/callback_loss.hpp).
+  const bool callback = loss_kind(sc).capabilities.callback;
+  if (callback) threads = 1;
   if (memory_limit_bytes != 0.0) {
     const MemoryEstimate need = estimate_memory(sc, threads);
     const double budget = memory_budget(memory_limit_bytes);
@@ -285,6 +288,9 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   ex.spec.steps = s.get_int("dynamics.steps");
   ex.spec.every = s.get_int("observe.every");
   ex.spec.block = s.get_int("dynamics.block");
+  // ... and as one block: each evaluation is one call with every live trajectory. The
+  // results do not depend on the block size (docs/conventions.md, determinism).
+  if (callback) ex.spec.block = std::max<Index>(ex.trajectories, 1);
   ex.spec.threads = threads;
   ex.spec.divergence_bound = s.get_number("dynamics.divergence_bound");
   ex.max_diverged_fraction = s.get_number("dynamics.max_diverged_fraction");
@@ -295,7 +301,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
   for (const char* key : {"observe.hessian_top_k", "observe.hessian_bottom_k"})
     if (s.get_int(key) > d) s.fail(key, "cannot exceed the dimension " + std::to_string(d));
 
-  ex.observers.push_back(std::make_unique<LossObserver>(ex.loss_instances()));
+  if (ex.loss->has_value()) ex.observers.push_back(std::make_unique<LossObserver>(ex.loss_instances()));
   {
     std::vector<std::pair<Index, Index>> entries;
     const Mat E = s.get_matrix("observe.covariance_entries");

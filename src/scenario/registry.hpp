@@ -44,6 +44,8 @@ struct LossCapabilities {
   bool per_sample_gradients = false;    // G(theta) = [grad l_1 .. grad l_n] (FiniteSumLoss::sample_gradients)
   bool hessian_vector_product = false;  // a matrix-free H v cheaper than forming H (else H v from the dense H)
   bool fresh_data = false;              // synthetic data redrawn per group (loss.fresh_data)
+  bool callback =
+      false;  // evaluated by callbacks into an interpreter (losses/callback_loss.hpp): one thread, one block
 };
 
 /// A built loss, with the views that callers use without a cast.

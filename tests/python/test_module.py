@@ -1,0 +1,150 @@
+"""The Python module (python/sgdnoise): the same results as the CLI, bit for bit; Python
+losses equal to the built-in losses they copy; errors for every bad-input class; Ctrl-C
+leaving a resumable run directory."""
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import sgdnoise
+
+ESCAPE = "scenarios/double_well_escape.toml"
+
+
+def strip_meta(summary):
+    return {k: v for k, v in summary.items() if k != "metadata"}
+
+
+def double_well(name="py_double_well", **extra):
+    # L = (x^2 - 1)^2, written as the built-in double_well computes it.
+    return sgdnoise.Loss.from_python(name, 1, grad=lambda X: 4.0 * X * (X * X - 1.0),
+                                     value=lambda X: ((X * X - 1.0) ** 2)[:, 0], **extra)
+
+
+def test_run_equals_cli_bit_for_bit(root, cli, tmp_path):
+    out = tmp_path / "cli"
+    subprocess.run([cli, "run", str(root / ESCAPE), "--out", str(out), "--save-states", "--threads", "2",
+                    "--set", "dynamics.steps=800"], check=True, capture_output=True)
+    cli_summary = json.loads((out / "summary.json").read_text())
+    cli_states = np.load(out / "final_states.npy")
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 800)
+    r = sgdnoise.run(sc, threads=1, progress=False)
+    assert strip_meta(r.summary) == strip_meta(cli_summary)
+    assert r.final_states.shape == cli_states.shape
+    assert np.array_equal(r.final_states, cli_states)
+    # The series as arrays, aligned with k and tau.
+    assert r.k[0] == 0 and r.k[-1] == 800 and len(r.tau) == len(r.k)
+    assert np.allclose(r.tau, r.k * sc["dynamics.eta"])
+    assert r["escaped_fraction"].shape == r.k.shape and r.se("loss").shape == r.k.shape
+    assert r.escape["counts"]["escaped"] >= 0
+
+
+def test_run_writes_the_same_directory_as_the_cli(root, tmp_path):
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 300)
+    r = sgdnoise.run(sc, out=tmp_path / "py", save_states=True, progress=False)
+    assert r.dir == str(tmp_path / "py")
+    assert strip_meta(json.loads((tmp_path / "py" / "summary.json").read_text())) == strip_meta(r.summary)
+    assert np.array_equal(np.load(tmp_path / "py" / "final_states.npy"), r.final_states)
+    with pytest.raises(sgdnoise.InputError):  # an existing run directory is not replaced without force
+        sgdnoise.run(sc, out=tmp_path / "py", progress=False)
+
+
+def test_python_loss_equals_builtin_bit_for_bit(root):
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 1000)
+    builtin = sgdnoise.run(sc, progress=False)
+    py = sgdnoise.run(sc.copy().set("loss", double_well(minimizer=[1.0])), threads=2, progress=False)
+    assert np.array_equal(builtin.final_states, py.final_states)
+    for name in builtin.names:
+        assert np.array_equal(builtin[name], py[name]), name
+        assert np.array_equal(builtin.se(name), py.se(name)), name
+    assert builtin.escape["counts"] == py.escape["counts"]
+
+
+def test_python_loss_is_called_once_per_evaluation_with_the_whole_block(root):
+    shapes = []
+
+    def grad(X):
+        shapes.append(X.shape)
+        return 4.0 * X * (X * X - 1.0)
+
+    loss = sgdnoise.Loss.from_python("counted", 1, grad=grad)
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("loss", loss).set("dynamics.steps", 50)
+    sc.set("escape.stop_escaped", False)
+    sgdnoise.run(sc, threads=2, progress=False)
+    steps = [s for s in shapes if s[0] == 500]
+    assert len(steps) == 50  # one call per step, every trajectory at once
+
+
+def test_unknown_key_names_the_key():
+    with pytest.raises(sgdnoise.InputError) as e:
+        sgdnoise.Scenario.from_dict({"name": "x", "loss": {"kind": "quadratic", "dim": 1, "hesian": [1.0]}})
+    assert e.value.key == "loss.hesian" and "unknown" in e.value.reason
+    sc = sgdnoise.Scenario.from_dict({"name": "x", "loss": {"kind": "quadratic", "dim": 1},
+                                      "dynamics": {"kind": "discrete", "eta": 0.1, "steps": 10, "trajectories": 4, "start": [1.0]}})
+    with pytest.raises(sgdnoise.InputError) as e:
+        sc.set("dynamics.eta", -1.0)
+    assert e.value.key == "dynamics.eta"
+
+
+def test_wrong_shape_from_the_callable(root):
+    loss = sgdnoise.Loss.from_python("flat", 1, grad=lambda X: X[:, 0])
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("loss", loss)
+    with pytest.raises(sgdnoise.LossError, match=r"shape \(\d+,\); expected \(\d+, 1\)"):
+        sgdnoise.run(sc, progress=False)
+
+
+def test_nan_from_the_callable(root):
+    loss = sgdnoise.Loss.from_python("nan", 1, grad=lambda X: np.where(X > 0.3, np.nan, X))
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("loss", loss).set("dynamics.start", [0.5])
+    with pytest.raises(sgdnoise.LossError, match="non-finite"):
+        sgdnoise.run(sc, progress=False)
+
+
+def test_exception_in_the_callable_is_raised_as_itself(root):
+    def grad(X):
+        raise ZeroDivisionError("user bug")
+
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("loss", sgdnoise.Loss.from_python("bug", 1, grad=grad))
+    with pytest.raises(ZeroDivisionError, match="user bug"):
+        sgdnoise.run(sc, progress=False)
+    # The loss table and the module are still usable afterwards.
+    sgdnoise.run(sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 10), progress=False)
+
+
+def test_missing_capability_is_refused_at_build_time(root):
+    # Sampling noise needs a finite sum (per-sample gradients), which a Python loss lacks.
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("loss", double_well("dw_cap"))
+    with pytest.raises(sgdnoise.InputError) as e:
+        sc.set("noise", {"kind": "sgd", "batch": 2})
+        sgdnoise.run(sc, progress=False)
+    assert "finite" in str(e.value)
+    # A saddle that is not a saddle.
+    with pytest.raises(sgdnoise.InputError, match="saddle"):
+        double_well("dw_bad", saddles=[[0.9]])
+
+
+def test_undefined_python_loss(root):
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE)
+    with pytest.raises(sgdnoise.InputError) as e:
+        sc.set("loss", {"kind": "python", "name": "never_defined", "dim": 1})
+        sgdnoise.run(sc, progress=False)
+    assert e.value.key == "loss.name"
+
+
+def test_keyboard_interrupt_leaves_a_resumable_directory(root, tmp_path):
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 600)
+    sc.set("observe.every", 50)
+    whole = sgdnoise.run(sc, progress=False)
+
+    def interrupt(k, steps):
+        if k >= 200:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt, match="resume=True"):
+        sgdnoise.run(sc, out=out, progress=interrupt, checkpoint_every=0)
+    assert (tmp_path / "run.partial").is_dir() and not out.exists()
+    resumed = sgdnoise.run(out=out, resume=True, progress=False)
+    assert np.array_equal(resumed.final_states, whole.final_states)
+    assert strip_meta(resumed.summary) == strip_meta(whole.summary)
