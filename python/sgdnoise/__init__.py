@@ -188,6 +188,15 @@ class Result:
         self.series = {name: mean for name, (mean, se) in s["values"].items()}
         self._se = {name: se for name, (mean, se) in s["values"].items()}
         self.final_states = raw["final_states"]
+        arrays = raw["arrays"]
+        #: paths.npz of the run: k, tau, ids and theta (steps, ids, d); None without [observe] paths.
+        self.paths = arrays.get("paths")
+        d = arrays.get("distributions", {})
+        #: per observable, the (steps, quantiles) array; probabilities in self.probabilities.
+        self.quantiles = {n[len("quantiles_"):]: v for n, v in d.items() if n.startswith("quantiles_")}
+        #: per observable, the (steps, bins + 2) counts: the bins, then below and above the range.
+        self.histograms = {n[len("histogram_"):]: v for n, v in d.items() if n.startswith("histogram_")}
+        self.probabilities, self.edges = d.get("probabilities"), d.get("edges")
         self.dir = raw["dir"]
         self.interrupted = bool(raw["interrupted"])
         self.resumable = bool(raw["resumable"])

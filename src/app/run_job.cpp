@@ -9,6 +9,7 @@
 #include "core/errors.hpp"
 #include "io/checkpoint.hpp"
 #include "io/durable.hpp"
+#include "io/npz.hpp"
 #include "io/output_lock.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
@@ -42,7 +43,11 @@ RunJobOutcome run_into_directory(std::optional<Experiment> fresh, const RunJobOp
   RunJobOutcome out{
       ck ? build_experiment(Scenario::parse(ck->scenario_toml, ck->scenario_file), o.threads, o.memory_limit_bytes)
          : std::move(fresh.value()),
-      {}, {}, false, false, fs::path(out_dir)};
+      {},
+      {},
+      false,
+      false,
+      fs::path(out_dir)};
   const Experiment& ex = out.experiment;
   RunDirWriter writer(out_dir, o.force);  // refuses an existing directory before any work
   writer.prepare();
@@ -128,6 +133,7 @@ RunJobOutcome run_into_directory(std::optional<Experiment> fresh, const RunJobOp
     writer.write("summary.json", summary);
     writer.write("series.csv", series_csv(r));
     if (save_states) writer.write("final_states.npy", npy_bytes(r.record.final_state));
+    for (const auto& [name, bytes] : observer_npz_files(ex.observer_ptrs())) writer.write(name, bytes);
     writer.commit();
   } catch (const IoError&) {
     if (has_checkpoint(out_dir))

@@ -18,9 +18,9 @@
 namespace sgdnoise {
 
 struct RunJobOptions {
-  std::string out_dir;     // the run directory (required)
-  bool resume = false;     // continue the checkpoint in out_dir (no fresh experiment given)
-  bool force = false;      // replace an existing run directory, discard a checkpoint
+  std::string out_dir;  // the run directory (required)
+  bool resume = false;  // continue the checkpoint in out_dir (no fresh experiment given)
+  bool force = false;   // replace an existing run directory, discard a checkpoint
   bool save_states = false;
   double checkpoint_every = 60.0;  // seconds between checkpoints; 0: at every observation
   int threads = 1;                 // for a resumed run (a fresh experiment has its own)

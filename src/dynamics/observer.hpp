@@ -35,6 +35,17 @@ struct Observation {
   Estimate est;
 };
 
+/// An array an observer gives beside its series (sample paths, per-step quantiles), written
+/// to the run directory as FILE.npz (io/npz.hpp) and handed to Python as a numpy array.
+/// data is in C order for `shape`; `integer` arrays are written as int64.
+struct ObserverArray {
+  std::string file;  // the .npz it belongs to, without the extension
+  std::string name;  // its name inside
+  std::vector<Index> shape;
+  std::vector<double> data;
+  bool integer = false;
+};
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -64,6 +75,8 @@ class Observer {
   /// What a later observation needs of the earlier ones (the escape observer's first
   /// passages so far), saved with each checkpoint; empty: nothing.
   virtual std::string saved_state() const { return {}; }
+  /// The arrays this observer recorded (ObserverArray); default: none.
+  virtual void arrays(std::vector<ObserverArray>& out) const { (void)out; }
   /// Before a resumed run's first step: the saved_state() of the checkpoint taken at step
   /// k, and the ensemble there as observe() saw it (theta, or the whole state). Throws
   /// std::invalid_argument when the state does not fit this observer.

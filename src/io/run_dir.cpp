@@ -41,7 +41,8 @@ void check_replaceable_output(const fs::path& dir) {
         dir.string(), "",
         "not a run or sweep directory (no summary.json or sweep.json): --force replaces only what sgdnoise "
         "wrote; choose another --out or remove it yourself");
-  static const std::set<std::string> run_files = {"summary.json", "series.csv", "final_states.npy"};
+  static const std::set<std::string> run_files = {"summary.json", "series.csv", "final_states.npy", "paths.npz",
+                                                  "distributions.npz"};
   static const std::set<std::string> sweep_files = {"sweep.json", "sweep.csv", "points"};
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string n = e.path().filename().string();

@@ -78,8 +78,8 @@ void CallbackLoss::gradient(ConstBlockRef X, BlockRef G) const {
     return;
   }
   if (const Index i = first_bad_row(X, G); i >= 0) {
-    status_->fail("grad of the loss \"" + spec_.name + "\" returned a non-finite value at theta = " +
-                  point_text(X, i) + " (row " + std::to_string(i) + " of the block)");
+    status_->fail("grad of the loss \"" + spec_.name + "\" returned a non-finite value at theta = " + point_text(X, i) +
+                  " (row " + std::to_string(i) + " of the block)");
     G.setConstant(kNaN);
   }
 }
@@ -101,8 +101,8 @@ void CallbackLoss::value(ConstBlockRef X, Eigen::Ref<Vec> out) const {
   }
   for (Index i = 0; i < X.rows(); ++i)
     if (X.row(i).allFinite() && !std::isfinite(out(i))) {
-      status_->fail("value of the loss \"" + spec_.name + "\" returned a non-finite value at theta = " +
-                    point_text(X, i));
+      status_->fail("value of the loss \"" + spec_.name +
+                    "\" returned a non-finite value at theta = " + point_text(X, i));
       out.setConstant(kNaN);
       return;
     }
@@ -119,8 +119,8 @@ Mat CallbackLoss::hessian(const Vec& theta) const {
       return Mat::Constant(d, d, kNaN);
     }
     if (theta.allFinite() && !H.allFinite()) {
-      status_->fail("hessian of the loss \"" + spec_.name + "\" returned a non-finite value at theta = " +
-                    point_text(theta.transpose(), 0));
+      status_->fail("hessian of the loss \"" + spec_.name +
+                    "\" returned a non-finite value at theta = " + point_text(theta.transpose(), 0));
       return Mat::Constant(d, d, kNaN);
     }
     return H;
@@ -153,9 +153,9 @@ std::string CallbackLoss::origin() const { return "Loss.from_python(name=\"" + s
 CriticalPoint CallbackLoss::critical_point(const Vec& theta0, int expected_index, const char* what) const {
   const std::string key = expected_index == 0 ? "minima" : "saddles";
   if (theta0.size() != spec_.dim)
-    throw InputError(origin(), key, std::string("a ") + what + " has " + std::to_string(theta0.size()) +
-                                  " coordinates; the loss \"" + spec_.name + "\" has dim = " +
-                                  std::to_string(spec_.dim));
+    throw InputError(origin(), key,
+                     std::string("a ") + what + " has " + std::to_string(theta0.size()) + " coordinates; the loss \"" +
+                         spec_.name + "\" has dim = " + std::to_string(spec_.dim));
   // Newton's method on grad L = 0 from the given location.
   Vec theta = theta0;
   double gnorm = 0.0;
@@ -169,9 +169,9 @@ CriticalPoint CallbackLoss::critical_point(const Vec& theta0, int expected_index
     if (!theta.allFinite()) break;
   }
   if (!theta.allFinite() || gnorm > 1e-8 * std::max(1.0, theta.norm()))
-    throw InputError(origin(), key, std::string("Newton's method from the ") + what + " at " +
-                                  point_text(theta0.transpose(), 0) + " did not find a stationary point (|grad| = " +
-                                  format_g(gnorm) + ")");
+    throw InputError(origin(), key,
+                     std::string("Newton's method from the ") + what + " at " + point_text(theta0.transpose(), 0) +
+                         " did not find a stationary point (|grad| = " + format_g(gnorm) + ")");
   CriticalPoint p;
   p.theta = theta;
   p.hessian = hessian(theta);
@@ -180,9 +180,10 @@ CriticalPoint CallbackLoss::critical_point(const Vec& theta0, int expected_index
   const Vec ev = Eigen::SelfAdjointEigenSolver<Mat>(p.hessian, Eigen::EigenvaluesOnly).eigenvalues();
   p.morse_index = static_cast<int>((ev.array() < 0.0).count());
   if ((ev.array() == 0.0).any() || p.morse_index != expected_index)
-    throw InputError(origin(), key, std::string("the stationary point at ") + point_text(theta.transpose(), 0) +
-                                  " has " + std::to_string(p.morse_index) +
-                                  " negative Hessian eigenvalue(s): not a nondegenerate " + what);
+    throw InputError(origin(), key,
+                     std::string("the stationary point at ") + point_text(theta.transpose(), 0) + " has " +
+                         std::to_string(p.morse_index) + " negative Hessian eigenvalue(s): not a nondegenerate " +
+                         what);
   return p;
 }
 

@@ -22,7 +22,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -155,7 +157,9 @@ void define_loss(const std::string& name, Index dim, py::object grad, py::object
         for (Index j = 0; j < dim; ++j) H(i, j) = v(0, i, j);
       return H;
     };
-  auto to_vec = [](const std::vector<double>& v) { return Eigen::Map<const Vec>(v.data(), static_cast<Index>(v.size())).eval(); };
+  auto to_vec = [](const std::vector<double>& v) {
+    return Eigen::Map<const Vec>(v.data(), static_cast<Index>(v.size())).eval();
+  };
   for (const auto& m : minima) spec.minima.push_back(to_vec(m));
   for (const auto& s : saddles) spec.saddles.push_back(to_vec(s));
   if (minimizer) spec.minimizer = to_vec(*minimizer);
@@ -220,6 +224,32 @@ py::array_t<double> states_array(const Mat& X) {
   for (Index i = 0; i < X.rows(); ++i)
     for (Index j = 0; j < X.cols(); ++j) m(i, j) = X(i, j);
   return a;
+}
+
+// Every observer's arrays (paths, quantiles, histograms) as {file: {name: ndarray}}.
+py::dict arrays_dict(const Experiment& ex) {
+  std::vector<ObserverArray> all;
+  for (const Observer* o : ex.observer_ptrs()) o->arrays(all);
+  py::dict out;
+  for (const auto& a : all) {
+    const py::str file(a.file);
+    if (!out.contains(file)) out[file] = py::dict();
+    std::vector<py::ssize_t> shape(a.shape.begin(), a.shape.end());
+    py::object arr;
+    if (a.integer) {
+      py::array_t<std::int64_t> v(shape);
+      std::int64_t* p = v.mutable_data();
+      for (std::size_t i = 0; i < a.data.size(); ++i) p[i] = static_cast<std::int64_t>(std::llround(a.data[i]));
+      arr = v;
+    } else {
+      py::array_t<double> v(shape);
+      std::copy(a.data.begin(), a.data.end(), v.mutable_data());
+      arr = v;
+    }
+    py::dict members = out[file];
+    members[py::str(a.name)] = arr;
+  }
+  return out;
 }
 
 // The Python loss the experiment uses, if any: its status and its module-side state.
@@ -319,6 +349,7 @@ py::dict run(const std::string& text, const std::string& file, int threads, doub
     result["summary"] = o->summary.dump();
     result["series"] = series_dict(o->result.record);
     result["final_states"] = states_array(o->result.record.final_state);
+    result["arrays"] = arrays_dict(o->experiment);
     result["interrupted"] = o->interrupted || g_interrupted.load();
     result["resumable"] = o->resumable;
     result["dir"] = o->dir.string();
@@ -338,6 +369,7 @@ py::dict run(const std::string& text, const std::string& file, int threads, doub
     result["summary"] = summary_json(*fresh, *r, {fresh->spec.threads, command}).dump();
     result["series"] = series_dict(r->record);
     result["final_states"] = states_array(r->record.final_state);
+    result["arrays"] = arrays_dict(*fresh);
     result["interrupted"] = r->record.status == RunStatus::interrupted || g_interrupted.load();
     result["resumable"] = false;
     result["dir"] = py::none();

@@ -7,10 +7,12 @@
 #include <fstream>
 #include <limits>
 
+#include "analysis/distribution_observer.hpp"
 #include "analysis/escape_observer.hpp"
 #include "analysis/indicator_observer.hpp"
 #include "analysis/sharpness_observer.hpp"
 #include "analysis/strong_error.hpp"
+#include "core/format.hpp"
 #include "dynamics/grouped_stepper.hpp"
 #include "dynamics/strong_coupling.hpp"
 #include "losses/landscapes.hpp"
@@ -193,6 +195,74 @@ EscapeBridge build_bridge(const Scenario& s, const Experiment& ex, const Region&
   return {sigma2, s.seed()};
 }
 
+// [observe] paths, paths_first, distribution, quantiles, histogram_* (analysis/distribution_observer.hpp).
+void add_distribution_observer(Experiment& ex, Index d, double eta) {
+  const Scenario& s = ex.scenario;
+  DistributionSpec spec;
+  spec.eta = eta;
+  for (Index i = 0; i < s.get_int("observe.paths_first"); ++i) spec.path_ids.push_back(i);
+  const Vec ids = s.get_vector("observe.paths");
+  for (Index i = 0; i < ids.size(); ++i) {
+    const auto id = static_cast<Index>(ids[i]);
+    if (static_cast<double>(id) != ids[i] || id < 0 || id >= ex.trajectories)
+      s.fail("observe.paths", "trajectory ids must be integers in [0, " + std::to_string(ex.trajectories) + ")");
+    if (std::find(spec.path_ids.begin(), spec.path_ids.end(), id) == spec.path_ids.end()) spec.path_ids.push_back(id);
+  }
+  if (s.get_int("observe.paths_first") > ex.trajectories)
+    s.fail("observe.paths_first", "exceeds the " + std::to_string(ex.trajectories) + " trajectories");
+  std::string list = s.get_string("observe.distribution");
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) continue;
+    bool ok = item == "loss" || item == "dist2";
+    if (item.rfind("theta_", 0) == 0 && item.size() > 6 &&
+        item.find_first_not_of("0123456789", 6) == std::string::npos) {
+      ok = std::stoll(item.substr(6)) < d;
+      if (!ok) s.fail("observe.distribution", "\"" + item + "\": the dimension is " + std::to_string(d));
+    }
+    if (!ok) s.fail("observe.distribution", "unknown observable \"" + item + "\" (known: loss, dist2, theta_I)");
+    if (item == "dist2" && ex.instances() > 1)
+      s.fail("observe.distribution", "\"dist2\" with fresh data per group (one centre per group) is not supported");
+    if (item == "loss" && !ex.loss->has_value())
+      s.fail("observe.distribution", "\"loss\": this loss has no value function");
+    spec.of.push_back(item);
+  }
+  const Vec q = s.get_vector("observe.quantiles");
+  for (Index i = 0; i < q.size(); ++i) {
+    if (!(q[i] >= 0.0 && q[i] <= 1.0)) s.fail("observe.quantiles", "probabilities must lie in [0, 1]");
+    spec.quantiles.push_back(q[i]);
+  }
+  spec.histogram_bins = s.get_int("observe.histogram_bins");
+  const Vec range = s.get_vector("observe.histogram_range");
+  if (spec.histogram_bins > 0) {
+    if (range.size() != 2 || !(range[0] < range[1]))
+      s.fail("observe.histogram_range", "give [lo, hi] with lo < hi for histogram_bins > 0");
+    spec.histogram_lo = range[0];
+    spec.histogram_hi = range[1];
+  } else if (range.size() != 0) {
+    s.fail("observe.histogram_range", "given without histogram_bins");
+  }
+  if ((!spec.quantiles.empty() || spec.histogram_bins > 0) && spec.of.empty())
+    s.fail("observe.distribution", "name the observables whose quantiles or histograms to record");
+  if (!spec.of.empty() && spec.quantiles.empty() && spec.histogram_bins == 0)
+    s.fail("observe.distribution", "give quantiles and/or histogram_bins");
+  if (spec.path_ids.empty() && spec.of.empty()) return;
+  // Memory: every observation keeps ids x d path values and the summaries.
+  const double obs = static_cast<double>(observation_steps(ex.spec.steps, ex.spec.every).size());
+  const double doubles =
+      obs * (static_cast<double>(spec.path_ids.size() * static_cast<std::size_t>(d)) +
+             static_cast<double>(spec.of.size()) *
+                 static_cast<double>(spec.quantiles.size() + static_cast<std::size_t>(spec.histogram_bins) + 2));
+  if (doubles > 2.5e8)
+    s.fail(spec.path_ids.empty() ? "observe.distribution" : "observe.paths",
+           "would keep " + format_g(doubles * 8.0 / 1e9, 3) +
+               " GB over the run: keep fewer trajectories or observe less often (observe.every)");
+  ex.observers.push_back(
+      std::make_unique<DistributionObserver>(std::move(spec), ex.loss_instances(), ex.centres.front()));
+}
+
 }  // namespace
 
 Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes) {
@@ -326,6 +396,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     if (!coords.empty()) ex.observers.push_back(std::make_unique<MeanObserver>(std::move(coords)));
   }
   if (ex.loss->has_test_set()) ex.observers.push_back(std::make_unique<LossObserver>(ex.loss_instances(), true));
+  add_distribution_observer(ex, d, eta);
   if (const auto* coupled = dynamic_cast<const StrongCoupling*>(ex.stepper.get()))
     ex.observers.push_back(std::make_unique<StrongErrorObserver>(d, coupled->half_reference()));
   if (const std::string where = s.get_string("observe.indicators"); where != "none") {

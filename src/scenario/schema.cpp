@@ -145,20 +145,23 @@ std::vector<SectionSchema> build() {
        "What is recorded along the run.",
        false,
        false,
-       {at_least(
-            opt("every", T::integer, "1", "Observation period in steps (step 0 and the last are always observed)."), 1),
-        at_least(opt("hessian_top_k", T::integer, "0",
-                     "Top-k Hessian eigenvalues at theta* (Spectra Lanczos; dense for small d)."),
-                 0),
-        at_least(opt("hessian_bottom_k", T::integer, "0", "Bottom-k Hessian eigenvalues at theta*."), 0),
-        at_least(opt("full_covariance_max_dim", T::integer, "10",
-                     "Write the whole empirical covariance of theta at the last step when d is at most this."),
-                 0),
-        opt("mean_coordinates", T::number_array, "[]",
-            "Coordinates i of theta whose ensemble mean is recorded as \"theta_i\"."),
-        opt("covariance_entries", T::number_matrix, "[]",
-            "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based)."),
-        one_of(opt("indicators", T::string, "\"none\"",
+       {
+           at_least(
+               opt("every", T::integer, "1", "Observation period in steps (step 0 and the last are always observed)."),
+               1),
+           at_least(opt("hessian_top_k", T::integer, "0",
+                        "Top-k Hessian eigenvalues at theta* (Spectra Lanczos; dense for small d)."),
+                    0),
+           at_least(opt("hessian_bottom_k", T::integer, "0", "Bottom-k Hessian eigenvalues at theta*."), 0),
+           at_least(opt("full_covariance_max_dim", T::integer, "10",
+                        "Write the whole empirical covariance of theta at the last step when d is at most this."),
+                    0),
+           opt("mean_coordinates", T::number_array, "[]",
+               "Coordinates i of theta whose ensemble mean is recorded as \"theta_i\"."),
+           opt("covariance_entries", T::number_matrix, "[]",
+               "Entries (i, j) of Cov theta to record along the run, as [[i, j], ...] (0-based)."),
+           one_of(
+               opt("indicators", T::string, "\"none\"",
                    "Record paper 3's indicators along the run: trace_H_C = Tr(H C), trace_H_Cbar = Tr(H Cbar) = Tr H "
                    "Tr C / d (Cbar the isotropic noise of equal trace), trace_C and anisotropy_ratio, with C the "
                    "noise's gradient-noise covariance at that point and step (Sigma_step / eta^2 for weight noise; "
@@ -166,10 +169,11 @@ std::vector<SectionSchema> build() {
                    "ensemble-mean point (exact there: se 0); \"trajectories\": at each of the first "
                    "indicator_trajectories trajectories, mean and standard error over them."),
                {"none", "mean", "trajectories"}),
-        at_least(opt("indicator_trajectories", T::integer, "4",
-                     "Trajectories the \"trajectories\" indicators average over (capped at the ensemble size)."),
-                 1),
-        one_of(opt("sharpness", T::string, "\"none\"",
+           at_least(opt("indicator_trajectories", T::integer, "4",
+                        "Trajectories the \"trajectories\" indicators average over (capped at the ensemble size)."),
+                    1),
+           one_of(
+               opt("sharpness", T::string, "\"none\"",
                    "Record the sharpness lambda_max(H) along the run (the top eigenvalue of the exact Hessian: "
                    "dense for d <= 32, Spectra's Lanczos on Hessian-vector products above; an unconverged solve "
                    "is reported undefined with its reason), with 2/eta, GD's stability threshold (edge of "
@@ -177,9 +181,27 @@ std::vector<SectionSchema> build() {
                    "point (se 0); \"trajectories\": at each of the first sharpness_trajectories trajectories, "
                    "mean and standard error over them."),
                {"none", "mean", "trajectories"}),
-        at_least(opt("sharpness_trajectories", T::integer, "4",
-                     "Trajectories the \"trajectories\" sharpness averages over (capped at the ensemble size)."),
-                 1)},
+           at_least(opt("sharpness_trajectories", T::integer, "4",
+                        "Trajectories the \"trajectories\" sharpness averages over (capped at the ensemble size)."),
+                    1),
+           opt("paths", T::number_array, "[]",
+               "Trajectory ids (0-based) whose states are kept at every observation step: paths.npz in the run "
+               "directory (k, tau, ids, theta of shape (steps, ids, d); NaN once a trajectory diverged) and "
+               "Result.paths in Python."),
+           at_least(opt("paths_first", T::integer, "0", "Also keep the paths of trajectories 0 .. K-1."), 0),
+           opt("distribution", T::string, "\"\"",
+               "Per-trajectory observables whose distribution is summarised at every observation step, "
+               "comma-separated: loss, dist2, theta_I (coordinate I). With quantiles and/or histogram_bins: "
+               "distributions.npz (quantiles_NAME (steps, quantiles), histogram_NAME (steps, bins + 2: the bins, then "
+               "the counts below and above the range), edges, probabilities) and Result.quantiles / "
+               "Result.histograms in Python."),
+           opt("quantiles", T::number_array, "[]",
+               "Probabilities in [0, 1] of the per-step quantiles of the distribution observables (type 7: linear "
+               "interpolation between order statistics)."),
+           at_least(opt("histogram_bins", T::integer, "0", "Equal bins of the per-step histograms (0: none)."), 0),
+           opt("histogram_range", T::number_array, "[]",
+               "[lo, hi] of the histogram bins (fixed, so histograms of different steps compare)."),
+       },
        {}});
 
   s.push_back(

@@ -134,7 +134,8 @@ def test_undefined_python_loss(root):
 
 def test_keyboard_interrupt_leaves_a_resumable_directory(root, tmp_path):
     sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 600)
-    sc.set("observe.every", 50)
+    sc.set("observe.every", 50).set("observe.paths", [4, 2]).set("observe.distribution", "loss, dist2")
+    sc.set("observe.quantiles", [0.25, 0.5]).set("observe.histogram_bins", 3).set("observe.histogram_range", [0, 1])
     whole = sgdnoise.run(sc, progress=False)
 
     def interrupt(k, steps):
@@ -148,3 +149,41 @@ def test_keyboard_interrupt_leaves_a_resumable_directory(root, tmp_path):
     resumed = sgdnoise.run(out=out, resume=True, progress=False)
     assert np.array_equal(resumed.final_states, whole.final_states)
     assert strip_meta(resumed.summary) == strip_meta(whole.summary)
+    for name in ("k", "ids", "theta"):
+        assert np.array_equal(resumed.paths[name], whole.paths[name], equal_nan=True), name
+    for obs in ("loss", "dist2"):
+        assert np.array_equal(resumed.quantiles[obs], whole.quantiles[obs]), obs
+        assert np.array_equal(resumed.histograms[obs], whole.histograms[obs]), obs
+
+
+def test_paths_equal_the_trajectories_replayed_alone(root, tmp_path):
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 300).set("observe.every", 50)
+    sc.set("observe.paths", [7, 3]).set("observe.paths_first", 1)
+    r = sgdnoise.run(sc, out=tmp_path / "run", threads=2, progress=False)
+    z = np.load(tmp_path / "run" / "paths.npz")  # readable by numpy alone
+    assert list(z["ids"]) == [0, 7, 3] and z["theta"].shape == (7, 3, 1)
+    assert np.array_equal(z["theta"], r.paths["theta"]) and np.array_equal(z["k"], np.arange(0, 301, 50))
+    # Each trajectory draws from its own stream: 8 trajectories run to step k alone end where
+    # the big run's paths were at k.
+    for i, k in enumerate(z["k"]):
+        alone = sgdnoise.run(sc.copy().set("dynamics.trajectories", 8).set("dynamics.steps", int(max(k, 1)))
+                             .set("observe.paths", []).set("observe.paths_first", 0), progress=False)
+        if k == 0:
+            continue
+        assert np.array_equal(alone.final_states[[0, 7, 3]], z["theta"][i]), int(k)
+
+
+def test_quantiles_and_histograms(root):
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 100).set("observe.every", 100)
+    sc.set("escape.stop_escaped", False).set("observe.distribution", "theta_0")
+    sc.set("observe.quantiles", [0.0, 0.3, 1.0]).set("observe.histogram_bins", 5).set("observe.histogram_range", [-1.5, -0.5])
+    r = sgdnoise.run(sc, progress=False)
+    x = np.sort(r.final_states[:, 0])
+    assert np.allclose(r.quantiles["theta_0"][-1], np.quantile(x, [0.0, 0.3, 1.0]), rtol=0, atol=1e-15)
+    counts, _ = np.histogram(x, bins=5, range=(-1.5, -0.5))
+    h = r.histograms["theta_0"][-1]
+    assert h.sum() == len(x) and h[5] == np.sum(x < -1.5) and h[6] == np.sum(x > -0.5)
+    assert np.array_equal(h[:5], counts)
+    with pytest.raises(sgdnoise.InputError) as e:
+        sgdnoise.run(sc.set("observe.distribution", "theta_3"), progress=False)
+    assert e.value.key == "observe.distribution"
