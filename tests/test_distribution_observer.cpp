@@ -17,9 +17,11 @@ using namespace sgdnoise;
 
 namespace {
 
-const std::vector<std::string> kSets = {"observe.paths=[5, 1]", "observe.paths_first=2",
+const std::vector<std::string> kSets = {"observe.paths=[5, 1]",
+                                        "observe.paths_first=2",
                                         "observe.distribution=\"loss, dist2, theta_1\"",
-                                        "observe.quantiles=[0.1, 0.5, 0.95]", "observe.histogram_bins=4",
+                                        "observe.quantiles=[0.1, 0.5, 0.95]",
+                                        "observe.histogram_bins=4",
                                         "observe.histogram_range=[0.0, 2.0]"};
 
 std::vector<ObserverArray> arrays_of(int threads, Index block) {
@@ -61,8 +63,8 @@ TEST(DistributionObserver, Type7Quantiles) {
   const std::vector<double> x = {1.0, 2.0, 4.0, 8.0};
   EXPECT_EQ(sorted_quantile(x, 0.0), 1.0);
   EXPECT_EQ(sorted_quantile(x, 1.0), 8.0);
-  EXPECT_DOUBLE_EQ(sorted_quantile(x, 0.5), 3.0);        // h = 1.5: 2 + 0.5 (4 - 2)
-  EXPECT_DOUBLE_EQ(sorted_quantile(x, 0.9), 6.8);        // h = 2.7: 4 + 0.7 (8 - 4)
+  EXPECT_DOUBLE_EQ(sorted_quantile(x, 0.5), 3.0);  // h = 1.5: 2 + 0.5 (4 - 2)
+  EXPECT_DOUBLE_EQ(sorted_quantile(x, 0.9), 6.8);  // h = 2.7: 4 + 0.7 (8 - 4)
   EXPECT_TRUE(std::isnan(sorted_quantile({}, 0.5)));
 }
 
@@ -83,10 +85,26 @@ TEST(DistributionObserver, BadKeysNameTheKey) {
   };
   test::expect_input_error([&] { build({"observe.paths=[64]"}); }, "observe.paths");
   test::expect_input_error([&] { build({"observe.paths=[1.5]"}); }, "observe.paths");
-  test::expect_input_error([&] { build({"observe.distribution=\"theta_2\"", "observe.quantiles=[0.5]"}); }, "observe.distribution");
-  test::expect_input_error([&] { build({"observe.distribution=\"energy\"", "observe.quantiles=[0.5]"}); }, "observe.distribution");
+  test::expect_input_error(
+      [&] {
+        build({"observe.distribution=\"theta_2\"", "observe.quantiles=[0.5]"});
+      },
+      "observe.distribution");
+  test::expect_input_error(
+      [&] {
+        build({"observe.distribution=\"energy\"", "observe.quantiles=[0.5]"});
+      },
+      "observe.distribution");
   test::expect_input_error([&] { build({"observe.distribution=\"loss\""}); }, "observe.distribution");
   test::expect_input_error([&] { build({"observe.quantiles=[0.5]"}); }, "observe.distribution");
-  test::expect_input_error([&] { build({"observe.distribution=\"loss\"", "observe.quantiles=[1.5]"}); }, "observe.quantiles");
-  test::expect_input_error([&] { build({"observe.distribution=\"loss\"", "observe.histogram_bins=3"}); }, "observe.histogram_range");
+  test::expect_input_error(
+      [&] {
+        build({"observe.distribution=\"loss\"", "observe.quantiles=[1.5]"});
+      },
+      "observe.quantiles");
+  test::expect_input_error(
+      [&] {
+        build({"observe.distribution=\"loss\"", "observe.histogram_bins=3"});
+      },
+      "observe.histogram_range");
 }

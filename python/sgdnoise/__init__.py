@@ -23,7 +23,8 @@ from ._toml import dumps as _dumps, literal as _literal
 from .errors import InputError, LossError, OutputError
 
 __version__ = _sgdnoise.__version__
-__all__ = ["Scenario", "Loss", "Result", "run", "check", "kinds", "InputError", "OutputError", "LossError"]
+__all__ = ["Scenario", "Loss", "Result", "run", "check", "sweep", "indicators", "predict", "kinds", "InputError",
+           "OutputError", "LossError"]
 
 
 def kinds():
@@ -311,3 +312,99 @@ def run(scenario=None, threads=1, seed=None, out=None, force=False, resume=False
 def check(scenario, threads=1, seed=None):
     """Runs a scenario and returns its checks (a list of dicts); see Result.checks."""
     return run(scenario, threads=threads, seed=seed, progress=False).checks
+
+
+def _as_scenario(scenario):
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, os.PathLike)):
+        return Scenario.from_file(scenario)
+    if isinstance(scenario, dict):
+        return Scenario.from_dict(scenario)
+    raise TypeError("expected a Scenario, a scenario file's path or a dict")
+
+
+def indicators(scenario, at="start", top_k=3, slq_probes=16, slq_steps=30):
+    """The indicators at one point, as `sgdnoise indicators` reports them: Tr(HC), the
+    Frobenius norms, Hessian and noise spectra (top/bottom top_k), SLQ estimates. `at` is
+    "start", "minimum" or a point (a sequence of d numbers)."""
+    sc = _as_scenario(scenario)
+    if not isinstance(at, str):
+        at = ",".join(repr(float(x)) for x in (at.tolist() if hasattr(at, "tolist") else at))
+    return _sgdnoise.indicators(sc.toml, sc.file, at, int(top_k), int(slq_probes), int(slq_steps))
+
+
+def predict(scenario, result, k=None, which="exact"):
+    """The exact prediction of `result` (an observable such as "loss", "dist2", "cov_trace")
+    at step k (default: the run's last step) for the scenario's scheme: which = "exact",
+    "discrete" or "continuous". Returns a dict: available, value, allowance, source, reason."""
+    sc = _as_scenario(scenario)
+    k = sc["dynamics.steps"] if k is None else int(k)
+    return _sgdnoise.predict(sc.toml, sc.file, str(result), k, str(which))
+
+
+class SweepResult:
+    """A sweep's table (sweep.json: the points with their columns, the trends) and, per point,
+    its summary."""
+
+    def __init__(self, table, summaries, code, directory):
+        self.table, self.summaries, self.code, self.dir = table, summaries, code, directory
+        self.points = table.get("points", [])
+
+    @property
+    def passed(self):
+        return self.code == 0
+
+    def column(self, name):
+        """One column of the table, in point order (None where a point lacks it)."""
+        return [p.get("columns", {}).get(name) for p in self.points]
+
+    def __repr__(self):
+        return f"sgdnoise.SweepResult({len(self.points)} points, exit {self.code})"
+
+
+def sweep(scenario, grid=None, points=None, trends=(), out=None, threads=1, seed=None, seeds="shared", force=False,
+          save_states=False, allow_large=False):
+    """Runs a sweep as `sgdnoise sweep` does and returns a SweepResult.
+
+    grid: {"dynamics.eta": [0.1, 0.05], ...} (crossed, the first key slowest); points: a list
+    of {"label": ..., "key": value, ...} rows (the list file's lines); trends: "METRIC: A,B < C".
+    seeds: "shared" (every point the scenario's seed) or "independent" (each its own, from the
+    sweep's seed and the point's label). out: the sweep directory (default: a temporary one,
+    removed after reading)."""
+    import shutil
+    import tempfile
+
+    sc = _as_scenario(scenario)
+    tmp = tempfile.mkdtemp(prefix="sgdnoise-sweep-")
+    try:
+        # The scenario as validated, in a file beside which relative data paths still resolve.
+        base = os.path.dirname(os.path.abspath(sc.file)) if os.path.exists(sc.file) else tmp
+        scenario_file = os.path.join(base if os.access(base, os.W_OK) else tmp, f".sgdnoise-sweep-{os.getpid()}.toml")
+        with open(scenario_file, "w", encoding="utf-8") as f:
+            f.write(sc.toml)
+        grid_specs = [f"{k}=" + ",".join(_literal(v).strip('"') if isinstance(v, str) else _literal(v) for v in vals)
+                      for k, vals in (grid or {}).items()]
+        list_file = ""
+        if points:
+            list_file = os.path.join(tmp, "points.txt")
+            with open(list_file, "w", encoding="utf-8") as f:
+                for p in points:
+                    p = dict(p)
+                    label = p.pop("label", None)
+                    f.write((f"{label}: " if label else "") + " ".join(f"{k}={_literal(v)}" for k, v in p.items()) + "\n")
+        directory = os.fspath(out) if out is not None else os.path.join(tmp, "sweep")
+        code = _sgdnoise.sweep(scenario_file, [], grid_specs, list_file, list(trends), directory, int(threads),
+                               None if seed is None else int(seed), bool(force), bool(save_states),
+                               seeds == "independent", bool(allow_large), f"python: sgdnoise.sweep({sc.name!r})")
+        with open(os.path.join(directory, "sweep.json"), encoding="utf-8") as f:
+            table = json.load(f)
+        summaries = []
+        for p in table.get("points", []):
+            path = os.path.join(directory, p.get("dir", ""), "summary.json")
+            summaries.append(json.load(open(path, encoding="utf-8")) if os.path.exists(path) else None)
+        return SweepResult(table, summaries, code, os.fspath(out) if out is not None else None)
+    finally:
+        if "scenario_file" in locals() and os.path.exists(scenario_file):
+            os.remove(scenario_file)
+        shutil.rmtree(tmp, ignore_errors=True)

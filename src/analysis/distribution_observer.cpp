@@ -26,8 +26,7 @@ DistributionObserver::DistributionObserver(DistributionSpec spec, LossInstances 
   counts_.resize(spec_.of.size());
 }
 
-Vec DistributionObserver::values(const std::string& of, ConstBlockRef X, const TrajectoryIds& ids,
-                                 int threads) const {
+Vec DistributionObserver::values(const std::string& of, ConstBlockRef X, const TrajectoryIds& ids, int threads) const {
   if (of == "loss")
     return per_trajectory(X, ids, losses_, threads,
                           [](const Loss& l, ConstBlockRef B, Eigen::Ref<Vec> o) { l.value(B, o); });
@@ -142,7 +141,8 @@ void DistributionObserver::arrays(std::vector<ObserverArray>& out) const {
   if (spec_.of.empty() || (spec_.quantiles.empty() && spec_.histogram_bins == 0)) return;
   out.push_back({"distributions", "k", {n}, k, true});
   out.push_back({"distributions", "tau", {n}, tau, false});
-  if (!spec_.quantiles.empty()) out.push_back({"distributions", "probabilities", {Index(spec_.quantiles.size())}, spec_.quantiles, false});
+  if (!spec_.quantiles.empty())
+    out.push_back({"distributions", "probabilities", {Index(spec_.quantiles.size())}, spec_.quantiles, false});
   if (spec_.histogram_bins > 0) {
     std::vector<double> edges;
     for (Index b = 0; b <= spec_.histogram_bins; ++b)
@@ -152,7 +152,8 @@ void DistributionObserver::arrays(std::vector<ObserverArray>& out) const {
   }
   for (std::size_t o = 0; o < spec_.of.size(); ++o) {
     if (!spec_.quantiles.empty())
-      out.push_back({"distributions", "quantiles_" + spec_.of[o], {n, Index(spec_.quantiles.size())}, quantiles_[o], false});
+      out.push_back(
+          {"distributions", "quantiles_" + spec_.of[o], {n, Index(spec_.quantiles.size())}, quantiles_[o], false});
     if (spec_.histogram_bins > 0) {
       // The bins, then the counts below and above the range, per step.
       out.push_back({"distributions", "histogram_" + spec_.of[o], {n, spec_.histogram_bins + 2}, counts_[o], true});

@@ -69,10 +69,10 @@ std::string npz_bytes(const std::vector<ObserverArray>& arrays) {
     const auto offset = static_cast<std::uint32_t>(out.size());
     const auto size = static_cast<std::uint32_t>(data.size());
     put32(out, 0x04034b50);
-    put16(out, 20);  // version needed
-    put16(out, 0);   // flags
-    put16(out, 0);   // stored
-    put16(out, 0);   // time
+    put16(out, 20);    // version needed
+    put16(out, 0);     // flags
+    put16(out, 0);     // stored
+    put16(out, 0);     // time
     put16(out, 0x21);  // date: 1980-01-01
     put32(out, crc);
     put32(out, size);

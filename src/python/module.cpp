@@ -32,6 +32,9 @@
 #include <vector>
 
 #include "app/run_job.hpp"
+#include "app/sweep.hpp"
+#include "io/point_report.hpp"
+#include "scenario/point_indicators.hpp"
 #include "core/errors.hpp"
 #include "core/version.hpp"
 #include "io/checkpoint.hpp"
@@ -397,6 +400,60 @@ void translate(std::exception_ptr p) {
 
 }  // namespace
 
+int sweep(const std::string& scenario_file, const std::vector<std::string>& sets, const std::vector<std::string>& grid,
+          const std::string& list, const std::vector<std::string>& trends, const std::string& out, int threads,
+          std::optional<std::uint64_t> seed, bool force, bool save_states, bool independent_seeds, bool allow_large,
+          const std::string& command) {
+  SweepOptions o;
+  o.scenario = scenario_file;
+  o.sets = sets;
+  o.grid = grid;
+  o.list = list;
+  o.trends = trends;
+  o.out = out;
+  o.threads = threads;
+  o.seed = seed;
+  o.force = force;
+  o.save_states = save_states;
+  o.independent_seeds = independent_seeds;
+  o.allow_large = allow_large;
+  o.command = command;
+  std::atomic<bool> stop{false};
+  o.stop = &stop;
+  std::ostringstream table, progress;
+  int rc = 0;
+  {
+    py::gil_scoped_release release;
+    rc = run_sweep(o, table, progress);
+  }
+  return rc;
+}
+
+py::dict indicators(const std::string& text, const std::string& file, const std::string& at, Index top_k,
+                    Index slq_probes, Index slq_steps) {
+  const Experiment ex = build_experiment(Scenario::parse(text, file), 1);
+  PointOptions o;
+  o.at = at;
+  o.top_k = top_k;
+  o.slq_probes = slq_probes;
+  o.slq_steps = slq_steps;
+  const std::string j = point_report_json(point_indicators(ex, o)).dump();
+  return py::module_::import("json").attr("loads")(j);
+}
+
+py::dict predict_one(const std::string& text, const std::string& file, const std::string& result, std::int64_t k,
+                     const std::string& which) {
+  const Experiment ex = build_experiment(Scenario::parse(text, file), 1);
+  const Prediction p = predict(prediction_context(ex), result, k, which);
+  py::dict d;
+  d["available"] = p.available;
+  d["value"] = p.available ? py::cast(p.value) : py::none();
+  d["allowance"] = p.allowance;
+  d["source"] = p.source;
+  d["reason"] = p.reason;
+  return d;
+}
+
 PYBIND11_MODULE(_sgdnoise, m) {
   m.doc() = "sgdnoise's C++ core (use the package sgdnoise, not this module)";
   m.attr("__version__") = std::string(kVersion);
@@ -422,6 +479,12 @@ PYBIND11_MODULE(_sgdnoise, m) {
   m.def("run", &run, py::arg("text"), py::arg("file"), py::arg("threads"), py::arg("memory_limit_bytes"),
         py::arg("out"), py::arg("force"), py::arg("resume"), py::arg("save_states"), py::arg("checkpoint_every"),
         py::arg("progress"), py::arg("command"));
+  m.def("sweep", &sweep, py::arg("scenario_file"), py::arg("sets"), py::arg("grid"), py::arg("list"), py::arg("trends"),
+        py::arg("out"), py::arg("threads"), py::arg("seed"), py::arg("force"), py::arg("save_states"),
+        py::arg("independent_seeds"), py::arg("allow_large"), py::arg("command"));
+  m.def("indicators", &indicators, py::arg("text"), py::arg("file"), py::arg("at"), py::arg("top_k"),
+        py::arg("slq_probes"), py::arg("slq_steps"));
+  m.def("predict", &predict_one, py::arg("text"), py::arg("file"), py::arg("result"), py::arg("k"), py::arg("which"));
   m.def("kinds", []() {
     py::dict d;
     py::list losses, noises, dynamics;

@@ -13,7 +13,7 @@ ESCAPE = "scenarios/double_well_escape.toml"
 
 
 def strip_meta(summary):
-    return {k: v for k, v in summary.items() if k != "metadata"}
+    return {k: v for k, v in summary.items() if k not in ("metadata", "sgdnoise")}  # the build and command
 
 
 def double_well(name="py_double_well", **extra):
@@ -187,3 +187,32 @@ def test_quantiles_and_histograms(root):
     with pytest.raises(sgdnoise.InputError) as e:
         sgdnoise.run(sc.set("observe.distribution", "theta_3"), progress=False)
     assert e.value.key == "observe.distribution"
+
+
+def test_sweep_equals_the_cli_sweep(root, cli, tmp_path):
+    subprocess.run([cli, "sweep", str(root / ESCAPE), "--grid", "dynamics.eta=0.01,0.02", "--set",
+                    "dynamics.steps=200", "--seeds", "independent", "--out", str(tmp_path / "cli")],
+                   check=True, capture_output=True)
+    cli_table = json.loads((tmp_path / "cli" / "sweep.json").read_text())
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 200)
+    s = sgdnoise.sweep(sc, grid={"dynamics.eta": [0.01, 0.02]}, seeds="independent")
+    assert s.passed and s.dir is None and len(s.points) == 2
+    assert [p["columns"] for p in s.points] == [p["columns"] for p in cli_table["points"]]
+    assert [p["seed"] for p in s.points] == [p["seed"] for p in cli_table["points"]]
+    assert s.column("escape_escaped") == [p["columns"]["escape_escaped"] for p in cli_table["points"]]
+    assert all(x is not None for x in s.summaries)
+
+
+def test_indicators_and_predict(root):
+    q = sgdnoise.Scenario.from_file(root / "scenarios/indicator_isotropic.toml")
+    ind = sgdnoise.indicators(q, at="start")
+    assert ind["indicators"]["trace_H_C"] > 0
+    p = sgdnoise.predict(q, "dist2")
+    assert p["available"] and p["value"] > 0 and "exact" in p["source"]
+    r = sgdnoise.run(q, progress=False)
+    # The run's own exact prediction of dist2 at the last step is the same number.
+    last = [c for c in r.checks if c.get("result") == "dist2"]
+    if last and isinstance(last[-1].get("predicted"), dict) and "value" in last[-1]["predicted"]:
+        assert last[-1]["predicted"]["value"] == pytest.approx(p["value"], rel=1e-12)
+    with pytest.raises(sgdnoise.InputError):
+        sgdnoise.indicators(q, at=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
