@@ -11,6 +11,8 @@
 
 #include <cmath>
 
+#include <unsupported/Eigen/KroneckerProduct>
+
 #include "analysis/predictions/escape_time.hpp"
 #include "analysis/predictions/gmam.hpp"
 #include "analysis/predictions/lyapunov.hpp"
@@ -29,6 +31,16 @@ DoubleWell well(double barrier, std::vector<double> transverse) {
 }
 
 double allowance(const GmamResult& r) { return 3.0 * r.discretisation_error + 1e-7; }
+
+/// S with J S + S J^T + A = 0 by the Kronecker form (any J with lambda_i + lambda_j != 0; the
+/// library's solver wants a stable J, and a saddle's is not).
+Mat lyapunov_any(const Mat& J, const Mat& A) {
+  const Index d = J.rows();
+  const Mat I = Mat::Identity(d, d);
+  const Mat K = Eigen::kroneckerProduct(I, J) + Eigen::kroneckerProduct(J, I);
+  const Vec s = K.fullPivLu().solve(-Eigen::Map<const Vec>(A.data(), d * d));
+  return Eigen::Map<const Mat>(s.data(), d, d);
+}
 
 }  // namespace
 
@@ -169,6 +181,50 @@ TEST(Gmam, AnisotropicNoiseChangesTheExponent) {
   EXPECT_LT(rot.barrier, straight_action - 0.01);
   EXPECT_GT(r_rot.path.col(1).cwiseAbs().maxCoeff(), 0.01);
   EXPECT_GT(std::abs(rot.barrier_over_eps - iso.barrier_over_eps), 0.5);
+}
+
+// A drift that is not a gradient in any metric but keeps the Gibbs density: b = -(I + K) grad L
+// with K antisymmetric and A = 2I. Then V = L (<K grad L, grad L> = 0 solves the Hamilton-Jacobi
+// equation), so dV = dL, although the minimiser is not the steepest-ascent path: it runs against
+// the rotated drift b' = -(I - K) grad L, off the x_1 axis.
+TEST(Gmam, NonReversibleDriftWithGibbsDensityGivesTheBarrier) {
+  const DoubleWell w = well(1.0, {4.0});
+  Mat IK(2, 2);
+  IK << 1.0, 1.5, -1.5, 1.0;
+  const GmamResult r = geometric_minimum_action(preconditioned_gradient_drift(w, IK), 2.0 * Mat::Identity(2, 2),
+                                                w.left_minimum().theta, w.saddle().theta);
+  ASSERT_TRUE(r.converged) << r.reason;
+  EXPECT_NEAR(r.action, 1.0, allowance(r));
+  EXPECT_GT(r.path.col(1).cwiseAbs().maxCoeff(), 0.05);
+  Vec L(r.path.rows());
+  w.value(r.path, L);
+  for (Index i = 0; i < L.size(); i += 10) EXPECT_NEAR(r.cumulative_action[i], L[i] - L[0], allowance(r));
+}
+
+// Non-reversible and nonlinear (drift -M grad L, isotropic noise): near either end the
+// quasi-potential is the quadratic form of the linearisation, V - V(c) = (1/2) x^T S^{-1} x with
+// J S + S J^T + A = 0, J = -M H(c) (a minimum's S is the stationary covariance; a saddle's has
+// one negative eigenvalue). The action along the path agrees to relative order |x| (the cubic
+// term of V).
+TEST(Gmam, NonReversibleWellMatchesTheLinearisationsAtBothEnds) {
+  const DoubleWell w = well(1.0, {4.0});
+  Mat M(2, 2);
+  M << 0.8, 1.2, 1.2, 3.2;
+  const Mat A = 4.0 * Mat::Identity(2, 2);
+  const GmamResult r =
+      geometric_minimum_action(preconditioned_gradient_drift(w, M), A, w.left_minimum().theta, w.saddle().theta);
+  ASSERT_TRUE(r.converged) << r.reason;
+  const Mat Sm = lyapunov_any(-M * w.left_minimum().hessian, A);
+  const Mat Ss = lyapunov_any(-M * w.saddle().hessian, A);
+  const Index n = r.path.rows();
+  for (Index i = 1; i <= 5; ++i) {
+    const Vec x = r.path.row(i).transpose() - w.left_minimum().theta;
+    const double q = 0.5 * x.dot(Sm.fullPivLu().solve(x));
+    EXPECT_NEAR(r.cumulative_action[i] / q, 1.0, x.norm()) << "point " << i;
+    const Vec y = r.path.row(n - 1 - i).transpose() - w.saddle().theta;
+    const double qs = 0.5 * y.dot(Ss.fullPivLu().solve(y));
+    EXPECT_NEAR((r.cumulative_action[n - 1 - i] - r.action) / qs, 1.0, y.norm()) << "point " << n - 1 - i;
+  }
 }
 
 // Bad input is unavailable with a reason, never a number.
