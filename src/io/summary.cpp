@@ -353,6 +353,17 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
                  {"discretisation_error", path.discretisation_error},
                  {"last_path_change", path.last_path_change},
                  {"last_action_change", path.last_action_change}};
+    if (d <= 3) {  // the path itself, for plots/min_action_path.py: points from the minimum to the saddle
+      json pts = json::array();
+      for (Index i = 0; i < path.path.rows(); ++i) {
+        json row = json::array();
+        for (Index c = 0; c < d; ++c) row.push_back(path.path(i, c));
+        pts.push_back(row);
+      }
+      j["gmam"]["path"] = pts;
+      j["gmam"]["action_along_path"] = std::vector<double>(
+          path.cumulative_action.data(), path.cumulative_action.data() + path.cumulative_action.size());
+    }
     return j;
   }
   const double band = k.eps / barrier;  // the stated relative corrections, eps/dL
