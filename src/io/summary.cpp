@@ -327,7 +327,7 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
       return j;
     }
     // Non-reversible: the exponent from the quasi-potential, by gMAM from the minimum to the saddle
-    // (docs/theory.md 8.2). The same exponent for either target; the prefactor is not computed.
+    // (docs/theory.md 8.7). The same exponent for either target; the prefactor is not computed.
     GmamResult path;
     const RatePrediction q = quasi_potential_rate(dw, start, dw.saddle(), D, M, {}, &path);
     j["eyring_kramers_reason"] = k.reason;

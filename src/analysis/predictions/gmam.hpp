@@ -18,6 +18,7 @@
 // b = -M grad L and a constant diffusion D, eps = tr D / (2 tr M) and A = D / eps. Then
 // D = 2 eps M (reversible) gives A = 2M and Delta V = Delta L exactly, and in every case
 // the exponent Delta V / eps does not depend on the convention (A -> c A scales V by 1/c).
+// docs/theory.md 8.7 has the derivations and the exact cases the tests use.
 #include <functional>
 #include <string>
 
@@ -31,8 +32,8 @@ namespace sgdnoise {
 /// A drift b(x) with its Jacobian J = db/dx through products.
 struct GmamDrift {
   Index dim = 0;
-  std::function<void(ConstBlockRef X, BlockRef B)> drift;               // B.row(i) = b(X.row(i))
-  std::function<Vec(const Vec& x, const Vec& v)> jacobian_vector;       // J(x) v
+  std::function<void(ConstBlockRef X, BlockRef B)> drift;                    // B.row(i) = b(X.row(i))
+  std::function<Vec(const Vec& x, const Vec& v)> jacobian_vector;            // J(x) v
   std::function<Vec(const Vec& x, const Vec& w)> jacobian_transpose_vector;  // J(x)^T w
 };
 
@@ -58,7 +59,8 @@ struct GmamResult {
   bool ok = false;         // a finite action was computed (the path may still be unconverged)
   bool converged = false;  // the stopping rule of GmamOptions was met
   Mat path;                // N x d, from `from` to `to`, equal Euclidean arc length
-  Vec cumulative_action;   // N: the action from path(0) to path(i) along the path (V(path(i)) - V(from) on an uphill minimiser)
+  Vec cumulative_action;   // N: the action from path(0) to path(i) along the path (V(path(i)) - V(from) on an uphill
+                           // minimiser)
   double action = 0.0;     // S of the whole path: Delta V when `from` is the attractor
   /// |S(path) - S(every other point)| / 3: the Richardson estimate of the quadrature error
   /// of the midpoint rule (second order), an estimate of the discretisation error.
