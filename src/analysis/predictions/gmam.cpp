@@ -93,8 +93,10 @@ GmamDrift preconditioned_gradient_drift(const Loss& loss, const Mat& M) {
   const Mat Mt = plain ? Mat() : Mat(M.transpose());
   b.drift = [&loss, M, plain](ConstBlockRef X, BlockRef B) {
     loss.gradient(X, B);
-    if (!plain) B = -(B * M.transpose());
-    else B = -B;
+    if (!plain)
+      B = -(B * M.transpose());
+    else
+      B = -B;
   };
   b.jacobian_vector = [&loss, M, plain](const Vec& x, const Vec& v) -> Vec {
     const Vec hv = loss.hessian_vector(x, v);
@@ -197,8 +199,8 @@ GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec&
       const Vec x = phi.row(i).transpose(), p = dphi.row(i).transpose(), bi = B.row(i).transpose();
       const Vec theta = Ainv * (lambda[i] * p - bi);
       const double dlambda = (lambda[i + 1] - lambda[i - 1]) / (2.0 * h);
-      const Vec f = -lambda[i] * b.jacobian_vector(x, p) + A * b.jacobian_transpose_vector(x, theta) +
-                    lambda[i] * dlambda * p;
+      const Vec f =
+          -lambda[i] * b.jacobian_vector(x, p) + A * b.jacobian_transpose_vector(x, theta) + lambda[i] * dlambda * p;
       rhs.row(i) = phi.row(i) + dtau * f.transpose();
     }
     // (1 + 2 c_i) phi_i - c_i (phi_{i-1} + phi_{i+1}) = rhs_i, c_i = dtau lambda_i^2 / h^2, ends fixed:
