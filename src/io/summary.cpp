@@ -284,6 +284,8 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
 //     dynamics decouples (M diagonal; the double well is separable).
 // For any other D the dynamics is non-reversible: no Eyring-Kramers formula; the status says so and
 // gives the exponent alone, dV/eps with dV the quasi-potential barrier by gMAM (gmam.hpp).
+constexpr Index kGmamMaxDim = 20;
+
 json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target) {
   const Index d = dw.dim();
   const bool from_left = ex.theta0[0] < dw.saddle().theta[0];
@@ -328,9 +330,17 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
     }
     // Non-reversible: the exponent from the quasi-potential, by gMAM from the minimum to the saddle
     // (docs/theory.md 8.7). The same exponent for either target; the prefactor is not computed.
-    GmamResult path;
-    const RatePrediction q = quasi_potential_rate(dw, start, dw.saddle(), D, M, {}, &path);
     j["eyring_kramers_reason"] = k.reason;
+    if (d > kGmamMaxDim) {
+      j["status"] = "no prediction: not reversible";
+      j["reason"] = k.reason + "; the quasi-potential (gMAM) is computed for d <= " + std::to_string(kGmamMaxDim) +
+                    " only (its cost grows like d^2 per point and step)";
+      return j;
+    }
+    GmamOptions gopt;
+    gopt.max_iterations = 20000;  // a few hundred suffice for the shipped wells; bounds the summary's time
+    GmamResult path;
+    const RatePrediction q = quasi_potential_rate(dw, start, dw.saddle(), D, M, gopt, &path);
     if (!q.available) {
       j["status"] = "no prediction: not reversible";
       j["reason"] = k.reason + "; quasi-potential: " + q.reason;
@@ -352,7 +362,8 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
                  {"converged", path.converged},
                  {"discretisation_error", path.discretisation_error},
                  {"last_path_change", path.last_path_change},
-                 {"last_action_change", path.last_action_change}};
+                 {"last_action_change", path.last_action_change},
+                 {"estimated_remaining", path.estimated_remaining}};
     if (d <= 3) {  // the path itself, for plots/min_action_path.py: points from the minimum to the saddle
       json pts = json::array();
       for (Index i = 0; i < path.path.rows(); ++i) {

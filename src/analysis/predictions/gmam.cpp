@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include <Eigen/Cholesky>
+#include <Eigen/LU>
 
 namespace sgdnoise {
 
@@ -105,6 +108,9 @@ GmamDrift preconditioned_gradient_drift(const Loss& loss, const Mat& M) {
   b.jacobian_transpose_vector = [&loss, Mt, plain](const Vec& x, const Vec& w) -> Vec {
     return -loss.hessian_vector(x, plain ? w : Vec(Mt * w));  // (M H)^T w = H M^T w
   };
+  b.jacobian = [&loss, M, plain](const Vec& x) -> Mat {
+    return plain ? Mat(-loss.hessian(x)) : Mat(-(M * loss.hessian(x)));
+  };
   return b;
 }
 
@@ -114,6 +120,7 @@ GmamDrift linear_drift(const Mat& B) {
   b.drift = [B](ConstBlockRef X, BlockRef out) { out = X * B.transpose(); };
   b.jacobian_vector = [B](const Vec&, const Vec& v) -> Vec { return B * v; };
   b.jacobian_transpose_vector = [B](const Vec&, const Vec& w) -> Vec { return B.transpose() * w; };
+  b.jacobian = [B](const Vec&) -> Mat { return B; };
   return b;
 }
 
@@ -171,10 +178,13 @@ GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec&
   phi.row(n - 1) = to.transpose();
   reparametrise(phi);
 
+  // Up to implicit_max_dim coordinates the stiff linear part is implicit (block tridiagonal solve).
+  const bool block = d <= opt.implicit_max_dim;
+  std::vector<Mat> K(block ? static_cast<std::size_t>(n) : 0), G(block ? static_cast<std::size_t>(n) : 0);
   double dtau = opt.dtau;
   if (!(dtau > 0.0)) {
     const double rho = stiffness(b, A, Ainv, phi);
-    dtau = rho > 0.0 ? 0.2 / rho : 1.0;
+    dtau = rho > 0.0 ? (block ? opt.implicit_dtau_factor : 0.2) / rho : 1.0;
   }
   const double h = 1.0 / static_cast<double>(n - 1);
   Mat B(n, d), rhs(n, d), dphi(n, d);
@@ -195,6 +205,8 @@ GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec&
       lambda[i] = np > 0.0 ? a_norm(B.row(i).transpose()) / np : 0.0;
     }
     rhs.setZero();
+    Mat next = phi;
+    for (Index i = 1; i + 1 < n; ++i) c[i] = dtau * lambda[i] * lambda[i] / (h * h);
     for (Index i = 1; i + 1 < n; ++i) {
       const Vec x = phi.row(i).transpose(), p = dphi.row(i).transpose(), bi = B.row(i).transpose();
       const Vec theta = Ainv * (lambda[i] * p - bi);
@@ -202,23 +214,54 @@ GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec&
       const Vec f =
           -lambda[i] * b.jacobian_vector(x, p) + A * b.jacobian_transpose_vector(x, theta) + lambda[i] * dlambda * p;
       rhs.row(i) = phi.row(i) + dtau * f.transpose();
+      if (block) {
+        // The stiff part of f, -K (phi - phi_i) with K = A J^T A^{-1} J (from A J^T theta^'s -b), implicit.
+        Mat J(d, d);
+        if (b.jacobian)
+          J = b.jacobian(x);
+        else
+          for (Index col = 0; col < d; ++col) J.col(col) = b.jacobian_vector(x, Vec::Unit(d, col));
+        K[static_cast<std::size_t>(i)] = A * J.transpose() * (Ainv * J);
+        rhs.row(i) += dtau * (K[static_cast<std::size_t>(i)] * x).transpose();
+      }
     }
-    // (1 + 2 c_i) phi_i - c_i (phi_{i-1} + phi_{i+1}) = rhs_i, c_i = dtau lambda_i^2 / h^2, ends fixed:
-    // the Thomas algorithm, one tridiagonal system shared by every coordinate.
-    Mat next = phi;
-    for (Index i = 1; i + 1 < n; ++i) c[i] = dtau * lambda[i] * lambda[i] / (h * h);
     rhs.row(1) += c[1] * phi.row(0);
     rhs.row(n - 2) += c[n - 2] * phi.row(n - 1);
-    double denom = 1.0 + 2.0 * c[1];
-    cp[1] = -c[1] / denom;
-    rhs.row(1) /= denom;
-    for (Index i = 2; i + 1 < n; ++i) {
-      denom = 1.0 + 2.0 * c[i] + c[i] * cp[i - 1];
-      cp[i] = -c[i] / denom;
-      rhs.row(i) = (rhs.row(i) + c[i] * rhs.row(i - 1)) / denom;
+    if (!block) {
+      // (1 + 2 c_i) phi_i - c_i (phi_{i-1} + phi_{i+1}) = rhs_i, c_i = dtau lambda_i^2 / h^2, ends fixed:
+      // the Thomas algorithm, one tridiagonal system shared by every coordinate.
+      double denom = 1.0 + 2.0 * c[1];
+      cp[1] = -c[1] / denom;
+      rhs.row(1) /= denom;
+      for (Index i = 2; i + 1 < n; ++i) {
+        denom = 1.0 + 2.0 * c[i] + c[i] * cp[i - 1];
+        cp[i] = -c[i] / denom;
+        rhs.row(i) = (rhs.row(i) + c[i] * rhs.row(i - 1)) / denom;
+      }
+      next.row(n - 2) = rhs.row(n - 2);
+      for (Index i = n - 3; i >= 1; --i) next.row(i) = rhs.row(i) - cp[i] * next.row(i + 1);
+    } else {
+      // Block tridiagonal: ((1 + 2 c_i) I + dtau K_i) phi_i - c_i (phi_{i-1} + phi_{i+1}) = rhs_i,
+      // block Thomas: G_i = -c_i T_i^{-1}, y_i = T_i^{-1} (rhs_i + c_i y_{i-1}),
+      // T_i = (1 + 2 c_i) I + dtau K_i + c_i G_{i-1}; then phi_i = y_i - G_i phi_{i+1}.
+      const Mat I = Mat::Identity(d, d);
+      Mat y(n, d);
+      for (Index i = 1; i + 1 < n; ++i) {
+        const auto si = static_cast<std::size_t>(i);
+        Mat T = (1.0 + 2.0 * c[i]) * I + dtau * K[si];
+        Vec r = rhs.row(i).transpose();
+        if (i > 1) {
+          T += c[i] * G[si - 1];
+          r += c[i] * y.row(i - 1).transpose();
+        }
+        const Eigen::PartialPivLU<Mat> lu(T);
+        G[si] = -c[i] * lu.inverse();
+        y.row(i) = lu.solve(r).transpose();
+      }
+      next.row(n - 2) = y.row(n - 2);
+      for (Index i = n - 3; i >= 1; --i)
+        next.row(i) = y.row(i) - (G[static_cast<std::size_t>(i)] * next.row(i + 1).transpose()).transpose();
     }
-    next.row(n - 2) = rhs.row(n - 2);
-    for (Index i = n - 3; i >= 1; --i) next.row(i) = rhs.row(i) - cp[i] * next.row(i + 1);
     reparametrise(next);
 
     const double new_action = geometric_action(b, A, next, nullptr);
@@ -237,11 +280,22 @@ GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec&
     action = new_action;
     res.iterations = k + 1;
     history.push_back(action);
-    if (static_cast<Index>(history.size()) > opt.window + 1) history.pop_front();
+    if (static_cast<Index>(history.size()) > 2 * opt.window + 1) history.pop_front();
     quiet = res.last_path_change <= opt.path_tol ? quiet + 1 : 0;
-    if (static_cast<Index>(history.size()) == opt.window + 1) {
-      res.last_action_change = std::abs(history.back() - history.front()) / std::max(std::abs(action), 1e-300);
-      if (quiet >= opt.window && res.last_action_change <= opt.action_tol) {
+    if (static_cast<Index>(history.size()) == 2 * opt.window + 1) {
+      // The action changes of the last two windows, d1 then d2; a geometric tail d2 q/(1 - q),
+      // q = d2/d1, estimates how far the action still is from its limit.
+      const double scale = std::max(std::abs(action), 1e-300);
+      const double d1 = std::abs(history[static_cast<std::size_t>(opt.window)] - history.front()) / scale;
+      const double d2 = std::abs(history.back() - history[static_cast<std::size_t>(opt.window)]) / scale;
+      res.last_action_change = d2;
+      if (d2 <= 1e-14)
+        res.estimated_remaining = d2;  // rounding
+      else if (d2 < d1)
+        res.estimated_remaining = d2 * (d2 / d1) / (1.0 - d2 / d1);
+      else
+        res.estimated_remaining = std::numeric_limits<double>::infinity();
+      if (quiet >= opt.window && res.estimated_remaining <= opt.action_tol) {
         res.converged = true;
         break;
       }
@@ -264,7 +318,8 @@ GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec&
   if (res.ok && !res.converged && res.reason.empty()) {
     std::ostringstream s;
     s << "not converged after " << res.iterations << " steps (last relative path move " << res.last_path_change
-      << ", relative action change over " << opt.window << " steps " << res.last_action_change << ")";
+      << ", relative action change over " << opt.window << " steps " << res.last_action_change
+      << ", estimated remaining " << res.estimated_remaining << ")";
     res.reason = s.str();
   }
   return res;

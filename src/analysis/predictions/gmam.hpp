@@ -35,6 +35,7 @@ struct GmamDrift {
   std::function<void(ConstBlockRef X, BlockRef B)> drift;                    // B.row(i) = b(X.row(i))
   std::function<Vec(const Vec& x, const Vec& v)> jacobian_vector;            // J(x) v
   std::function<Vec(const Vec& x, const Vec& w)> jacobian_transpose_vector;  // J(x)^T w
+  std::function<Mat(const Vec& x)> jacobian;  // dense J(x); optional (else built from d products)
 };
 
 /// b = -M grad L (J = -M Hess L); M = I when it is empty. The loss must outlive the drift.
@@ -46,13 +47,19 @@ struct GmamOptions {
   Index points = 101;            // N, the ends included
   Index max_iterations = 50000;  // gMAM steps
   /// Converged when, over the last `window` steps, no point moved by more than
-  /// path_tol * (curve length) in one step and the action changed by at most
-  /// action_tol * |action| in all (a minimiser: the action converges quadratically
-  /// in the path, so the path tolerance is the looser one).
+  /// path_tol * (curve length) in one step, and the action's distance to its limit,
+  /// estimated from its changes over the last two windows as a geometric tail, is at most
+  /// action_tol * |action| (a minimiser: the action converges quadratically in the path, so
+  /// the path tolerance is the looser one).
   double path_tol = 1e-8;
-  double action_tol = 1e-11;
+  double action_tol = 1e-10;
   Index window = 50;
-  double dtau = 0.0;  // the step in the gMAM relaxation time; 0: automatic (0.2 / rho(A J^T A^{-1} J) on the path)
+  /// Up to this dimension the stiff linear part of the update, -A J^T A^{-1} J (phi - phi^k),
+  /// is implicit too (a block-tridiagonal solve, O(N d^3) per step), which allows steps
+  /// implicit_dtau_factor / rho instead of 0.2 / rho.
+  Index implicit_max_dim = 64;
+  double implicit_dtau_factor = 20.0;
+  double dtau = 0.0;  // the step in the gMAM relaxation time; 0: automatic, c / rho(A J^T A^{-1} J) on the path
 };
 
 struct GmamResult {
@@ -66,8 +73,9 @@ struct GmamResult {
   /// of the midpoint rule (second order), an estimate of the discretisation error.
   double discretisation_error = 0.0;
   Index iterations = 0;
-  double last_path_change = 0.0;    // largest point move in the last step, over the curve length
-  double last_action_change = 0.0;  // relative action change over the last `window` steps
+  double last_path_change = 0.0;     // largest point move in the last step, over the curve length
+  double last_action_change = 0.0;   // relative action change over the last `window` steps
+  double estimated_remaining = 0.0;  // the relative distance of the action to its limit (geometric tail)
   double dtau = 0.0;
   std::string reason;  // why not ok, or why not converged
 };
