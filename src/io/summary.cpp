@@ -334,7 +334,7 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
     if (d > kGmamMaxDim) {
       j["status"] = "no prediction: not reversible";
       j["reason"] = k.reason + "; the quasi-potential (gMAM) is computed for d <= " + std::to_string(kGmamMaxDim) +
-                    " only (its cost grows like d^2 per point and step)";
+                    " only (its cost grows like d^3 per point and step)";
       return j;
     }
     GmamOptions gopt;
