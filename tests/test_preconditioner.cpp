@@ -164,8 +164,8 @@ nlohmann::json ek_prediction(const std::vector<std::string>& sets) {
 
 // D = 2 eps M: the rate to the other well is |lambda_-(M H_s)|/(2 pi) sqrt(det H_min/|det H_s|)
 // e^{-dL/eps}; M H_s = [[-3.2, 4.8], [-4.8, 12.8]] has lambda_- = -1.6. Equal-trace isotropic noise:
-// no formula at all. The saddle hyperplane is refused for a non-diagonal M, and gives 2k for a
-// diagonal one.
+// no Eyring-Kramers formula, only the exponent dV/eps from gMAM. The saddle hyperplane is refused for a non-diagonal M,
+// and gives 2k for a diagonal one.
 TEST(Preconditioner, EyringKramersIsWiredOnlyWhereReversible) {
   const auto ek = ek_prediction({});
   ASSERT_EQ(ek["status"], "predicted") << ek.dump();
@@ -176,8 +176,12 @@ TEST(Preconditioner, EyringKramersIsWiredOnlyWhereReversible) {
   EXPECT_NEAR(ek["band_tau"]["hi"].get<double>(), 1.25 * k, 1e-12 * k);
 
   const auto iso = ek_prediction({"noise.kind=\"isotropic\"", "noise.variance=0.01"});
-  EXPECT_EQ(iso["status"], "no prediction: not reversible") << iso.dump();
+  EXPECT_EQ(iso["status"], "exponent only: not reversible") << iso.dump();
   EXPECT_FALSE(iso.contains("rate_tau"));
+  EXPECT_TRUE(iso["gmam"]["converged"].get<bool>()) << iso.dump();
+  EXPECT_NEAR(iso["log_rate_tau_leading"].get<double>(), -iso["barrier_over_eps"].get<double>(), 1e-12);
+  // Equal-trace isotropic noise makes escape easier than dL/eps says here: dV/eps < dL/eps.
+  EXPECT_LT(iso["barrier_over_eps"].get<double>(), iso["loss_barrier_over_eps"].get<double>()) << iso.dump();
 
   const auto saddle = ek_prediction({"escape.region=\"threshold\"", "escape.value=0.0"});
   EXPECT_EQ(saddle["status"], "unavailable");

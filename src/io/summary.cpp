@@ -9,6 +9,7 @@
 #include "analysis/indicators.hpp"
 #include "analysis/sharpness_observer.hpp"
 #include "analysis/predictions/escape_time.hpp"
+#include "analysis/predictions/gmam.hpp"
 #include "dynamics/sde_schemes.hpp"
 #include "losses/landscapes.hpp"
 #include "noise/gaussian.hpp"
@@ -281,7 +282,10 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
 //   saddle: the threshold x_1 = x_s toward the other well: rate 2k (from the separatrix either well
 //     is reached with probability 1/2), only where that hyperplane is the separatrix, i.e. the x_1
 //     dynamics decouples (M diagonal; the double well is separable).
-// For any other D the dynamics is non-reversible: no formula, and the status says so.
+// For any other D the dynamics is non-reversible: no Eyring-Kramers formula; the status says so and
+// gives the exponent alone, dV/eps with dV the quasi-potential barrier by gMAM (gmam.hpp).
+constexpr Index kGmamMaxDim = 20;
+
 json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target) {
   const Index d = dw.dim();
   const bool from_left = ex.theta0[0] < dw.saddle().theta[0];
@@ -319,8 +323,58 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
   json j{{"target", tgt}, {"barrier", barrier}, {"trace_D", D.trace()}, {"trace_M", M.trace()}};
   if (!k.available) {
     const bool reversible = k.reason.rfind("no formula", 0) != 0;
-    j["status"] = reversible ? "unavailable" : "no prediction: not reversible";
-    j["reason"] = k.reason;
+    if (reversible) {
+      j["status"] = "unavailable";
+      j["reason"] = k.reason;
+      return j;
+    }
+    // Non-reversible: the exponent from the quasi-potential, by gMAM from the minimum to the saddle
+    // (docs/theory.md 8.7). The same exponent for either target; the prefactor is not computed.
+    j["eyring_kramers_reason"] = k.reason;
+    if (d > kGmamMaxDim) {
+      j["status"] = "no prediction: not reversible";
+      j["reason"] = k.reason + "; the quasi-potential (gMAM) is computed for d <= " + std::to_string(kGmamMaxDim) +
+                    " only (its cost grows like d^3 per point and step)";
+      return j;
+    }
+    GmamOptions gopt;
+    gopt.max_iterations = 20000;  // a few hundred suffice for the shipped wells; bounds the summary's time
+    GmamResult path;
+    const RatePrediction q = quasi_potential_rate(dw, start, dw.saddle(), D, M, gopt, &path);
+    if (!q.available) {
+      j["status"] = "no prediction: not reversible";
+      j["reason"] = k.reason + "; quasi-potential: " + q.reason;
+      return j;
+    }
+    j["status"] = "exponent only: not reversible";
+    j["eps"] = q.eps;
+    j["quasi_potential_barrier"] = q.barrier;
+    j["barrier_over_eps"] = q.barrier_over_eps;
+    j["loss_barrier_over_eps"] = barrier / q.eps;
+    j["regime"] = q.regime;
+    j["log_rate_tau_leading"] = q.log_rate;
+    j["source"] = q.source;
+    j["note"] = q.note +
+                "; ln k = -dV/eps + O(1) as eps -> 0, for either target (the factor 2 of the saddle "
+                "target is part of the missing prefactor)";
+    j["gmam"] = {{"points", path.path.rows()},
+                 {"iterations", path.iterations},
+                 {"converged", path.converged},
+                 {"discretisation_error", path.discretisation_error},
+                 {"last_path_change", path.last_path_change},
+                 {"last_action_change", path.last_action_change},
+                 {"estimated_remaining", path.estimated_remaining}};
+    if (d <= 3) {  // the path itself, for plots/min_action_path.py: points from the minimum to the saddle
+      json pts = json::array();
+      for (Index i = 0; i < path.path.rows(); ++i) {
+        json row = json::array();
+        for (Index c = 0; c < d; ++c) row.push_back(path.path(i, c));
+        pts.push_back(row);
+      }
+      j["gmam"]["path"] = pts;
+      j["gmam"]["action_along_path"] = std::vector<double>(
+          path.cumulative_action.data(), path.cumulative_action.data() + path.cumulative_action.size());
+    }
     return j;
   }
   const double band = k.eps / barrier;  // the stated relative corrections, eps/dL

@@ -65,6 +65,10 @@ struct RatePrediction {
   double barrier_over_eps = 0.0;
   std::string regime;  // the regime in words, with the size of the neglected corrections
   std::string source, reason;
+  /// Only the exponent is known (log rate ~ -barrier/eps as eps -> 0, quasi_potential_rate
+  /// in gmam.hpp): rate and prefactor are 0 and log_rate is -barrier/eps.
+  bool exponent_only = false;
+  std::string note;
 };
 
 /// Kramers' rate, overdamped limit (Kramers 1940; Haenggi, Talkner & Borkovec 1990, Rev. Mod. Phys. 62, 251):
