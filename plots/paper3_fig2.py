@@ -11,8 +11,8 @@ Right: contours of the loss with a few sample trajectories of each dynamics.
 
 The trajectories are exact replays: trajectory j at step k of a run is the final state of
 the same scenario run for k steps (counter-based random streams, docs/conventions.md), so a
-second sweep over dynamics.steps with a few trajectories gives the paths; the script checks
-that its last states equal those of the main sweep.
+second sweep with a few trajectories keeps their sample paths ([observe] paths_first, paths.npz
+of each point); the script checks that their last states equal those of the main sweep.
 
 usage: paper3_fig2.py SWEEP_DIR --out FIGURE.png [--one-dataset DIR] [--run] [--sgdnoise build/sgdnoise] [--threads T]
   SWEEP_DIR from: sgdnoise sweep scenarios/paper3_fig2.toml --list scenarios/paper3_fig2.sweep --save-states
@@ -89,11 +89,13 @@ def main():
             rows = [l for l in f if not l.lstrip().startswith("trend ")]
         with tempfile.NamedTemporaryFile("w", suffix=".sweep", delete=False) as tf:
             tf.writelines(rows)
-        steps = ",".join(str(k) for k in range(0, 501, STEP_EVERY))
         try:
-            run([args.sgdnoise, "sweep", SCENARIO, "--list", tf.name, "--grid", f"dynamics.steps={steps}",
+            # One run per dynamics with N_PATHS trajectories, each keeping its sample paths
+            # ([observe] paths_first: paths.npz, every STEP_EVERY steps).
+            run([args.sgdnoise, "sweep", SCENARIO, "--list", tf.name,
                  "--set", f"dynamics.trajectories={N_PATHS}", "--set", "escape.region=none",
-                 "--set", "observe.every=1000", "--out", traj_dir, "--force", "--save-states"])
+                 "--set", f"observe.every={STEP_EVERY}", "--set", f"observe.paths_first={N_PATHS}",
+                 "--out", traj_dir, "--force"])
         finally:
             os.unlink(tf.name)
 
@@ -173,18 +175,14 @@ def main():
     if os.path.exists(os.path.join(traj_dir, "sweep.json")):
         with open(os.path.join(traj_dir, "sweep.json")) as f:
             tw = json.load(f)
-        paths = {}
         for p in tw["points"]:
             label = p["label"].split(" ")[0]
-            k = int(p["overrides"]["dynamics.steps"])
-            paths.setdefault(label, []).append((k, np.load(os.path.join(traj_dir, p["dir"], "final_states.npy"))))
-        for label, seq in paths.items():
-            seq.sort(key=lambda t: t[0])
+            z = np.load(os.path.join(traj_dir, p["dir"], "paths.npz"))
             col, mk = STYLE.get(label, ("k", "o"))
-            arr = np.stack([s for _, s in seq])  # steps x paths x 2
+            arr = z["theta"]  # observation steps x paths x 2
             main_final = rows[methods.index(label)][5] if label in methods else None
-            if main_final is not None and seq[-1][0] == 500:
-                assert np.array_equal(arr[-1], main_final[:arr.shape[1]]), f"replay of {label} differs from the sweep"
+            if main_final is not None and int(z["k"][-1]) == 500:
+                assert np.array_equal(arr[-1], main_final[list(z["ids"])]), f"replay of {label} differs from the sweep"
             for j in range(arr.shape[1]):
                 bx.plot(arr[:, j, 0], arr[:, j, 1], "-", color=col, lw=0.6, alpha=0.7)
                 bx.plot(arr[::2, j, 0], arr[::2, j, 1], mk, color=col, ms=3, alpha=0.8,

@@ -14,6 +14,7 @@
 
 #include "core/format.hpp"
 #include "core/input_file.hpp"
+#include "io/npz.hpp"
 #include "io/output_lock.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
@@ -591,6 +592,7 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
       pw.write("summary.json", summary.dump(2) + "\n");
       pw.write("series.csv", series_csv(r));
       if (o.save_states) pw.write("final_states.npy", npy_bytes(r.record.final_state));
+      for (const auto& [file, bytes] : observer_npz_files(ex.observer_ptrs())) pw.write(file, bytes);
       pw.commit();
     }
     ordered_json c = summary_columns(summary);
