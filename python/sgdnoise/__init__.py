@@ -23,7 +23,8 @@ from ._toml import dumps as _dumps, literal as _literal
 from .errors import InputError, LossError, OutputError
 
 __version__ = _sgdnoise.__version__
-__all__ = ["Scenario", "Loss", "Result", "run", "check", "sweep", "indicators", "predict", "kinds", "InputError",
+__all__ = ["Scenario", "Loss", "Result", "run", "check", "sweep", "indicators", "predict", "fokker_planck", "kinds",
+           "InputError",
            "OutputError", "LossError"]
 
 
@@ -408,3 +409,13 @@ def sweep(scenario, grid=None, points=None, trends=(), out=None, threads=1, seed
         if "scenario_file" in locals() and os.path.exists(scenario_file):
             os.remove(scenario_file)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fokker_planck(scenario, lo=-2.0, hi=2.0, cells=2000, ylo=-2.0, yhi=2.0, ycells=200, memory_limit_gb=None):
+    """The stationary density of the scenario's SDE (d = 1 or 2), as `sgdnoise fokker-planck`
+    computes it: a dict with x (cell centres), y (2-D), density ((cells,) or (cells, ycells)),
+    source, max_cell_peclet, and ok/reason when the solver refuses."""
+    sc = _as_scenario(scenario)
+    limit = -1.0 if memory_limit_gb is None else float(memory_limit_gb) * 1e9
+    return _sgdnoise.fokker_planck(sc.toml, sc.file, float(lo), float(hi), int(cells), float(ylo), float(yhi),
+                                   int(ycells), limit)

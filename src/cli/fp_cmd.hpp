@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "app/stationary_density.hpp"
 #include "scenario/experiment.hpp"
 
 namespace sgdnoise {
@@ -19,11 +20,6 @@ struct FpCommand {
   Index cells = 2000, ycells = 200;
   double memory_limit_bytes = -1.0;  // as build_experiment: < 0 the available memory, 0 no check
 };
-
-/// Rough peak memory of the solve and its CSV, in bytes: about 100 bytes per cell in 1-D;
-/// in 2-D about 2 kB per cell (the sparse matrix, its LU factors and the CSV text),
-/// growing like log n for n = cells * ycells above 2^17 cells (measured: 0.58 GB at 800 x 400).
-double fp_memory_estimate(Index dim, Index cells, Index ycells);
 
 /// Registers the subcommand's own options (the caller adds --seed, --set, ...).
 CLI::App* add_fp_subcommand(CLI::App& app, FpCommand& c);

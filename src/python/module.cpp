@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "app/run_job.hpp"
+#include "app/stationary_density.hpp"
 #include "app/sweep.hpp"
 #include "io/point_report.hpp"
 #include "scenario/point_indicators.hpp"
@@ -454,6 +455,37 @@ py::dict predict_one(const std::string& text, const std::string& file, const std
   return d;
 }
 
+py::dict fokker_planck(const std::string& text, const std::string& file, double lo, double hi, Index cells, double ylo,
+                       double yhi, Index ycells, double memory_limit_bytes) {
+  const Experiment ex = build_experiment(Scenario::parse(text, file), 1);
+  DensityGrid g;
+  g.lo = lo, g.hi = hi, g.ylo = ylo, g.yhi = yhi, g.cells = cells, g.ycells = ycells;
+  g.memory_limit_bytes = memory_limit_bytes;
+  StationaryDensity r;
+  {
+    py::gil_scoped_release release;
+    r = stationary_density(ex, g);
+  }
+  py::dict d;
+  d["ok"] = r.ok;
+  d["source"] = r.source;
+  d["reason"] = r.reason;
+  d["max_cell_peclet"] = r.max_cell_peclet;
+  auto vec = [](const Vec& v) {
+    py::array_t<double> a(v.size());
+    std::copy(v.data(), v.data() + v.size(), a.mutable_data());
+    return a;
+  };
+  d["x"] = vec(r.x);
+  if (r.y.size() > 0) {
+    d["y"] = vec(r.y);
+    d["density"] = states_array(r.density);
+  } else {
+    d["density"] = vec(r.density.col(0));
+  }
+  return d;
+}
+
 PYBIND11_MODULE(_sgdnoise, m) {
   m.doc() = "sgdnoise's C++ core (use the package sgdnoise, not this module)";
   m.attr("__version__") = std::string(kVersion);
@@ -485,6 +517,8 @@ PYBIND11_MODULE(_sgdnoise, m) {
   m.def("indicators", &indicators, py::arg("text"), py::arg("file"), py::arg("at"), py::arg("top_k"),
         py::arg("slq_probes"), py::arg("slq_steps"));
   m.def("predict", &predict_one, py::arg("text"), py::arg("file"), py::arg("result"), py::arg("k"), py::arg("which"));
+  m.def("fokker_planck", &fokker_planck, py::arg("text"), py::arg("file"), py::arg("lo"), py::arg("hi"),
+        py::arg("cells"), py::arg("ylo"), py::arg("yhi"), py::arg("ycells"), py::arg("memory_limit_bytes"));
   m.def("kinds", []() {
     py::dict d;
     py::list losses, noises, dynamics;

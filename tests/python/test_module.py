@@ -216,3 +216,14 @@ def test_indicators_and_predict(root):
         assert last[-1]["predicted"]["value"] == pytest.approx(p["value"], rel=1e-12)
     with pytest.raises(sgdnoise.InputError):
         sgdnoise.indicators(q, at=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+
+
+def test_fokker_planck_equals_the_cli(root, cli, tmp_path):
+    f = root / "scenarios/fp_double_well_1d.toml"
+    subprocess.run([cli, "fokker-planck", str(f), "--out", str(tmp_path / "fp.csv"), "--cells", "400"], check=True,
+                   capture_output=True)
+    ref = np.loadtxt(tmp_path / "fp.csv", delimiter=",", skiprows=1)
+    d = sgdnoise.fokker_planck(f, cells=400)
+    assert d["ok"] and np.array_equal(d["x"], ref[:, 0]) and np.array_equal(d["density"], ref[:, 1])
+    h = d["x"][1] - d["x"][0]
+    assert abs(d["density"].sum() * h - 1.0) < 1e-12
