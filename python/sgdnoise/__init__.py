@@ -40,7 +40,8 @@ class Loss:
         self.name, self.dim = name, dim
 
     @classmethod
-    def from_python(cls, name, dim, grad, value=None, hessian=None, minima=(), saddles=(), minimizer=None):
+    def from_python(cls, name, dim, grad, value=None, hessian=None, minima=(), saddles=(), minimizer=None,
+                    n_samples=0, sample_grad=None):
         """Defines the loss `name` of dimension `dim` in this process.
 
         grad(X) -> (N, d): the gradient at each row of X (N, d). Required.
@@ -51,6 +52,9 @@ class Loss:
             Newton's method; they make basin escape regions and Kramers/Eyring-Kramers
             predictions available, as for the built-in landscapes.
         minimizer: a known global minimizer (the centre of `dist2`).
+        n_samples, sample_grad: a finite sum L = (1/n) sum_i l_i: sample_grad(X, idx) with idx
+            an (N, b) int64 array of sample indices returns (N, b, d), the gradients of
+            l_idx[t, j] at X[t]. With them the sampling noises (sgd, multiplicative, ...) apply.
 
         The callables are called with the whole block of live trajectories at once, on one
         thread; a run's results do not depend on `threads`. An exception, a wrong shape or a
@@ -72,7 +76,7 @@ class Loss:
                              f"Loss.from_python(name={name!r})", "dim", "must be an integer")
         mz = None if minimizer is None else points([minimizer], "minimizer")[0]
         _sgdnoise.define_loss(str(name), dim, grad, value, hessian, points(minima, "minima"),
-                              points(saddles, "saddles"), mz)
+                              points(saddles, "saddles"), mz, int(n_samples), sample_grad)
         return cls(str(name), dim)
 
     def table(self):

@@ -143,6 +143,60 @@ Mat CallbackLoss::hessian(const Vec& theta) const {
   return 0.5 * (H + H.transpose());
 }
 
+bool CallbackLoss::call_sample_gradient(ConstBlockRef X, const IndexBlock& idx, Mat& out) const {
+  if (!spec_.sample_gradient) {
+    status_->fail("the loss \"" + spec_.name + "\" has no per-sample gradients (sample_grad)");
+    return false;
+  }
+  out.resize(X.rows() * idx.cols(), spec_.dim);
+  try {
+    spec_.sample_gradient(X, idx, out);
+  } catch (const std::exception& e) {
+    status_->fail(std::string("sample_grad of the loss \"") + spec_.name + "\" failed: " + e.what());
+    return false;
+  }
+  for (Index t = 0; t < X.rows(); ++t) {
+    if (!X.row(t).allFinite()) continue;
+    for (Index j = 0; j < idx.cols(); ++j)
+      if (!out.row(t * idx.cols() + j).allFinite()) {
+        status_->fail("sample_grad of the loss \"" + spec_.name + "\" returned a non-finite value for sample " +
+                      std::to_string(idx(t, j)) + " at theta = " + point_text(X, t));
+        return false;
+      }
+  }
+  return true;
+}
+
+void CallbackLoss::sparse_weighted_gradient(ConstBlockRef X, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const {
+  Mat out;
+  if (!call_sample_gradient(X, idx, out)) {
+    G.setConstant(kNaN);
+    return;
+  }
+  const Index b = idx.cols();
+  for (Index t = 0; t < X.rows(); ++t) {
+    G.row(t).setZero();
+    for (Index j = 0; j < b; ++j) G.row(t) += w(t, j) * out.row(t * b + j);
+  }
+}
+
+void CallbackLoss::dense_weighted_gradient(ConstBlockRef X, ConstBlockRef W, BlockRef G) const {
+  const Index n = spec_.n_samples;
+  IndexBlock idx(X.rows(), n);
+  for (Index t = 0; t < X.rows(); ++t)
+    for (Index i = 0; i < n; ++i) idx(t, i) = static_cast<std::int32_t>(i);
+  sparse_weighted_gradient(X, idx, W, G);
+}
+
+Mat CallbackLoss::sample_gradients(const Vec& theta) const {
+  const Index n = spec_.n_samples;
+  IndexBlock idx(1, n);
+  for (Index i = 0; i < n; ++i) idx(0, i) = static_cast<std::int32_t>(i);
+  Mat out;
+  if (!call_sample_gradient(theta.transpose(), idx, out)) return Mat::Constant(spec_.dim, n, kNaN);
+  return out.transpose();
+}
+
 std::optional<double> CallbackLoss::minimum_value() const {
   if (!spec_.minimizer || !spec_.value) return std::nullopt;
   return value_at(*spec_.minimizer);

@@ -55,13 +55,19 @@ struct CallbackLossSpec {
   /// The dense Hessian at one point. Optional: without it the Hessian is the central
   /// difference of the gradient (CallbackLoss::hessian).
   std::function<Mat(const Vec& theta)> hessian;
+  /// Per-sample gradients of a finite sum L = (1/n) sum_i l_i (optional; n_samples > 0 with
+  /// it): out.row(t * b + j) = grad l_{idx(t, j)}(X.row(t)), idx: rows x b, out: rows*b x dim.
+  /// With it the loss is a FiniteSumLoss and the sampling noises (SGD, multiplicative, ...)
+  /// apply to it.
+  Index n_samples = 0;
+  std::function<void(ConstBlockRef X, const IndexBlock& idx, Mat& out)> sample_gradient;
   /// Minima and index-1 saddles the user gave (locations; values and Hessians are computed).
   std::vector<Vec> minima, saddles;
   /// A known global minimizer (optional).
   std::optional<Vec> minimizer;
 };
 
-class CallbackLoss final : public Loss, public CriticalPoints {
+class CallbackLoss final : public FiniteSumLoss, public CriticalPoints {
  public:
   explicit CallbackLoss(CallbackLossSpec spec, std::shared_ptr<CallbackStatus> status);
   std::string kind() const override { return "python"; }
@@ -76,6 +82,13 @@ class CallbackLoss final : public Loss, public CriticalPoints {
   std::optional<double> minimum_value() const override;
   std::vector<CriticalPoint> minima() const override { return minima_; }
   std::vector<CriticalPoint> saddles() const override { return saddles_; }
+  /// The finite-sum view, from sample_gradient (only when the spec has one; the scenario
+  /// layer offers the view only then). Weighted sums add the samples in index order.
+  bool is_finite_sum() const { return static_cast<bool>(spec_.sample_gradient); }
+  Index n_samples() const override { return spec_.n_samples; }
+  void sparse_weighted_gradient(ConstBlockRef X, const IndexBlock& idx, ConstBlockRef w, BlockRef G) const override;
+  void dense_weighted_gradient(ConstBlockRef X, ConstBlockRef W, BlockRef G) const override;
+  Mat sample_gradients(const Vec& theta) const override;
 
   bool has_value() const override { return static_cast<bool>(spec_.value); }
   bool has_hessian() const { return static_cast<bool>(spec_.hessian); }
@@ -84,6 +97,8 @@ class CallbackLoss final : public Loss, public CriticalPoints {
 
  private:
   std::string origin() const;
+  /// sample_gradient with its failures kept (false: out is unusable, NaN written by the caller).
+  bool call_sample_gradient(ConstBlockRef X, const IndexBlock& idx, Mat& out) const;
   CriticalPoint critical_point(const Vec& theta, int expected_index, const char* what) const;
   CallbackLossSpec spec_;
   std::shared_ptr<CallbackStatus> status_;

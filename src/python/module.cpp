@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -55,7 +56,7 @@ namespace {
 // they raised during a run. Held by shared_ptr in the table's std::functions; released at
 // interpreter exit (the atexit hook below), while the GIL can still be taken.
 struct PyLossState {
-  py::object grad, value, hessian;
+  py::object grad, value, hessian, sample_grad;
   std::optional<py::error_already_set> error;
   std::atomic<bool>* interrupted = nullptr;  // the running call's interrupt flag
 };
@@ -119,18 +120,25 @@ py::array_t<double, py::array::c_style | py::array::forcecast> as_array(const py
 
 void define_loss(const std::string& name, Index dim, py::object grad, py::object value, py::object hessian,
                  const std::vector<std::vector<double>>& minima, const std::vector<std::vector<double>>& saddles,
-                 std::optional<std::vector<double>> minimizer) {
+                 std::optional<std::vector<double>> minimizer, Index n_samples, py::object sample_grad) {
   if (name.empty()) throw InputError("Loss.from_python", "name", "must not be empty");
   if (dim < 1) throw InputError("Loss.from_python(name=\"" + name + "\")", "dim", "must be >= 1");
   if (!PyCallable_Check(grad.ptr()))
     throw InputError("Loss.from_python(name=\"" + name + "\")", "grad", "must be callable");
-  for (const auto& [obj, key] : {std::pair{&value, "value"}, std::pair{&hessian, "hessian"}})
+  for (const auto& [obj, key] :
+       {std::pair{&value, "value"}, std::pair{&hessian, "hessian"}, std::pair{&sample_grad, "sample_grad"}})
     if (!obj->is_none() && !PyCallable_Check(obj->ptr()))
       throw InputError("Loss.from_python(name=\"" + name + "\")", key, "must be callable or None");
   auto st = std::make_shared<PyLossState>();
   st->grad = std::move(grad);
   st->value = std::move(value);
   st->hessian = std::move(hessian);
+  st->sample_grad = std::move(sample_grad);
+  if (st->sample_grad.is_none() != (n_samples == 0))
+    throw InputError("Loss.from_python(name=\"" + name + "\")", "n_samples",
+                     "give n_samples > 0 together with sample_grad (a finite sum), or neither");
+  if (n_samples < 0 || n_samples > std::numeric_limits<std::int32_t>::max())
+    throw InputError("Loss.from_python(name=\"" + name + "\")", "n_samples", "out of range");
   CallbackLossSpec spec;
   spec.name = name;
   spec.dim = dim;
@@ -160,6 +168,21 @@ void define_loss(const std::string& name, Index dim, py::object grad, py::object
       for (Index i = 0; i < dim; ++i)
         for (Index j = 0; j < dim; ++j) H(i, j) = v(0, i, j);
       return H;
+    };
+  spec.n_samples = n_samples;
+  if (!st->sample_grad.is_none())
+    spec.sample_gradient = [st, dim](ConstBlockRef X, const IndexBlock& idx, Mat& out) {
+      py::gil_scoped_acquire gil;
+      py::array_t<std::int64_t> ids({idx.rows(), idx.cols()});
+      auto m = ids.mutable_unchecked<2>();
+      for (Index t = 0; t < idx.rows(); ++t)
+        for (Index j = 0; j < idx.cols(); ++j) m(t, j) = idx(t, j);
+      const py::object r = call(*st, "sample_grad", st->sample_grad, to_numpy(X), ids);
+      const auto a = as_array(r, "sample_grad", {X.rows(), idx.cols(), dim});
+      const auto v = a.unchecked<3>();
+      for (Index t = 0; t < X.rows(); ++t)
+        for (Index j = 0; j < idx.cols(); ++j)
+          for (Index c = 0; c < dim; ++c) out(t * idx.cols() + j, c) = v(t, j, c);
     };
   auto to_vec = [](const std::vector<double>& v) {
     return Eigen::Map<const Vec>(v.data(), static_cast<Index>(v.size())).eval();
@@ -507,7 +530,8 @@ PYBIND11_MODULE(_sgdnoise, m) {
       "Validates a scenario (TOML text; `file` names it in messages) with overrides and returns it as TOML, "
       "defaults filled in.");
   m.def("define_loss", &define_loss, py::arg("name"), py::arg("dim"), py::arg("grad"), py::arg("value"),
-        py::arg("hessian"), py::arg("minima"), py::arg("saddles"), py::arg("minimizer"));
+        py::arg("hessian"), py::arg("minima"), py::arg("saddles"), py::arg("minimizer"), py::arg("n_samples"),
+        py::arg("sample_grad"));
   m.def("run", &run, py::arg("text"), py::arg("file"), py::arg("threads"), py::arg("memory_limit_bytes"),
         py::arg("out"), py::arg("force"), py::arg("resume"), py::arg("save_states"), py::arg("checkpoint_every"),
         py::arg("progress"), py::arg("command"));

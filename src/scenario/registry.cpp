@@ -95,7 +95,8 @@ Index scenario_dim(const Scenario& s) { return loss_kind(s).dim(s); }
 BuiltLoss build_loss(const Scenario& s, std::uint64_t data_seed) {
   const LossKind& k = loss_kind(s);
   BuiltLoss b = k.build(s, data_seed);
-  if (k.capabilities.finite_sum != (b.finite_sum != nullptr))
+  // A callback loss is a finite sum when its definition gives per-sample gradients.
+  if (!k.capabilities.callback && k.capabilities.finite_sum != (b.finite_sum != nullptr))
     throw std::logic_error("loss kind \"" + k.schema.name + "\": its builder disagrees with its finite_sum capability");
   return b;
 }
@@ -105,8 +106,12 @@ std::shared_ptr<const NoiseModel> build_noise(const NoiseContext& c) {
   const NoiseKind* k = kind_registry().find_noise(name);
   if (!k) c.scenario.fail("noise.kind", "not implemented: " + name);
   if (k->capabilities.needs_finite_sum && !c.finite_sum)
-    c.scenario.fail("noise.kind", "\"" + name + "\" needs a finite-sum loss (" +
-                                      loss_kinds_with(&LossCapabilities::finite_sum) + ")");
+    c.scenario.fail("noise.kind",
+                    "\"" + name + "\" needs a finite-sum loss (" + loss_kinds_with(&LossCapabilities::finite_sum) +
+                        (c.scenario.get_string("loss.kind") == "python"
+                             ? "; a Python loss is one when Loss.from_python gets n_samples and sample_grad"
+                             : "") +
+                        ")");
   return k->build(c);
 }
 

@@ -42,6 +42,8 @@ void register_loss_python(KindRegistry& registry) {
     if (loss->dim() != s.get_int("loss.dim"))
       s.fail("loss.dim", std::to_string(s.get_int("loss.dim")) + ", but the Python loss \"" + name + "\" has dim " +
                              std::to_string(loss->dim()));
+    // A finite sum when the user gave per-sample gradients: the sampling noises apply.
+    if (loss->is_finite_sum()) return BuiltLoss::of_finite_sum(std::move(loss));
     return BuiltLoss::of_loss(std::move(loss));
   };
   // The contract suites define this callback loss in C++ (tests/test_kind_contracts.cpp).
