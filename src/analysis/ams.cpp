@@ -296,9 +296,9 @@ AmsRunResult ams_run(const Stepper& stepper, const ScoreFunction& score, const A
     if (n_starts == 0) {
       first.row(i) = x0.transpose();
     } else {
-      const std::uint64_t row = (static_cast<std::uint64_t>(run) * static_cast<std::uint64_t>(n) +
-                                 static_cast<std::uint64_t>(i)) %
-                                static_cast<std::uint64_t>(n_starts);
+      const std::uint64_t row =
+          (static_cast<std::uint64_t>(run) * static_cast<std::uint64_t>(n) + static_cast<std::uint64_t>(i)) %
+          static_cast<std::uint64_t>(n_starts);
       first.row(i) = spec.starts.row(static_cast<Index>(row));
     }
   }
@@ -329,7 +329,8 @@ AmsRunResult ams_run(const Stepper& stepper, const ScoreFunction& score, const A
                                " after max_iterations = " + std::to_string(spec.max_iterations) + " iterations");
     survivors.clear();
     killed.clear();
-    for (Index i = 0; i < n; ++i) (reps[static_cast<std::size_t>(i)].max_score <= level ? killed : survivors).push_back(i);
+    for (Index i = 0; i < n; ++i)
+      (reps[static_cast<std::size_t>(i)].max_score <= level ? killed : survivors).push_back(i);
     const auto K = static_cast<Index>(killed.size());
     res.iterations = q + 1;
     res.killed += K;

@@ -94,11 +94,11 @@ struct AmsRunResult {
   double log_weight = 0.0;    // sum_q ln(1 - K_q / n)
   double reactive_sum = 0.0;  // prod_q (1 - K_q/n) (1/n) sum_{i in B} T_i, T_i the path length in steps
   std::int64_t iterations = 0;
-  Index killed = 0;          // sum_q K_q
-  Index reached_b = 0;       // final replicas in B
-  bool extinct = false;      // every replica was killed at one level: p_hat = 0
+  Index killed = 0;               // sum_q K_q
+  Index reached_b = 0;            // final replicas in B
+  bool extinct = false;           // every replica was killed at one level: p_hat = 0
   double trajectory_steps = 0.0;  // stepper steps computed (one per row per advance)
-  Index longest_path = 0;    // steps of the longest stored path
+  Index longest_path = 0;         // steps of the longest stored path
 };
 
 /// One AMS run with the stream family of `run` (key ams_run_key(spec.seed, run)).
@@ -106,13 +106,13 @@ AmsRunResult ams_run(const Stepper& stepper, const ScoreFunction& score, const A
 
 struct AmsEstimate {
   std::vector<AmsRunResult> runs;
-  double p = 0.0, p_se = 0.0;          // mean of the runs' p_hat and its sample standard error
+  double p = 0.0, p_se = 0.0;                // mean of the runs' p_hat and its sample standard error
   double reactive = 0.0, reactive_se = 0.0;  // mean of reactive_sum (steps) and its standard error
-  double cov_p_reactive = 0.0;         // the covariance of the two means (sample covariance / M)
+  double cov_p_reactive = 0.0;               // the covariance of the two means (sample covariance / M)
   /// E[T_reactive] in steps: reactive / p (ratio estimator; 0 when p = 0).
   double reactive_time = 0.0;
-  std::int64_t iterations = 0;         // summed over runs
-  double trajectory_steps = 0.0;       // summed over runs
+  std::int64_t iterations = 0;    // summed over runs
+  double trajectory_steps = 0.0;  // summed over runs
 };
 
 /// M independent runs (run r = 0..M-1). With threads > 1 the runs are shared among threads
@@ -122,10 +122,10 @@ AmsEstimate ams_estimate(const Stepper& stepper, const ScoreFunction& score, con
 /// Brute-force durations of the chain, in steps, from trajectories of the same stepper;
 /// Sigma = {xi >= xi(theta0)}.
 struct LoopStats {
-  Index loops = 0;              // failed excursions measured
-  Index successes = 0;          // excursions that reached B before A (not loops; excluded)
-  double mean = 0.0, se = 0.0;  // T_loop: entrance into Sigma -> A -> the next entrance into Sigma
-  Index entries = 0;            // first entrances from `from`
+  Index loops = 0;                          // failed excursions measured
+  Index successes = 0;                      // excursions that reached B before A (not loops; excluded)
+  double mean = 0.0, se = 0.0;              // T_loop: entrance into Sigma -> A -> the next entrance into Sigma
+  Index entries = 0;                        // first entrances from `from`
   double entry_mean = 0.0, entry_se = 0.0;  // T_0: from -> Sigma (0 without `from`)
   /// The states (theta and extra columns) at every recorded entrance into Sigma, in trajectory
   /// order: samples of the distribution the excursions start from (for AmsSpec::starts).
@@ -149,8 +149,8 @@ struct AmsRate {
   bool available = false;
   std::string reason;  // why not (p = 0)
   double mean_time_steps = 0.0, mean_time_steps_se = 0.0;
-  double mean_time = 0.0, mean_time_se = 0.0;  // tau = steps * eta
-  double rate = 0.0, rate_se = 0.0;            // per unit tau
+  double mean_time = 0.0, mean_time_se = 0.0;                     // tau = steps * eta
+  double rate = 0.0, rate_se = 0.0;                               // per unit tau
   double loop_time = 0.0, reactive_time = 0.0, entry_time = 0.0;  // tau
 };
 AmsRate ams_rate(const AmsEstimate& est, const LoopStats& loops, double eta);
