@@ -11,6 +11,8 @@
 #include "analysis/ams.hpp"
 #include "analysis/predictions/escape_time.hpp"
 #include "core/errors.hpp"
+#include "io/summary.hpp"
+#include "scenario/runner.hpp"
 #include "dynamics/stepper.hpp"
 #include "losses/landscapes.hpp"
 #include "noise/gaussian.hpp"
@@ -64,8 +66,7 @@ double committor(double a, double x0, double b, double eps) {
 
 // Brute force on the same chain: N trajectories from x0 (stream ids 0..N-1 under `seed`), each
 // run until x <= a or x >= b; returns the fraction that reached b first and its binomial SE.
-std::pair<double, double> brute_force_p(const Stepper& st, double a, double x0, double b, Index N,
-                                        std::uint64_t seed) {
+std::pair<double, double> brute_force_p(const Stepper& st, double a, double x0, double b, Index N, std::uint64_t seed) {
   Mat X = Mat::Constant(N, 1, x0);
   std::vector<std::uint64_t> ids(static_cast<std::size_t>(N));
   std::iota(ids.begin(), ids.end(), std::uint64_t{0});
@@ -298,4 +299,75 @@ TEST(Ams, RateMatchesDirectBruteForceOfTheSameChain) {
   // Two independent estimates of the same mean time: 3 combined standard errors.
   EXPECT_NEAR(rate.mean_time, m, 3.0 * std::hypot(rate.mean_time_se, m_se))
       << "AMS " << rate.mean_time << " +- " << rate.mean_time_se << ", direct " << m << " +- " << m_se;
+}
+
+// ---- escape.method = "ams" in a scenario (scenario/ams_escape.hpp) ----
+
+namespace {
+const char* kAmsScenario = R"(name = "ams"
+seed = 9
+[loss]
+kind = "double_well"
+[noise]
+kind = "isotropic"
+on = "weights"
+variance = 0.002
+[dynamics]
+kind = "discrete"
+eta = 0.005
+steps = 2
+trajectories = 2
+start = [-1.0]
+[escape]
+method = "ams"
+level_a = -1.0
+level_b = 0.5
+start = [-0.8]
+replicas = 50
+runs = 4
+loops = 200
+mfpt_check = true
+)";
+
+std::string scenario_error(const std::vector<std::string>& sets) {
+  try {
+    (void)build_experiment(Scenario::parse(kAmsScenario, "ams.toml", sets), 1);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(AmsScenario, RunsAndReportsTheSameForAnyThreadCount) {
+  const Experiment one = build_experiment(Scenario::parse(kAmsScenario, "ams.toml"), 1);
+  const Experiment two = build_experiment(Scenario::parse(kAmsScenario, "ams.toml"), 2);
+  const RunResult r1 = run_experiment(one), r2 = run_experiment(two);
+  ASSERT_TRUE(r1.ams && r2.ams);
+  const nlohmann::json j1 = summary_json(one, r1, RunMeta{})["escape"]["ams"];
+  const nlohmann::json j2 = summary_json(two, r2, RunMeta{})["escape"]["ams"];
+  EXPECT_EQ(j1.dump(), j2.dump());
+  EXPECT_GT(j1["rate_per_tau"]["value"].get<double>(), 0.0);
+  EXPECT_GT(j1["exact_mfpt_tau"]["value"].get<double>(), 0.0);
+  ASSERT_EQ(r1.checks.size(), 1u);
+  EXPECT_EQ(r1.checks[0].result, "escape_mean_tau_ams");
+  EXPECT_NE(r1.checks[0].status, CheckStatus::unavailable) << r1.checks[0].reason;
+  // brute_force (the default) runs no AMS.
+  const Experiment bf =
+      build_experiment(Scenario::parse(kAmsScenario, "ams.toml", {"escape.method=\"brute_force\""}), 1);
+  EXPECT_FALSE(bf.ams);
+}
+
+TEST(AmsScenario, RefusesWhatAmsCannotRun) {
+  EXPECT_NE(scenario_error({"escape.kill=50"}).find("escape.kill"), std::string::npos);
+  EXPECT_NE(scenario_error({"escape.level_b=-1.5"}).find("escape.level_b"), std::string::npos);
+  EXPECT_NE(scenario_error({"escape.start=[-1.2]"}).find("escape.start"), std::string::npos);
+  EXPECT_NE(scenario_error({"escape.from=[-0.5]"}).find("escape.from"), std::string::npos);
+  EXPECT_NE(scenario_error({"escape.score_coordinate=1"}).find("escape.score_coordinate"), std::string::npos);
+  EXPECT_NE(scenario_error({"escape.replicas=1"}).find("escape.replicas"), std::string::npos);
+  EXPECT_NE(scenario_error(
+                {"escape.score=\"distance\"", "escape.score_centre=[-1.0]", "escape.level_a=0.1", "escape.level_b=1.5"})
+                .find("escape.mfpt_check"),
+            std::string::npos);
+  EXPECT_EQ(scenario_error({}), "");
 }
