@@ -253,6 +253,7 @@ TEST(Ams, ScoreFunctions) {
   ScoreFunction::projection(Vec::Constant(2, 1.0), Vec::Constant(2, 1.0)).evaluate(X, out);
   EXPECT_DOUBLE_EQ(out[0], 1.0);
   EXPECT_DOUBLE_EQ(out[1], -1.0);
+  EXPECT_EQ(ScoreFunction::coordinate(3, 2).describe(), "coordinate theta[2]");
   ScoreFunction::distance(Vec::Zero(2)).evaluate(X, out);
   EXPECT_DOUBLE_EQ(out[1], 5.0);
   auto w = std::make_shared<DoubleWell>(DoubleWell::Spec{1.0, 1.0, 0.0, Vec::Constant(1, 2.0)});

@@ -170,7 +170,9 @@ ScoreFunction ScoreFunction::coordinate(Index dim, Index i) {
                                 std::to_string(dim - 1));
   Vec u = Vec::Zero(dim);
   u[i] = 1.0;
-  return projection(u, Vec::Zero(dim));
+  ScoreFunction f = projection(u, Vec::Zero(dim));
+  f.coordinate_ = i;
+  return f;
 }
 
 ScoreFunction ScoreFunction::projection(Vec u, Vec origin) {
@@ -228,7 +230,7 @@ double ScoreFunction::at(const Vec& theta) const {
 std::string ScoreFunction::describe() const {
   switch (kind_) {
     case Kind::projection:
-      return "projection u . (theta - c)";
+      return coordinate_ >= 0 ? "coordinate theta[" + std::to_string(coordinate_) + "]" : "projection u . (theta - c)";
     case Kind::distance:
       return "distance |theta - c|";
     case Kind::loss:

@@ -60,6 +60,7 @@ class ScoreFunction {
 
  private:
   Kind kind_ = Kind::projection;
+  Index coordinate_ = -1;  // the coordinate, for describe(), when the projection is one
   Vec u_, c_;
   std::shared_ptr<const Loss> loss_;
 };

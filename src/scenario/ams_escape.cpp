@@ -17,8 +17,9 @@ std::shared_ptr<const AmsScenario> build_ams_scenario(const Scenario& s, const E
   // A clone continues from a stored state with fresh stream ids and k = 0 (analysis/ams.hpp):
   // the chain must be time-homogeneous and must not pick its model by trajectory id.
   if (ex.instances() > 1)
-    s.fail("escape.method", "AMS gives each segment a fresh stream id, and loss.fresh_data picks the loss by it: "
-                            "use fresh_data = \"none\"");
+    s.fail("escape.method",
+           "AMS gives each segment a fresh stream id, and loss.fresh_data picks the loss by it: "
+           "use fresh_data = \"none\"");
   if (const auto* gd = dynamic_cast<const NoisyGD*>(ex.stepper.get());
       gd && gd->optimizer().schedule != OptimizerConfig::Schedule::constant)
     s.fail("escape.method", "AMS needs a time-homogeneous chain: a step-size schedule is not");
@@ -60,14 +61,14 @@ std::shared_ptr<const AmsScenario> build_ams_scenario(const Scenario& s, const E
   a->mfpt_check = s.get_bool("escape.mfpt_check");
   a->sigmas = s.get_number("escape.sigmas");
   a->allowance = s.get_number("escape.mfpt_allowance");
-  if (sp.kill >= sp.replicas)
-    s.fail("escape.kill", "must be below escape.replicas = " + std::to_string(sp.replicas));
+  if (sp.kill >= sp.replicas) s.fail("escape.kill", "must be below escape.replicas = " + std::to_string(sp.replicas));
   if (!(sp.level_a < sp.level_b))
     s.fail("escape.level_b", "must be above escape.level_a (A = {score <= level_a}, B = {score >= level_b})");
   const double xi0 = a->score.at(sp.start);
   if (!(xi0 > sp.level_a && xi0 < sp.level_b))
-    s.fail("escape.start", "its score must lie strictly between level_a and level_b (it is the surface Sigma "
-                           "the excursions start from; docs/theory.md 8.7)");
+    s.fail("escape.start",
+           "its score must lie strictly between level_a and level_b (it is the surface Sigma "
+           "the excursions start from; docs/theory.md 8.7)");
   if (!(a->score.at(a->from) < xi0))
     s.fail("escape.from", "the point the transition starts from must score below escape.start");
   try {
@@ -75,10 +76,11 @@ std::shared_ptr<const AmsScenario> build_ams_scenario(const Scenario& s, const E
   } catch (const std::invalid_argument& e) {
     s.fail("escape.method", e.what());
   }
-  if (a->mfpt_check && (d != 1 || score != "coordinate" || ex.preconditioner ||
-                        !dynamic_cast<const GaussianNoise*>(ex.noise.get())))
-    s.fail("escape.mfpt_check", "the exact mean first-passage time is wired for a 1-D loss, score = \"coordinate\", "
-                                "constant Gaussian noise and no preconditioner");
+  if (a->mfpt_check &&
+      (d != 1 || score != "coordinate" || ex.preconditioner || !dynamic_cast<const GaussianNoise*>(ex.noise.get())))
+    s.fail("escape.mfpt_check",
+           "the exact mean first-passage time is wired for a 1-D loss, score = \"coordinate\", "
+           "constant Gaussian noise and no preconditioner");
   return a;
 }
 
@@ -115,8 +117,7 @@ AmsOutcome run_ams_scenario(const Experiment& ex) {
 
 CheckOutcome ams_mfpt_check(const AmsScenario& a, const AmsOutcome& o) {
   const std::string name = "escape_mean_tau_ams";
-  if (!o.rate.available)
-    return unavailable_check(name, 0, 0.0, "exact", a.sigmas, o.exact_mean_time, o.rate.reason);
+  if (!o.rate.available) return unavailable_check(name, 0, 0.0, "exact", a.sigmas, o.exact_mean_time, o.rate.reason);
   if (!o.exact_mean_time.available)
     return unavailable_check(name, 0, 0.0, "exact", a.sigmas, o.exact_mean_time, o.exact_mean_time.reason);
   Estimate m;
