@@ -64,10 +64,16 @@ double committor(double a, double x0, double b, double eps) {
   return integral(a, x0) / integral(a, b);
 }
 
-// Brute force on the same chain: N trajectories from x0 (stream ids 0..N-1 under `seed`), each
-// run until x <= a or x >= b; returns the fraction that reached b first and its binomial SE.
+// Brute force on the same chain: N trajectories from x0 (the stepper's extra columns at their
+// initial values; stream ids 0..N-1 under `seed`), each run until x <= a or x >= b; returns
+// the fraction that reached b first and its binomial SE.
 std::pair<double, double> brute_force_p(const Stepper& st, double a, double x0, double b, Index N, std::uint64_t seed) {
-  Mat X = Mat::Constant(N, 1, x0);
+  const Vec start = Vec::Constant(1, x0);
+  Mat X(N, 1 + st.extra_columns());
+  for (Index i = 0; i < N; ++i) {
+    X(i, 0) = x0;
+    X.row(i).tail(st.extra_columns()) = st.initial_extra(start).transpose();
+  }
   std::vector<std::uint64_t> ids(static_cast<std::size_t>(N));
   std::iota(ids.begin(), ids.end(), std::uint64_t{0});
   Index live = N, hits = 0;
@@ -79,7 +85,7 @@ std::pair<double, double> brute_force_p(const Stepper& st, double a, double x0, 
       const double x = X(r, 0);
       if (x >= b) ++hits;
       if (x <= a || x >= b) continue;
-      X(w, 0) = x;
+      X.row(w) = X.row(r);
       ids[static_cast<std::size_t>(w)] = ids[static_cast<std::size_t>(r)];
       ++w;
     }
@@ -106,6 +112,23 @@ TEST(Ams, UnbiasedAgainstBruteForceOnTheSameChain) {
   EXPECT_GT(est.p_se, 0.0);
   EXPECT_LT(est.p_se, 0.15 * est.p);  // the runs are informative
   for (const auto& r : est.runs) EXPECT_FALSE(r.extinct);
+}
+
+// A chain with state beyond theta: heavy-ball momentum (the velocity is a stored column that a
+// clone inherits), same test as above.
+TEST(Ams, UnbiasedForAMomentumChain) {
+  const double eps = 1.0 / 3.0, eta = 0.01, a = -1.0, x0 = -0.8, b = 0.5;
+  OptimizerConfig opt;
+  opt.kind = OptimizerConfig::Kind::momentum;
+  opt.momentum = 0.5;
+  auto noise = std::make_shared<GaussianNoise>(GaussianNoise::isotropic(1, 2.0 * eps * eta, NoiseTarget::weights));
+  const NoisyGD st(well(), noise, eta, opt);
+  ASSERT_EQ(st.extra_columns(), 1);
+  const AmsEstimate est = ams_estimate(st, ScoreFunction::coordinate(1, 0), spec_1d(a, x0, b, 50, 4321), 40);
+  const auto [pb, pb_se] = brute_force_p(st, a, x0, b, 40000, 98);
+  // Two independent unbiased estimates of the same p: 3 combined standard errors.
+  EXPECT_NEAR(est.p, pb, 3.0 * std::hypot(est.p_se, pb_se))
+      << "AMS " << est.p << " +- " << est.p_se << ", brute force " << pb << " +- " << pb_se;
 }
 
 TEST(Ams, ExactContinuousCommittor) {
