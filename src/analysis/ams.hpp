@@ -5,13 +5,13 @@
 // Generalized AMS (Cerou & Guyader 2007; Brehier, Gazeau, Goudenege, Lelievre & Rousset 2016,
 // Ann. Appl. Probab. 26, "Unbiasedness of some generalized adaptive multilevel splitting
 // algorithms"). A score xi orders the states, A = {xi <= z_A}, B = {xi >= z_B}. n replicas
-// start at theta0 and run until they are in A or B (at a step t >= 1). Each iteration q: the
+// start at theta0 (or at given start states) and run until they are in A or B (at a step t >= 1). Each iteration q: the
 // level Z_q is the k-th smallest maximum score; every replica whose maximum is <= Z_q is killed
 // (K_q >= k with ties); each is replaced by a clone of a survivor chosen uniformly, restarted
 // from the survivor's first state with score > Z_q and continued with fresh noise, until it
 // is in A or B. Stop when Z_q >= z_B. Then
 //   p_hat = prod_q (1 - K_q / n) * (number of replicas in B) / n
-// is an unbiased estimator of P(reach B before A | theta0) (Brehier et al. 2016, Theorem 4.1),
+// is an unbiased estimator of P(reach B before A | theta0) (the main result of Brehier et al. 2016),
 // and prod_q (1 - K_q/n) * (1/n) sum_i phi(path_i) 1_B(path_i) of E[phi(path) 1_B].
 //
 // Random numbers (docs/conventions.md, determinism): run r of a seed draws with Philox key
