@@ -64,27 +64,29 @@ double committor(double a, double x0, double b, double eps) {
   return integral(a, x0) / integral(a, b);
 }
 
-// Brute force on the same chain: N trajectories from x0 (the stepper's extra columns at their
-// initial values; stream ids 0..N-1 under `seed`), each run until x <= a or x >= b; returns
-// the fraction that reached b first and its binomial SE.
-std::pair<double, double> brute_force_p(const Stepper& st, double a, double x0, double b, Index N, std::uint64_t seed) {
-  const Vec start = Vec::Constant(1, x0);
-  Mat X(N, 1 + st.extra_columns());
+// Brute force on the same chain: N trajectories from theta0 (the stepper's extra columns at
+// their initial values; stream ids 0..N-1 under `seed`), each run until xi <= za or xi >= zb;
+// returns the fraction that reached zb first and its binomial SE.
+std::pair<double, double> brute_force_p(const Stepper& st, const ScoreFunction& xi, double za, const Vec& theta0,
+                                        double zb, Index N, std::uint64_t seed) {
+  const Index d = theta0.size();
+  Mat X(N, d + st.extra_columns());
   for (Index i = 0; i < N; ++i) {
-    X(i, 0) = x0;
-    X.row(i).tail(st.extra_columns()) = st.initial_extra(start).transpose();
+    X.row(i).head(d) = theta0.transpose();
+    X.row(i).tail(st.extra_columns()) = st.initial_extra(theta0).transpose();
   }
   std::vector<std::uint64_t> ids(static_cast<std::size_t>(N));
   std::iota(ids.begin(), ids.end(), std::uint64_t{0});
+  Vec sc(N);
   Index live = N, hits = 0;
   for (std::uint64_t k = 0; live > 0; ++k) {
     auto Xl = X.topRows(live);
     st.advance(seed, k, RowIds::mapped(ids.data()), Xl);
+    xi.evaluate(Xl.leftCols(d), sc.head(live));
     Index w = 0;
     for (Index r = 0; r < live; ++r) {
-      const double x = X(r, 0);
-      if (x >= b) ++hits;
-      if (x <= a || x >= b) continue;
+      if (sc[r] >= zb) ++hits;
+      if (sc[r] <= za || sc[r] >= zb) continue;
       X.row(w) = X.row(r);
       ids[static_cast<std::size_t>(w)] = ids[static_cast<std::size_t>(r)];
       ++w;
@@ -93,6 +95,10 @@ std::pair<double, double> brute_force_p(const Stepper& st, double a, double x0, 
   }
   const double p = static_cast<double>(hits) / static_cast<double>(N);
   return {p, std::sqrt(p * (1 - p) / static_cast<double>(N))};
+}
+
+std::pair<double, double> brute_force_p(const Stepper& st, double a, double x0, double b, Index N, std::uint64_t seed) {
+  return brute_force_p(st, ScoreFunction::coordinate(1, 0), a, Vec::Constant(1, x0), b, N, seed);
 }
 
 }  // namespace
@@ -129,6 +135,32 @@ TEST(Ams, UnbiasedForAMomentumChain) {
   // Two independent unbiased estimates of the same p: 3 combined standard errors.
   EXPECT_NEAR(est.p, pb, 3.0 * std::hypot(est.p_se, pb_se))
       << "AMS " << est.p << " +- " << est.p_se << ", brute force " << pb << " +- " << pb_se;
+}
+
+// Two dimensions and a score that is not a coordinate: the double well with a transverse
+// direction (curvature 2), xi = |theta - left minimum|, A = {xi <= 0.1}, B = {xi >= 1.2}, from
+// (-0.8, 0.1).
+TEST(Ams, UnbiasedInTwoDimensionsWithADistanceScore) {
+  const double eps = 1.0 / 3.0, eta = 0.01;
+  auto loss = std::make_shared<DoubleWell>(DoubleWell::Spec{1.0, 1.0, 0.0, Vec::Constant(1, 2.0)});
+  auto noise = std::make_shared<GaussianNoise>(GaussianNoise::isotropic(2, 2.0 * eps * eta, NoiseTarget::weights));
+  const NoisyGD st(loss, noise, eta);
+  Vec m(2), theta0(2);
+  m << -1.0, 0.0;
+  theta0 << -0.8, 0.1;
+  const ScoreFunction xi = ScoreFunction::distance(m);
+  AmsSpec s;
+  s.replicas = 50;
+  s.level_a = 0.1;
+  s.level_b = 1.2;
+  s.start = theta0;
+  s.seed = 77;
+  const AmsEstimate est = ams_estimate(st, xi, s, 40);
+  const auto [pb, pb_se] = brute_force_p(st, xi, 0.1, theta0, 1.2, 40000, 97);
+  // Two independent unbiased estimates of the same p: 3 combined standard errors.
+  EXPECT_NEAR(est.p, pb, 3.0 * std::hypot(est.p_se, pb_se))
+      << "AMS " << est.p << " +- " << est.p_se << ", brute force " << pb << " +- " << pb_se;
+  EXPECT_GT(pb, 0.0);
 }
 
 TEST(Ams, ExactContinuousCommittor) {
