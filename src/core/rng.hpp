@@ -34,7 +34,9 @@ enum class Purpose : std::uint32_t {
   slq_probe = 8,            // stochastic Lanczos quadrature: Rademacher probes; step = probe index
   data_instance = 13,       // fresh data per group of trajectories: the data seed of group g >= 1; step = g
   escape_bridge = 14,  // escape.bridge: the uniform of the Brownian-bridge crossing test; step = k1 of the interval
-  // Taken: 1-8, 13, 14 (9-12 are assigned to work on other branches). A value never changes
+  ams_clone = 15,      // adaptive multilevel splitting: the survivor a killed replica copies; trajectory = the
+                       // replica's slot, step = the iteration, key = the run's key (analysis/ams.hpp)
+  // Taken: 1-8, 13-15 (9-12 are assigned to work on other branches). A value never changes
   // meaning (old runs must replay).
 };
 

@@ -225,6 +225,74 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
 // SDE; the discrete run differs by its discretisation error, which shrinks with eta.
 json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target);
 
+// escape.method = "ams" (scenario/ams_escape.hpp, docs/theory.md 8.8): p with its standard error over
+// the runs, the pieces of E[T] = T_0 + (1/p - 1) E[T_loop] + E[T_reactive], the rate with its
+// delta-method standard error, the cost, and the exact continuous MFPT where available.
+json ams_json(const Experiment& ex, const AmsOutcome& o) {
+  const AmsScenario& a = *ex.ams;
+  const double eta = ex.stepper->eta();
+  const AmsEstimate& e = o.estimate;
+  Index extinct = 0, reached = 0;
+  for (const auto& r : e.runs) {
+    extinct += r.extinct ? 1 : 0;
+    reached += r.reached_b;
+  }
+  json j{{"method", "generalized adaptive multilevel splitting (Brehier, Gazeau, Goudenege, Lelievre & Rousset 2016)"},
+         {"score", a.score.describe()},
+         {"level_a", a.spec.level_a},
+         {"level_b", a.spec.level_b},
+         {"start", std::vector<double>(a.spec.start.data(), a.spec.start.data() + a.spec.start.size())},
+         {"from", std::vector<double>(a.from.data(), a.from.data() + a.from.size())},
+         {"replicas", a.spec.replicas},
+         {"kill", a.spec.kill},
+         {"runs", a.runs},
+         {"p",
+          {{"value", e.p},
+           {"se", e.p_se},
+           {"n", a.runs},
+           {"meaning",
+            "P(an excursion from Sigma reaches B before A), started from the recorded entrance "
+            "states into Sigma"}}},
+         {"iterations", e.iterations},
+         {"extinct_runs", extinct},
+         {"replicas_in_b", reached},
+         {"trajectory_steps",
+          {{"ams", e.trajectory_steps},
+           {"loops", o.loops.trajectory_steps},
+           {"total", e.trajectory_steps + o.loops.trajectory_steps}}},
+         {"loops",
+          {{"count", o.loops.loops},
+           {"reached_b_first", o.loops.successes},
+           {"mean_tau", o.loops.mean * eta},
+           {"se_tau", o.loops.se * eta}}},
+         {"entry",
+          {{"count", o.loops.entries},
+           {"mean_tau", o.loops.entry_mean * eta},
+           {"se_tau", o.loops.entry_se * eta},
+           {"meaning", "time from escape.from to Sigma"}}},
+         {"reactive_mean_tau", e.reactive_time * eta},
+         {"decomposition",
+          "E[T] = T_0 + (1/p - 1) E[T_loop] + E[T_reactive] (Cerou, Guyader, Lelievre & Pommier "
+          "2011, J. Chem. Phys. 134, 054108; docs/theory.md 8.8)"}};
+  if (o.rate.available) {
+    j["mean_time_tau"] = {{"value", o.rate.mean_time}, {"se", o.rate.mean_time_se}, {"se_method", "delta method"}};
+    j["mean_time_steps"] = {{"value", o.rate.mean_time_steps}, {"se", o.rate.mean_time_steps_se}};
+    j["rate_per_tau"] = {{"value", o.rate.rate}, {"se", o.rate.rate_se}};
+    j["rate_per_step"] = {{"value", o.rate.rate * eta}, {"se", o.rate.rate_se * eta}};
+  } else {
+    j["mean_time_tau"] = {{"status", "undefined"}, {"reason", o.rate.reason}};
+    j["rate_per_tau"] = {{"status", "undefined"}, {"reason", o.rate.reason}};
+  }
+  if (o.exact_mean_time.available)
+    j["exact_mfpt_tau"] = {{"value", o.exact_mean_time.value},
+                           {"eps", o.eps},
+                           {"source", o.exact_mean_time.source},
+                           {"note", "continuous dynamics; the chain differs by O(dt)"}};
+  else
+    j["exact_mfpt_tau"] = {{"status", "unavailable"}, {"reason", o.exact_mean_time.reason}};
+  return j;
+}
+
 json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
   const auto* dw = dynamic_cast<const DoubleWell*>(ex.loss.get());
   const auto* thr = dynamic_cast<const CoordinateThreshold*>(&o.target());
@@ -508,6 +576,7 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
              "escaped trajectories left the batch at the observation that saw them escaped; other "
              "results average them at that state"}};
     }
+  if (r.ams) j["escape"]["ams"] = ams_json(ex, *r.ams);
   if (ex.loss->dim() <= ex.full_covariance_max_dim && r.record.final_state.rows() > 1 && !r.record.series.empty())
     j["final_covariance"] = covariance_json(ex, r);
   if (ex.loss->dim() <= ex.full_covariance_max_dim) {

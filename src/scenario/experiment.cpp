@@ -19,6 +19,7 @@
 #include "losses/sum_of_quadratics.hpp"
 #include "noise/gaussian.hpp"
 #include "noise/sampling.hpp"
+#include "scenario/ams_escape.hpp"
 #include "scenario/kind_inputs.hpp"
 #include "scenario/registry.hpp"
 
@@ -280,7 +281,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
       sc.fail(need.key, m.str());
     }
   }
-  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, 0, 0, 10, 0.0, {}, {}, {}, {}, {}};
+  Experiment ex{std::move(sc), {}, {}, {}, {}, {}, {}, 0, {}, {}, {}, 0, 0, 10, 0.0, {}, {}, {}, {}, {}, {}};
   const Scenario& s = ex.scenario;
   const auto data_seed = static_cast<std::uint64_t>(s.has("loss.data_seed") ? s.get_int("loss.data_seed") : 0);
   {
@@ -476,6 +477,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
     }
     ex.checks.push_back(std::move(c));
   }
+  ex.ams = build_ams_scenario(s, ex);
   return ex;
 }
 

@@ -16,6 +16,8 @@
 
 namespace sgdnoise {
 
+struct AmsScenario;
+
 struct CheckSpec {
   std::string result;
   std::int64_t at_step = 0;
@@ -46,6 +48,8 @@ struct Experiment {
   std::vector<std::shared_ptr<const Loss>> losses;
   std::vector<std::shared_ptr<const NoiseModel>> noises;
   std::vector<Vec> centres;
+  /// escape.method = "ams": the AMS escape run after the ensemble (scenario/ams_escape.hpp); null otherwise.
+  std::shared_ptr<const AmsScenario> ams;
   Index instances() const { return static_cast<Index>(losses.size()); }
   LossInstances loss_instances() const { return {groups, losses}; }
 

@@ -100,6 +100,11 @@ RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord 
     }
     r.checks.push_back(std::move(o));
   }
+  if (ex.ams && r.record.status != RunStatus::interrupted) {
+    auto o = std::make_shared<AmsOutcome>(run_ams_scenario(ex));
+    if (ex.ams->mfpt_check) r.checks.push_back(ams_mfpt_check(*ex.ams, *o));
+    r.ams = std::move(o);
+  }
   return r;
 }
 

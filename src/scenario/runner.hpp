@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "analysis/checks.hpp"
+#include "scenario/ams_escape.hpp"
 #include "scenario/experiment.hpp"
 
 namespace sgdnoise {
@@ -14,6 +15,8 @@ struct RunResult {
   /// The scheme's exact prediction of every recorded value, aligned with
   /// record.series[row].values[col]; unavailable where there is none.
   std::vector<std::vector<Prediction>> exact;
+  /// escape.method = "ams": the AMS escape results (null otherwise, and when interrupted).
+  std::shared_ptr<const AmsOutcome> ams;
   bool all_checks_passed() const;
 };
 

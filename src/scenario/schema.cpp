@@ -252,7 +252,54 @@ std::vector<SectionSchema> build() {
             "Escaped trajectories leave the batch: from the observation that sees a trajectory escaped it is "
             "no longer stepped, so the cost follows the running ones. Escape results are identical either way "
             "(each trajectory draws its own numbers); every other result then averages the escaped "
-            "trajectories at their state when stopped.")},
+            "trajectories at their state when stopped."),
+        one_of(opt("method", T::string, "\"brute_force\"",
+                   "\"brute_force\": the region above, on the ensemble. \"ams\": also the rate of the transition "
+                   "from escape.from to B = {score >= level_b} by adaptive multilevel splitting (Brehier et al. "
+                   "2016) and the decomposition of Cerou, Guyader, Lelievre & Pommier 2011 (docs/theory.md 8.8), "
+                   "run after the ensemble on the same stepper; results in summary.json under escape.ams. The "
+                   "chain must be time-homogeneous and Markov (no schedule, no reshuffling, no fresh data). The "
+                   "keys below are AMS only."),
+               {"brute_force", "ams"}),
+        one_of(opt("score", T::string, "\"coordinate\"",
+                   "AMS score xi: \"coordinate\" (theta[score_coordinate]), \"projection\" (score_direction . "
+                   "(theta - score_centre)), \"distance\" (|theta - score_centre|), \"loss\" (L(theta))."),
+               {"coordinate", "projection", "distance", "loss"}),
+        at_least(opt("score_coordinate", T::integer, "0", "AMS: the coordinate of score = \"coordinate\"."), 0),
+        opt("score_direction", T::number_array, "[]", "AMS: the direction of score = \"projection\"."),
+        opt("score_centre", T::number_array, "[]",
+            "AMS: the centre of score = \"distance\", the origin of \"projection\" (empty: 0)."),
+        opt("level_a", T::number, "0.0", "AMS: A = {score <= level_a}, around the minimum."),
+        opt("level_b", T::number, "1.0", "AMS: B = {score >= level_b}, the target; above level_a."),
+        opt("start", T::number_array, "[]",
+            "AMS: a point on the surface Sigma = {score = score(start)} between A and B from which excursions "
+            "start (level_a < score(start) < level_b)."),
+        opt("from", T::number_array, "[]",
+            "AMS: the point the transition starts from (the minimum; empty: dynamics.start); its score is "
+            "below score(start). The time from it to Sigma is measured and added."),
+        at_least(opt("replicas", T::integer, "100", "AMS: replicas n per run (n >= 100 keeps p's skew small)."), 2),
+        at_least(opt("kill", T::integer, "1", "AMS: replicas k killed per iteration (at least; ties kill more)."), 1),
+        at_least(opt("runs", T::integer, "10", "AMS: independent runs M; p and its standard error over them."), 2),
+        at_least(opt("loops", T::integer, "2000",
+                     "AMS: brute-force trajectories from escape.from: the time to Sigma, one loop (Sigma -> A -> "
+                     "Sigma) each, and the entrance states the replicas start from."),
+                 2),
+        at_least(opt("max_iterations", T::integer, "1000000", "AMS: iterations per run before it fails."), 1),
+        at_least(opt("max_segment_steps", T::integer, "10000000",
+                     "AMS: steps a segment or a loop may take before the run fails (neither A nor B reached)."),
+                 1),
+        positive(opt("memory_mb", T::number, "1024",
+                     "AMS: stored paths per run, replicas x (steps + 1) x (columns + 1) doubles; a longer path "
+                     "fails the run with this limit named.")),
+        opt("mfpt_check", T::boolean, "false",
+            "AMS: check the mean time from escape.from to level_b against the exact 1-D mean first-passage time "
+            "(Gardiner 5.2.7; result escape_mean_tau_ams): 1-D loss, score = \"coordinate\", constant Gaussian "
+            "noise with D = 2 eps."),
+        positive(opt("sigmas", T::number, "5.0", "AMS: tolerance of mfpt_check in standard errors.")),
+        at_least(opt("mfpt_allowance", T::number, "0.0",
+                     "AMS: allowance of mfpt_check relative to the exact time, for the chain's time step (the "
+                     "exact MFPT is the continuous dynamics'; docs/theory.md 8.8 states the O(dt) terms)."),
+                 0)},
        {}});
 
   s.push_back(
