@@ -121,7 +121,9 @@ TEST_P(LossKindContract, DerivativesBatchesAndSizes) {
   const Loss& loss = *b.loss;
   const Index d = loss.dim();
   EXPECT_EQ(k.dim(s), d);
-  if (!k.capabilities.callback) EXPECT_EQ(k.capabilities.finite_sum, b.finite_sum != nullptr);
+  if (!k.capabilities.callback) {
+    EXPECT_EQ(k.capabilities.finite_sum, b.finite_sum != nullptr);
+  }
 
   Mat X(3, d);
   X.row(0) = 0.4 * Vec::LinSpaced(d, -1.0, 1.3).transpose();
