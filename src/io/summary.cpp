@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "analysis/escape_observer.hpp"
@@ -293,25 +296,58 @@ json ams_json(const Experiment& ex, const AmsOutcome& o) {
   return j;
 }
 
+// A 1-D landscape with two minima and a saddle between them: the built-in double well, or any
+// loss that states its critical points and its value (a polynomial, a Python loss given minima
+// and saddles). The potential, the curvatures at the start's minimum and the saddle, the barrier.
+struct Well1d {
+  std::function<double(double)> potential;
+  double curvature_min = 0.0, curvature_saddle = 0.0, barrier = 0.0;
+};
+
+std::optional<Well1d> well_1d(const Experiment& ex) {
+  if (ex.loss->dim() != 1 || ex.theta0.size() != 1) return std::nullopt;
+  if (const auto* dw = dynamic_cast<const DoubleWell*>(ex.loss.get()))
+    return Well1d{[dw](double x) { return dw->potential_1d(x); },
+                  dw->potential_1d_curvature(dw->left_minimum().theta[0]),
+                  dw->potential_1d_curvature(dw->saddle().theta[0]), dw->barrier_from_left()};
+  const auto* cp = dynamic_cast<const CriticalPoints*>(ex.loss.get());
+  if (!cp || !ex.loss->has_value()) return std::nullopt;
+  const auto minima = cp->minima();
+  const auto saddles = cp->saddles();
+  if (minima.size() != 2 || saddles.size() != 1) return std::nullopt;
+  const CriticalPoint& s = saddles.front();
+  const bool left = ex.theta0[0] < s.theta[0];
+  const CriticalPoint* start = nullptr;
+  for (const auto& m : minima)
+    if ((m.theta[0] < s.theta[0]) == left) start = &m;
+  if (!start) return std::nullopt;
+  std::shared_ptr<const Loss> loss = ex.loss;
+  return Well1d{[loss](double x) { return loss->value_at(Vec::Constant(1, x)); }, start->hessian(0, 0),
+                s.hessian(0, 0), s.value - start->value};
+}
+
 json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
   const auto* dw = dynamic_cast<const DoubleWell*>(ex.loss.get());
   const auto* thr = dynamic_cast<const CoordinateThreshold*>(&o.target());
   const auto* g = dynamic_cast<const GaussianNoise*>(ex.noise.get());
   if (dw && (dw->dim() > 1 || ex.preconditioner))
     return json{{"eyring_kramers", eyring_kramers_prediction(ex, *dw, o.target())}};
-  if (!dw || dw->dim() != 1 || !thr || !g || ex.theta0.size() != 1)
+  const std::optional<Well1d> well = ex.preconditioner ? std::nullopt : well_1d(ex);
+  if (!well || !thr || !g)
     return json{{"status", "unavailable"},
-                {"reason", "predictions are wired for a 1-D double well with Gaussian noise and a threshold target"}};
+                {"reason",
+                 "predictions are wired for a 1-D double well (the built-in one, or a loss with two minima, a saddle "
+                 "and its value) with Gaussian noise and a threshold target"}};
   const double eta = ex.stepper->eta();
   const double D = noise_forms(g->S(), g->target(), eta).D(0, 0);
   const double eps = D / 2.0;
   MfptProblem prob;
-  prob.potential = [dw](double x) { return dw->potential_1d(x); };
+  prob.potential = well->potential;
   prob.eps = eps;
   prob.x0 = ex.theta0[0];
   prob.target = thr->value();
   const MfptResult m = mean_first_passage_time_1d(prob);
-  json j{{"eps", eps}, {"barrier_over_eps", dw->barrier_from_left() / eps}};
+  json j{{"eps", eps}, {"barrier_over_eps", well->barrier / eps}};
   if (m.ok)
     j["mfpt_tau"] = json{{"value", finite_or_status(m.value, "overflow")},
                          {"source", m.source},
@@ -320,9 +356,7 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
                           "or with 1 / rate_per_tau"}};
   else
     j["mfpt_tau"] = json{{"status", "unavailable"}, {"reason", m.reason}};
-  const RatePrediction k =
-      kramers_rate_1d(dw->potential_1d_curvature(dw->left_minimum().theta[0]),
-                      dw->potential_1d_curvature(dw->saddle().theta[0]), dw->barrier_from_left(), eps);
+  const RatePrediction k = kramers_rate_1d(well->curvature_min, well->curvature_saddle, well->barrier, eps);
   if (k.available)
     j["kramers_rate_tau"] =
         json{{"value", finite_or_status(k.rate, "underflow")},

@@ -253,3 +253,15 @@ def test_python_finite_sum_takes_sampling_noise(root):
     with pytest.raises(sgdnoise.InputError) as e:
         sgdnoise.Loss.from_python("fs_bad", 1, grad=lambda X: X, sample_grad=sample_grad)
     assert e.value.key == "n_samples"
+
+
+def test_a_python_double_well_with_its_critical_points_gets_the_escape_predictions(root):
+    sc = sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.steps", 200)
+    builtin = sgdnoise.run(sc, progress=False).escape["predictions"]
+    loss = double_well("dw_points", minima=[[-0.9], [1.1]], saddles=[[0.05]],
+                       hessian=lambda X: (12.0 * X * X - 4.0)[:, :, None])
+    py = sgdnoise.run(sc.copy().set("loss", loss), progress=False).escape["predictions"]
+    assert py["barrier_over_eps"] == pytest.approx(builtin["barrier_over_eps"], rel=1e-12)
+    # The same quadrature of the same potential (evaluated by numpy instead of C++).
+    assert py["mfpt_tau"]["value"] == pytest.approx(builtin["mfpt_tau"]["value"], rel=1e-9)
+    assert py["kramers_rate_tau"]["value"] == pytest.approx(builtin["kramers_rate_tau"]["value"], rel=1e-12)
