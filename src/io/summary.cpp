@@ -322,8 +322,8 @@ std::optional<Well1d> well_1d(const Experiment& ex) {
     if ((m.theta[0] < s.theta[0]) == left) start = &m;
   if (!start) return std::nullopt;
   std::shared_ptr<const Loss> loss = ex.loss;
-  return Well1d{[loss](double x) { return loss->value_at(Vec::Constant(1, x)); }, start->hessian(0, 0),
-                s.hessian(0, 0), s.value - start->value};
+  return Well1d{[loss](double x) { return loss->value_at(Vec::Constant(1, x)); }, start->hessian(0, 0), s.hessian(0, 0),
+                s.value - start->value};
 }
 
 json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
