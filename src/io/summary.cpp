@@ -19,6 +19,7 @@
 #include "analysis/spectrum.hpp"
 #include "core/platform.hpp"
 #include "core/version.hpp"
+#include "io/npz.hpp"
 
 namespace sgdnoise {
 
@@ -675,21 +676,8 @@ std::string series_csv(const RunResult& r) {
 }
 
 std::string npy_bytes(const Mat& X) {
-  std::ostringstream hdr;
-  hdr << "{'descr': '<f8', 'fortran_order': False, 'shape': (" << X.rows() << ", " << X.cols() << "), }";
-  std::string h = hdr.str();
-  // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in '\n'.
-  const std::size_t total = 10 + h.size() + 1;
-  h.append((64 - total % 64) % 64, ' ');
-  h += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  const auto len = static_cast<std::uint16_t>(h.size());
-  out += static_cast<char>(len & 0xff);
-  out += static_cast<char>(len >> 8);
-  out += h;
   const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> R = X;
-  out.append(reinterpret_cast<const char*>(R.data()), sizeof(double) * static_cast<std::size_t>(R.size()));
-  return out;
+  return npy_array_bytes({X.rows(), X.cols()}, std::vector<double>(R.data(), R.data() + R.size()), false);
 }
 
 }  // namespace sgdnoise

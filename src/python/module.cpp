@@ -63,6 +63,7 @@ struct PyLossState {
 
 std::atomic<bool> g_interrupted{false};
 
+// A block (or a matrix) as a new C-ordered numpy array.
 py::array_t<double> to_numpy(ConstBlockRef X) {
   py::array_t<double> a({X.rows(), X.cols()});
   auto m = a.mutable_unchecked<2>();
@@ -245,14 +246,6 @@ py::dict series_dict(const RunRecord& rec) {
   return out;
 }
 
-py::array_t<double> states_array(const Mat& X) {
-  py::array_t<double> a({X.rows(), X.cols()});
-  auto m = a.mutable_unchecked<2>();
-  for (Index i = 0; i < X.rows(); ++i)
-    for (Index j = 0; j < X.cols(); ++j) m(i, j) = X(i, j);
-  return a;
-}
-
 // Every observer's arrays (paths, quantiles, histograms) as {file: {name: ndarray}}.
 py::dict arrays_dict(const Experiment& ex) {
   std::vector<ObserverArray> all;
@@ -375,7 +368,7 @@ py::dict run(const std::string& text, const std::string& file, int threads, doub
     }
     result["summary"] = o->summary.dump();
     result["series"] = series_dict(o->result.record);
-    result["final_states"] = states_array(o->result.record.final_state);
+    result["final_states"] = to_numpy(o->result.record.final_state);
     result["arrays"] = arrays_dict(o->experiment);
     result["interrupted"] = o->interrupted || g_interrupted.load();
     result["resumable"] = o->resumable;
@@ -395,7 +388,7 @@ py::dict run(const std::string& text, const std::string& file, int threads, doub
     raise_callback_failure(h);
     result["summary"] = summary_json(*fresh, *r, {fresh->spec.threads, command}).dump();
     result["series"] = series_dict(r->record);
-    result["final_states"] = states_array(r->record.final_state);
+    result["final_states"] = to_numpy(r->record.final_state);
     result["arrays"] = arrays_dict(*fresh);
     result["interrupted"] = r->record.status == RunStatus::interrupted || g_interrupted.load();
     result["resumable"] = false;
@@ -502,7 +495,7 @@ py::dict fokker_planck(const std::string& text, const std::string& file, double 
   d["x"] = vec(r.x);
   if (r.y.size() > 0) {
     d["y"] = vec(r.y);
-    d["density"] = states_array(r.density);
+    d["density"] = to_numpy(r.density);
   } else {
     d["density"] = vec(r.density.col(0));
   }
