@@ -170,6 +170,10 @@ struct RunOptions {
 };
 
 int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
+  // Signals are caught from the start: a SIGINT while a large experiment is still being built
+  // stops the run at its first observation, with a checkpoint, instead of killing it.
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   const bool resuming = !ro.resume.empty();
   std::optional<Experiment> fresh;
   RunJobOptions job;
@@ -193,8 +197,6 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   job.command = cmdline;
   job.progress = progress_line(fresh ? fresh->scenario.name() : job.out_dir);
   job.stop = &g_stop;
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
   const RunJobOutcome out = run_into_directory(std::move(fresh), job);
   // Exit 128 + the signal whatever the disk said.
   if (out.interrupted) return 128 + static_cast<int>(g_signal);
