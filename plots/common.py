@@ -109,3 +109,39 @@ def read_sweep(sweep_dir):
         with open(os.path.join(sweep_dir, p["dir"], "summary.json")) as f:
             points.append((p, json.load(f)))
     return sw, points
+
+
+def landscape(loss):
+    """L(x) on arrays (..., d) for the scenario table of a double_well or polynomial loss (as in
+    summary.json's "scenario"), for contour plots; None for other kinds."""
+    import numpy as np
+
+    kind = loss.get("kind")
+    if kind == "double_well":
+        dl, a, c = loss.get("barrier", 1.0), loss.get("a", 1.0), loss.get("tilt", 0.0)
+        kappa = np.array(loss.get("transverse", []), dtype=float)
+
+        def L(x):
+            x = np.asarray(x, dtype=float)
+            return (dl * (x[..., 0] ** 2 / a**2 - 1.0) ** 2 + c * x[..., 0]
+                    + 0.5 * np.sum(kappa * x[..., 1:] ** 2, axis=-1))
+        return L
+    if kind == "polynomial":
+        coef = np.array(loss["coefficients"], dtype=float)
+        expo = np.array(loss["exponents"], dtype=float)
+
+        def L(x):
+            x = np.asarray(x, dtype=float)
+            return sum(cm * np.prod(x ** em, axis=-1) for cm, em in zip(coef, expo))
+        return L
+    return None
+
+
+def mark_path_ends(ax, path, legend_loc="best", start_color="C0"):
+    """Marks a 2-D minimum-action path's minimum (first point) and saddle (last point) on `ax`,
+    labels the axes theta_1, theta_2 and draws the legend."""
+    ax.plot(*path[0], "o", color=start_color, label="minimum")
+    ax.plot(*path[-1], "X", color="C1", ms=9, label="saddle")
+    ax.set_xlabel("theta_1")
+    ax.set_ylabel("theta_2")
+    ax.legend(fontsize=7, loc=legend_loc)

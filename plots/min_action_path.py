@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The minimum-action path of a non-reversible escape (gMAM, Heymann & Vanden-Eijnden 2008) over
-the double-well landscape, from the summary of a run whose escape prediction is "exponent only:
-not reversible" (the drift -M grad L with a diffusion D not proportional to M; docs/theory.md 8.2).
+the landscape, from the summary of a run whose escape prediction is "exponent only: not
+reversible" (the drift -M grad L with a diffusion D not proportional to M; docs/theory.md 8.7).
 
 Left (2-D wells): contours of L, the gMAM path from the minimum to the saddle, and the straight
 segment between them. Right: along the path (against the fraction of its arc length), the
@@ -10,8 +10,10 @@ the loss gained (L - L(min))/eps, which is the exponent of a reversible dynamics
 
 Reads summary.json of
   sgdnoise run SCENARIO.toml --out RUN_DIR
-where the scenario is a 1-, 2- or 3-D double well with constant noise not tied to M (for example
-scenarios/preconditioned_escape.toml with noise.kind = "isotropic").
+where the loss is a double_well or a polynomial with two minima and a saddle, of dimension <= 3,
+and the noise is constant and not tied to M: a brute-force escape into a ball around the other
+minimum (escape.predictions) or an AMS run (escape.ams.prediction), for example
+  sgdnoise run scenarios/anisotropic_escape_ams.toml --set noise.covariance=hessian_power --out RUN_DIR
 Check recorded in the figure's JSON: the path starts at the minimum and ends at the saddle, the
 action along it does not decrease, and gMAM converged.
 
@@ -22,20 +24,9 @@ import json
 import math
 import os
 
-from common import save
+from common import landscape, mark_path_ends, save
 import matplotlib.pyplot as plt
 import numpy as np
-
-
-def double_well(loss):
-    dl, a, c = loss.get("barrier", 1.0), loss.get("a", 1.0), loss.get("tilt", 0.0)
-    kappa = np.array(loss.get("transverse", []), dtype=float)
-
-    def L(x):
-        x = np.asarray(x, dtype=float)
-        return dl * (x[..., 0] ** 2 / a**2 - 1.0) ** 2 + c * x[..., 0] + 0.5 * np.sum(kappa * x[..., 1:] ** 2, axis=-1)
-
-    return L
 
 
 def main():
@@ -46,17 +37,18 @@ def main():
     with open(os.path.join(args.run, "summary.json")) as f:
         s = json.load(f)
     loss = s["scenario"]["loss"]
-    if loss.get("kind") != "double_well":
-        raise SystemExit(f"min_action_path.py: needs a double_well loss, not {loss.get('kind')!r}")
-    pr = s.get("escape", {}).get("predictions", {}).get("eyring_kramers", {})
+    L = landscape(loss)
+    if L is None:
+        raise SystemExit(f"min_action_path.py: needs a double_well or polynomial loss, not {loss.get('kind')!r}")
+    esc = s.get("escape", {})
+    pr = esc.get("ams", {}).get("prediction") or esc.get("predictions", {}).get("eyring_kramers", {})
     if pr.get("status") != "exponent only: not reversible" or "path" not in pr.get("gmam", {}):
         raise SystemExit(f"min_action_path.py: no gMAM path in the summary (status {pr.get('status')!r}: "
-                         "needs a non-reversible double-well escape of dimension <= 3)")
+                         "needs a non-reversible escape between two minima of dimension <= 3)")
     g = pr["gmam"]
     path = np.array(g["path"], dtype=float)
     V = np.array(g["action_along_path"], dtype=float)
     eps = pr["eps"]
-    L = double_well(loss)
     Lp = L(path)
     seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
     arc = np.concatenate([[0.0], np.cumsum(seg)])
@@ -78,11 +70,7 @@ def main():
         fig.colorbar(cs, ax=ax, label="L")
         ax.plot([path[0, 0], path[-1, 0]], [path[0, 1], path[-1, 1]], "k:", lw=1, label="straight segment")
         ax.plot(path[:, 0], path[:, 1], "C3-", lw=2, label="gMAM minimum-action path")
-        ax.plot(*path[0], "o", color="C0", label="minimum")
-        ax.plot(*path[-1], "X", color="C1", ms=9, label="saddle")
-        ax.set_xlabel("theta_1")
-        ax.set_ylabel("theta_2")
-        ax.legend(fontsize=7, loc="best")
+        mark_path_ends(ax, path)
         ax.set_title("drift -M grad L, diffusion D not proportional to M", fontsize=9)
     bx = axes[-1]
     bx.plot(frac, V / eps, "C3-", label=f"V / eps along the path (gMAM): dV/eps = {pr['barrier_over_eps']:.4g}")

@@ -427,9 +427,10 @@ AmsEstimate ams_estimate(const Stepper& stepper, const ScoreFunction& score, con
 // ---- brute-force loop times ----
 
 LoopStats ams_loop_times(const Stepper& stepper, const ScoreFunction& score, const AmsSpec& spec, Index loops,
-                         const Vec& from) {
+                         const Vec& from, Index burn_in) {
   validate_ams(stepper, score, spec);
   if (loops < 2) throw std::invalid_argument("AMS: at least 2 brute-force loops are needed for a standard error");
+  if (burn_in < 0) throw std::invalid_argument("AMS rate: the burn-in cycles must be >= 0");
   const double xi0 = score.at(spec.start);
   if (!(xi0 > spec.level_a))
     throw std::invalid_argument("AMS rate: the start point's score (" + num(xi0) + ") must be above level_a = " +
@@ -443,11 +444,17 @@ LoopStats ams_loop_times(const Stepper& stepper, const ScoreFunction& score, con
   const std::uint64_t key = ams_run_key(spec.seed, -1);
   const Index d = score.dim(), width = d + stepper.extra_columns();
   // Phases: 5 towards Sigma from `from`; 0 an excursion towards A or B; 1 from A back to Sigma;
-  // 2 a loop completed; 3 the excursion reached B first.
+  // 2 the recorded loop completed; 3 an excursion reached B first. cycles[t] counts the
+  // entrances into Sigma after a visit to A; the loop that starts at entrance number burn_in
+  // is the one recorded (burn_in = 0: the first excursion).
   enum : int { kExcursion = 0, kBack = 1, kLoop = 2, kSuccess = 3, kEntry = 5 };
-  std::vector<int> phase(static_cast<std::size_t>(loops), entries ? kEntry : kExcursion);
-  std::vector<std::int64_t> t_entry(static_cast<std::size_t>(loops), 0), t_end(static_cast<std::size_t>(loops), 0);
-  Mat first_in(entries ? loops : 0, width), back_in(loops, width);
+  const auto nl = static_cast<std::size_t>(loops);
+  std::vector<int> phase(nl, entries ? kEntry : kExcursion);
+  std::vector<std::int64_t> t_first(nl, 0), t_entry(nl, 0), t_end(nl, 0);
+  std::vector<Index> cycles(nl, 0);
+  std::vector<char> recording(nl, burn_in == 0 ? 1 : 0);
+  Mat first_in(loops, width), back_in(loops, width);
+  if (!entries && burn_in == 0) first_in.resize(0, width);
   const Vec x_start = initial_state(stepper, entries ? Vec(from) : spec.start);
   const Index block = std::max<Index>(spec.block, 1);
   const Index nblocks = (loops + block - 1) / block;
@@ -488,8 +495,8 @@ LoopStats ams_loop_times(const Stepper& stepper, const ScoreFunction& score, con
         int& ph = phase[t];
         if (ph == kEntry) {
           if (s >= xi0) {
-            t_entry[t] = k + 1;
-            first_in.row(static_cast<Index>(t)) = X.row(r);
+            t_first[t] = t_entry[t] = k + 1;
+            if (recording[t]) first_in.row(static_cast<Index>(t)) = X.row(r);
             ph = s >= spec.level_b ? kSuccess : kExcursion;
           }
         } else if (ph == kExcursion) {
@@ -498,9 +505,18 @@ LoopStats ams_loop_times(const Stepper& stepper, const ScoreFunction& score, con
           else if (s <= spec.level_a)
             ph = kBack;
         } else if (ph == kBack && s >= xi0) {
-          t_end[t] = k + 1;
-          back_in.row(static_cast<Index>(t)) = X.row(r);
-          ph = kLoop;
+          if (recording[t]) {
+            t_end[t] = k + 1;
+            back_in.row(static_cast<Index>(t)) = X.row(r);
+            ph = kLoop;
+          } else {  // a burn-in cycle ended; the loop starting at entrance burn_in is recorded
+            ph = s >= spec.level_b ? kSuccess : kExcursion;
+            if (++cycles[t] == burn_in) {
+              recording[t] = 1;
+              t_entry[t] = k + 1;
+              first_in.row(static_cast<Index>(t)) = X.row(r);
+            }
+          }
         }
         if (ph == kLoop || ph == kSuccess) continue;
         if (w != r) {
@@ -521,10 +537,8 @@ LoopStats ams_loop_times(const Stepper& stepper, const ScoreFunction& score, con
   std::vector<Index> first_rows, back_rows;
   for (Index t = 0; t < loops; ++t) {
     const auto u = static_cast<std::size_t>(t);
-    if (entries) {
-      et.push_back(static_cast<double>(t_entry[u]));
-      first_rows.push_back(t);
-    }
+    if (entries && phase[u] != kEntry) et.push_back(static_cast<double>(t_first[u]));
+    if (recording[u] && (entries || burn_in > 0)) first_rows.push_back(t);
     if (phase[u] == kLoop) {
       lt.push_back(static_cast<double>(t_end[u] - t_entry[u]));
       back_rows.push_back(t);

@@ -126,7 +126,7 @@ struct LoopStats {
   Index loops = 0;                          // failed excursions measured
   Index successes = 0;                      // excursions that reached B before A (not loops; excluded)
   double mean = 0.0, se = 0.0;              // T_loop: entrance into Sigma -> A -> the next entrance into Sigma
-  Index entries = 0;                        // first entrances from `from`
+  Index entries = 0;                        // first entrances from `from` (T_0 samples)
   double entry_mean = 0.0, entry_se = 0.0;  // T_0: from -> Sigma (0 without `from`)
   /// The states (theta and extra columns) at every recorded entrance into Sigma, in trajectory
   /// order: samples of the distribution the excursions start from (for AmsSpec::starts).
@@ -135,12 +135,15 @@ struct LoopStats {
 };
 
 /// `loops` brute-force trajectories (stream ids 0.. under key ams_run_key(seed, -1)). With
-/// `from` (a point in A, typically the minimum) each runs from it to Sigma (T_0, an entrance
-/// state), then one excursion: into A and back to Sigma (a loop, a second entrance state) or
-/// into B first (a success). Without `from` each starts its excursion at theta0. Needs
+/// `from` (a point in A, typically the minimum) each runs from it to Sigma (T_0), then makes
+/// `burn_in` unrecorded cycles (excursion, A, back to Sigma), then one recorded one: its
+/// entrance state, and into A and back to Sigma (a loop, a second entrance state) or into B
+/// first (a success; so is B during the burn-in). Without `from` each starts at theta0. The
+/// burn-in lets the entrance states relax to the law of a typical entrance: the first ones
+/// after a fixed start still remember it along slow directions (docs/theory.md 8.8). Needs
 /// z_A < xi(theta0).
 LoopStats ams_loop_times(const Stepper& stepper, const ScoreFunction& score, const AmsSpec& spec, Index loops,
-                         const Vec& from = Vec());
+                         const Vec& from = Vec(), Index burn_in = 0);
 
 /// The rate from the decomposition of Cerou, Guyader, Lelievre & Pommier 2011 (J. Chem. Phys.
 /// 134, 054108; docs/theory.md 8.8): E[T_{A->B}] = T_0 + (1/p - 1) E[T_loop] + E[T_reactive],

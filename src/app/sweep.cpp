@@ -254,6 +254,22 @@ ordered_json summary_columns(const json& s) {
     const json& p = e.value("probability_within_horizon", json());
     put_interval(c, "escape_probability", p);
     if (p.is_object() && p.contains("method")) c["escape_probability_method"] = p["method"];
+    if (e.contains("ams")) {  // escape.method = "ams": the transition's numbers (the ensemble is a token)
+      const json& a = e["ams"];
+      put_interval(c, "ams_p", a.value("p", json()));
+      put_interval(c, "ams_mean_tau", a.value("mean_time_tau", json()));
+      put_interval(c, "ams_rate_tau", a.value("rate_per_tau", json()));
+      put_interval(c, "ams_exact_mfpt_tau", a.value("exact_mfpt_tau", json()));
+      if (a.contains("trajectory_steps")) put(c, "ams_trajectory_steps", a["trajectory_steps"].value("total", json()));
+      const json& pr = a.value("prediction", json());
+      if (pr.is_object()) {
+        c["ams_prediction_status"] = pr.value("status", "unknown");
+        put(c, "ams_eps", pr.value("eps", json()));
+        put(c, "ams_barrier",
+            pr.contains("quasi_potential_barrier") ? pr["quasi_potential_barrier"] : pr.value("barrier", json()));
+        put(c, "ams_predicted_rate_tau", pr.value("rate_tau", json()));
+      }
+    }
     if (e.contains("predictions")) {
       const json& pr = e["predictions"];
       if (pr.contains("eps")) put(c, "eps", pr["eps"]);

@@ -17,6 +17,7 @@
 #include "losses/landscapes.hpp"
 #include "noise/gaussian.hpp"
 #include "analysis/spectrum.hpp"
+#include "core/format.hpp"
 #include "core/platform.hpp"
 #include "core/version.hpp"
 #include "io/npz.hpp"
@@ -227,7 +228,16 @@ json escape_json(const EscapeObserver& o, std::int64_t last_step, double eta) {
 // D = 2 eps (docs/conventions.md): the exact mean first-passage time to the threshold
 // (Gardiner 5.2.7, by quadrature) and Kramers' rate with its regime. They describe the
 // SDE; the discrete run differs by its discretisation error, which shrinks with eta.
-json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target);
+// The transition a run's start lies at: its basin's minimum, the other minimum and the saddle
+// between them, for a loss that states two minima and one index-1 saddle (the built-in double
+// well in any dimension, a polynomial, a Python loss given its critical points).
+struct Transition {
+  CriticalPoint start, other, saddle;
+};
+std::optional<Transition> transition_at(const Loss& loss, const Vec& x);
+json eyring_kramers_prediction(const Experiment& ex, const Transition& t, const Region& target);
+json barrier_rate_prediction(const Experiment& ex, const Transition& t, const std::string& target, double multiple);
+json ams_rate_prediction(const Experiment& ex);
 
 // escape.method = "ams" (scenario/ams_escape.hpp, docs/theory.md 8.8): p with its standard error over
 // the runs, the pieces of E[T] = T_0 + (1/p - 1) E[T_loop] + E[T_reactive], the rate with its
@@ -294,7 +304,27 @@ json ams_json(const Experiment& ex, const AmsOutcome& o) {
                            {"note", "continuous dynamics; the chain differs by O(dt)"}};
   else
     j["exact_mfpt_tau"] = {{"status", "unavailable"}, {"reason", o.exact_mean_time.reason}};
+  j["prediction"] = ams_rate_prediction(ex);
   return j;
+}
+
+// The Eyring-Kramers rate (reversible noise) or the quasi-potential exponent (any other) of the
+// transition AMS measures: from the minimum of escape.from's basin over the saddle into B. The
+// AMS rate 1/E[T] is that transition's rate k when B lies in the other basin, beyond the saddle
+// (once past the separatrix a trajectory reaches B before A with probability -> 1 as eps -> 0).
+json ams_rate_prediction(const Experiment& ex) {
+  const AmsScenario& a = *ex.ams;
+  const Vec& x = a.from.size() > 0 ? a.from : a.spec.start;
+  const std::optional<Transition> t = transition_at(*ex.loss, x);
+  if (!t)
+    return json{{"status", "unavailable"},
+                {"reason", "needs a loss that states its two minima and the index-1 saddle between them"}};
+  const double zs = a.score.at(t->saddle.theta), zo = a.score.at(t->other.theta);
+  if (!(zs < a.spec.level_b && a.spec.level_b <= zo))
+    return json{{"status", "unavailable"},
+                {"reason", "B = {score >= level_b} must lie beyond the saddle (score " + format_g(zs) +
+                               ") and contain the other minimum (score " + format_g(zo) + ")"}};
+  return barrier_rate_prediction(ex, *t, "level_b", 1.0);
 }
 
 // A 1-D landscape with two minima and a saddle between them: the built-in double well, or any
@@ -328,11 +358,11 @@ std::optional<Well1d> well_1d(const Experiment& ex) {
 }
 
 json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
-  const auto* dw = dynamic_cast<const DoubleWell*>(ex.loss.get());
   const auto* thr = dynamic_cast<const CoordinateThreshold*>(&o.target());
   const auto* g = dynamic_cast<const GaussianNoise*>(ex.noise.get());
-  if (dw && (dw->dim() > 1 || ex.preconditioner))
-    return json{{"eyring_kramers", eyring_kramers_prediction(ex, *dw, o.target())}};
+  if (ex.loss->dim() > 1 || ex.preconditioner)
+    if (const std::optional<Transition> t = transition_at(*ex.loss, ex.theta0))
+      return json{{"eyring_kramers", eyring_kramers_prediction(ex, *t, o.target())}};
   const std::optional<Well1d> well = ex.preconditioner ? std::nullopt : well_1d(ex);
   if (!well || !thr || !g)
     return json{{"status", "unavailable"},
@@ -369,7 +399,8 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
   return j;
 }
 
-// Eyring-Kramers for a double well in any dimension, for d theta = -M grad L dtau + D^{1/2} dW with
+// Eyring-Kramers for a landscape with two minima and a saddle (any dimension; Transition), for
+// d theta = -M grad L dtau + D^{1/2} dW with
 // the constant diffusion D = Sigma_step / eta of the noise (gradient noise passes through M,
 // preconditioner.hpp). Reversible with Gibbs measure e^{-L/eps} exactly when D = 2 eps M; then
 // (Berglund 2013, "Kramers' law: validity, derivations and generalisations", arXiv:1106.5799,
@@ -389,12 +420,24 @@ json escape_predictions(const Experiment& ex, const EscapeObserver& o) {
 // gives the exponent alone, dV/eps with dV the quasi-potential barrier by gMAM (gmam.hpp).
 constexpr Index kGmamMaxDim = 20;
 
-json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const Region& target) {
-  const Index d = dw.dim();
-  const bool from_left = ex.theta0[0] < dw.saddle().theta[0];
-  const CriticalPoint& start = from_left ? dw.left_minimum() : dw.right_minimum();
-  const CriticalPoint& other = from_left ? dw.right_minimum() : dw.left_minimum();
-  const double barrier = from_left ? dw.barrier_from_left() : dw.barrier_from_right();
+std::optional<Transition> transition_at(const Loss& loss, const Vec& x) {
+  if (const auto* dw = dynamic_cast<const DoubleWell*>(&loss)) {
+    const bool from_left = x[0] < dw->saddle().theta[0];
+    return Transition{from_left ? dw->left_minimum() : dw->right_minimum(),
+                      from_left ? dw->right_minimum() : dw->left_minimum(), dw->saddle()};
+  }
+  const auto* cp = dynamic_cast<const CriticalPoints*>(&loss);
+  if (!cp || x.size() != loss.dim()) return std::nullopt;
+  const auto minima = cp->minima();
+  const auto saddles = cp->saddles();
+  if (minima.size() != 2 || saddles.size() != 1) return std::nullopt;
+  const bool first = (minima[0].theta - x).norm() <= (minima[1].theta - x).norm();
+  return Transition{minima[first ? 0 : 1], minima[first ? 1 : 0], saddles.front()};
+}
+
+json eyring_kramers_prediction(const Experiment& ex, const Transition& t, const Region& target) {
+  const CriticalPoint& other = t.other;
+  const auto* dw = dynamic_cast<const DoubleWell*>(ex.loss.get());
   auto unavailable = [](const std::string& why) { return json{{"status", "unavailable"}, {"reason", why}}; };
   std::string tgt;
   double multiple = 1.0;
@@ -402,10 +445,11 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
     if (!b->outside() && (b->centre() - other.theta).norm() < b->radius() &&
         (b->centre() - ex.theta0).norm() > b->radius())
       tgt = "other_well";
-  } else if (const auto* t = dynamic_cast<const CoordinateThreshold*>(&target)) {
-    const bool toward = (t->side() == CoordinateThreshold::Side::above) == from_left;
-    const double xs = dw.saddle().theta[0];  // exact for the untilted well, bisected otherwise
-    if (t->coordinate() == 0 && std::abs(t->value() - xs) <= 1e-9 * std::max(1.0, dw.spec().a) && toward) {
+  } else if (const auto* th = dynamic_cast<const CoordinateThreshold*>(&target); th && dw) {
+    const bool from_left = ex.theta0[0] < dw->saddle().theta[0];
+    const bool toward = (th->side() == CoordinateThreshold::Side::above) == from_left;
+    const double xs = dw->saddle().theta[0];  // exact for the untilted well, bisected otherwise
+    if (th->coordinate() == 0 && std::abs(th->value() - xs) <= 1e-9 * std::max(1.0, dw->spec().a) && toward) {
       if (ex.preconditioner && !ex.preconditioner->is_diagonal())
         return unavailable(
             "target x_1 = x_saddle: with a non-diagonal M that hyperplane is not the separatrix of -M grad L, so "
@@ -416,13 +460,21 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
   }
   if (tgt.empty())
     return unavailable(
-        "the target must be a ball around the other minimum that excludes the start (\"other_well\"), or the "
-        "threshold x_1 = x_saddle toward the other well (\"saddle\")");
+        std::string("the target must be a ball around the other minimum that excludes the start (\"other_well\")") +
+        (dw ? ", or the threshold x_1 = x_saddle toward the other well (\"saddle\")" : ""));
+  return barrier_rate_prediction(ex, t, tgt, multiple);
+}
+
+json barrier_rate_prediction(const Experiment& ex, const Transition& t, const std::string& tgt, double multiple) {
+  const Index d = ex.loss->dim();
+  const CriticalPoint& start = t.start;
+  const double barrier = t.saddle.value - start.value;
+  auto unavailable = [](const std::string& why) { return json{{"status", "unavailable"}, {"reason", why}}; };
   if (!ex.noise || !ex.noise->constant_covariance() || !ex.noise->covariance(ex.theta0))
     return unavailable("needs noise with a constant covariance (D = Sigma_step / eta)");
   const Mat M = ex.preconditioner ? ex.preconditioner->matrix() : Mat::Identity(d, d);
   const Mat D = DiffusionFactor(ex.noise, d, ex.stepper->eta(), ex.preconditioner).diffusion(ex.theta0);
-  const RatePrediction k = eyring_kramers_for_diffusion(start.hessian, dw.saddle().hessian, barrier, D, M);
+  const RatePrediction k = eyring_kramers_for_diffusion(start.hessian, t.saddle.hessian, barrier, D, M);
   json j{{"target", tgt}, {"barrier", barrier}, {"trace_D", D.trace()}, {"trace_M", M.trace()}};
   if (!k.available) {
     const bool reversible = k.reason.rfind("no formula", 0) != 0;
@@ -443,7 +495,7 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
     GmamOptions gopt;
     gopt.max_iterations = 20000;  // a few hundred suffice for the shipped wells; bounds the summary's time
     GmamResult path;
-    const RatePrediction q = quasi_potential_rate(dw, start, dw.saddle(), D, M, gopt, &path);
+    const RatePrediction q = quasi_potential_rate(*ex.loss, start, t.saddle, D, M, gopt, &path);
     if (!q.available) {
       j["status"] = "no prediction: not reversible";
       j["reason"] = k.reason + "; quasi-potential: " + q.reason;
@@ -492,8 +544,9 @@ json eyring_kramers_prediction(const Experiment& ex, const DoubleWell& dw, const
                    {"meaning", "k (1 -+ eps/dL): the leading term and its stated relative corrections"}};
   j["transition_rate_tau"] = finite_or_status(k.rate, "underflow");
   j["source"] = k.source;
-  j["note"] = tgt == "saddle" ? "rate of first passage to the saddle's separatrix: 2k, twice the transition rate k"
-                              : "rate of transitions to the other well: k (mean time 1/k)";
+  j["note"] = tgt == "saddle"    ? "rate of first passage to the saddle's separatrix: 2k, twice the transition rate k"
+              : tgt == "level_b" ? "the transition rate k into the other basin, which AMS's 1 / E[T] estimates"
+                                 : "rate of transitions to the other well: k (mean time 1/k)";
   if (ex.stepper->kind().rfind("discrete", 0) == 0 || ex.stepper->kind().rfind("sde", 0) == 0)
     j["scheme_note"] = "the formula describes the SDE; the simulated scheme adds its discretisation error";
   return j;

@@ -57,6 +57,7 @@ std::shared_ptr<const AmsScenario> build_ams_scenario(const Scenario& s, const E
   sp.threads = ex.spec.threads;
   a->runs = s.get_int("escape.runs");
   a->loops = s.get_int("escape.loops");
+  a->burn_in = s.get_int("escape.burn_in");
   a->from = s.get_vector("escape.from").size() == 0 ? ex.theta0 : vector_of_dim(s, "escape.from", d);
   a->mfpt_check = s.get_bool("escape.mfpt_check");
   a->sigmas = s.get_number("escape.sigmas");
@@ -88,7 +89,7 @@ AmsOutcome run_ams_scenario(const Experiment& ex) {
   const AmsScenario& a = *ex.ams;
   AmsOutcome o;
   const auto t0 = std::chrono::steady_clock::now();
-  o.loops = ams_loop_times(*ex.stepper, a.score, a.spec, a.loops, a.from);
+  o.loops = ams_loop_times(*ex.stepper, a.score, a.spec, a.loops, a.from, a.burn_in);
   AmsSpec sp = a.spec;
   sp.starts = o.loops.entrance_states;
   o.estimate = ams_estimate(*ex.stepper, a.score, sp, a.runs);

@@ -20,7 +20,8 @@ struct AmsScenario {
   AmsSpec spec;
   Index runs = 10;
   Index loops = 2000;
-  Vec from;  // the point the transition starts from (the minimum): T_0 is measured from it
+  Index burn_in = 10;  // unrecorded cycles before each recorded loop (ams_loop_times)
+  Vec from;            // the point the transition starts from (the minimum): T_0 is measured from it
   bool mfpt_check = false;
   double sigmas = 5.0;
   double allowance = 0.0;  // relative, granted to the exact-MFPT check (the chain's time step)

@@ -284,6 +284,10 @@ std::vector<SectionSchema> build() {
                      "AMS: brute-force trajectories from escape.from: the time to Sigma, one loop (Sigma -> A -> "
                      "Sigma) each, and the entrance states the replicas start from."),
                  2),
+        at_least(opt("burn_in", T::integer, "10",
+                     "AMS: unrecorded cycles (Sigma -> A -> Sigma) each brute-force trajectory makes before its "
+                     "recorded loop, so that the entrance states forget escape.from along slow directions."),
+                 0),
         at_least(opt("max_iterations", T::integer, "1000000", "AMS: iterations per run before it fails."), 1),
         at_least(opt("max_segment_steps", T::integer, "10000000",
                      "AMS: steps a segment or a loop may take before the run fails (neither A nor B reached)."),
