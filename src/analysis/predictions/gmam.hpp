@@ -109,8 +109,8 @@ double geometric_action(const GmamDrift& b, const GmamDiffusion& A, const Mat& p
 /// its ends replaced by from and to). Does not assume reversibility.
 GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec& from, const Vec& to,
                                     const GmamOptions& options = {}, const Mat* initial = nullptr);
-/// gMAM for a state-dependent shape A(x), the general-Hamiltonian form of the same update
-/// (Heymann & Vanden-Eijnden 2008, their algorithm for a general Hamiltonian), every A at the point:
+/// gMAM for a state-dependent shape A(x): Heymann & Vanden-Eijnden's (2008) update for a
+/// general Hamiltonian, every A at the point:
 ///   (phi^{k+1} - phi^k)/dtau = lambda^2 phi''^{k+1} - lambda H_theta_x phi' + A H_x + lambda lambda' phi',
 /// H_theta_x phi' = J phi' + C phi', H_x = J^T theta^ + (1/2) C^T theta^, C the matrix with
 /// columns (d_k A) theta^. The d_k A terms are explicit; the stiff part is implicit as above
