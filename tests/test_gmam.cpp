@@ -259,3 +259,202 @@ TEST(Gmam, RefusesDegenerateNoise) {
   EXPECT_FALSE(q.available);
   EXPECT_NE(q.reason.find("positive definite"), std::string::npos) << q.reason;
 }
+
+// ---- State-dependent diffusion A(x) ----
+
+namespace {
+
+/// L = (x^2 - 1)^2 + (kappa/2) (y - c (x^2 - 1))^2: minima (+-1, 0) with L = 0, the saddle
+/// (0, -c) with L = 1; the valley y = c (x^2 - 1) couples the coordinates.
+class CurvedWell : public Loss {
+ public:
+  static constexpr double kappa = 2.0, c = 0.5;
+  std::string kind() const override { return "curved_well"; }
+  Index dim() const override { return 2; }
+  static double at(const Vec& t) {
+    const double r = t[1] - c * (t[0] * t[0] - 1.0);
+    return std::pow(t[0] * t[0] - 1.0, 2) + 0.5 * kappa * r * r;
+  }
+  static Vec grad(const Vec& t) {
+    const double x = t[0], r = t[1] - c * (x * x - 1.0);
+    return (Vec(2) << 4.0 * x * (x * x - 1.0) - 2.0 * c * kappa * x * r, kappa * r).finished();
+  }
+  void value(ConstBlockRef X, Eigen::Ref<Vec> out) const override {
+    for (Index i = 0; i < X.rows(); ++i) out[i] = at(X.row(i).transpose());
+  }
+  void gradient(ConstBlockRef X, BlockRef G) const override {
+    for (Index i = 0; i < X.rows(); ++i) G.row(i) = grad(X.row(i).transpose()).transpose();
+  }
+  Mat hessian(const Vec& t) const override {
+    const double x = t[0], r = t[1] - c * (x * x - 1.0);
+    Mat H(2, 2);
+    H << 12.0 * x * x - 4.0 - 2.0 * c * kappa * r + 4.0 * c * c * kappa * x * x, -2.0 * c * kappa * x,
+        -2.0 * c * kappa * x, kappa;
+    return H;
+  }
+  static CriticalPoint point(double x, double y) {
+    CriticalPoint p;
+    p.theta = (Vec(2) << x, y).finished();
+    p.value = at(p.theta);
+    return p;
+  }
+};
+
+}  // namespace
+
+// 1-D, b = -U', U = (x^2 - 1)^2, A(x) = 1 + x^2: the geometric action uphill is
+// int 2 |U'| / a dx, so V(x) - V(-1) = 4 [x^2 - 2 ln(1 + x^2) - 1 + 2 ln 2] in closed form
+// (u = x^2), V(0) - V(-1) = 8 ln 2 - 4, at every point of the path; with d_x A given and by
+// central differences.
+TEST(Gmam, StateDependentOneDimensionalQuasiPotentialIsExact) {
+  GmamDrift b;
+  b.dim = 1;
+  b.drift = [](ConstBlockRef X, BlockRef B) { B = -4.0 * X.array() * (X.array().square() - 1.0); };
+  b.jacobian_vector = [](const Vec& x, const Vec& v) -> Vec { return -(12.0 * x[0] * x[0] - 4.0) * v; };
+  b.jacobian_transpose_vector = b.jacobian_vector;
+  GmamDiffusion a;
+  a.dim = 1;
+  a.shape = [](const Vec& x) -> Mat { return Mat::Constant(1, 1, 1.0 + x[0] * x[0]); };
+  GmamDiffusion a_given = a;
+  a_given.shape_derivative = [](const Vec& x, Index) -> Mat { return Mat::Constant(1, 1, 2.0 * x[0]); };
+  auto V = [](double x) { return 4.0 * (x * x - 2.0 * std::log1p(x * x) - 1.0 + 2.0 * std::log(2.0)); };
+  for (const GmamDiffusion* diffusion : {&a, &a_given}) {
+    const GmamResult r = geometric_minimum_action(b, *diffusion, Vec::Constant(1, -1.0), Vec::Zero(1));
+    ASSERT_TRUE(r.converged) << r.reason;
+    EXPECT_NEAR(r.action, 8.0 * std::log(2.0) - 4.0, allowance(r));
+    for (Index i = 0; i < r.path.rows(); ++i) EXPECT_NEAR(r.cumulative_action[i], V(r.path(i, 0)), allowance(r));
+  }
+}
+
+// b = -grad L with A(x) = 2 (1 + L(x)) I on the curved well: b = -(A/2) grad V with
+// V = ln(1 + L) solves H(x, grad V) = 0, so dV = ln(1 + L(saddle)) - ln(1 + L(min)) = ln 2 and the
+// action to each point of the minimiser is ln(1 + L) there. The minimiser's tangent is -b
+// (lambda phi' = b + A grad V), here grad L: the curve bends towards the valley, off the straight
+// segment. quasi_potential_rate with D(x) = eps A(x) (central differences) agrees, with
+// eps = tr D(min) / (2 tr I) = that eps. (Here grad A is parallel to grad L and the d_k A terms
+// vanish on the minimiser; the next test is one where they do not.)
+TEST(Gmam, StateDependentCurvedWellGivesTheLogBarrier) {
+  const CurvedWell w;
+  const GmamDrift b = preconditioned_gradient_drift(w);
+  GmamDiffusion A;
+  A.dim = 2;
+  A.shape = [](const Vec& x) -> Mat { return 2.0 * (1.0 + CurvedWell::at(x)) * Mat::Identity(2, 2); };
+  A.shape_derivative = [](const Vec& x, Index k) -> Mat { return 2.0 * CurvedWell::grad(x)[k] * Mat::Identity(2, 2); };
+  const CriticalPoint lo = CurvedWell::point(-1.0, 0.0), s = CurvedWell::point(0.0, -CurvedWell::c);
+  const GmamResult r = geometric_minimum_action(b, A, lo.theta, s.theta);
+  ASSERT_TRUE(r.converged) << r.reason;
+  EXPECT_NEAR(r.action, std::log(2.0), allowance(r));
+  for (Index i = 0; i < r.path.rows(); ++i)
+    EXPECT_NEAR(r.cumulative_action[i], std::log1p(CurvedWell::at(r.path.row(i).transpose())), allowance(r))
+        << "point " << i;
+  // Off the straight segment y = -c (x + 1) towards the valley y = c (x^2 - 1), and cheaper than it.
+  const Index mid = r.path.rows() / 2;
+  EXPECT_LT(r.path(mid, 1), -CurvedWell::c * (r.path(mid, 0) + 1.0) - 0.01);
+  Mat seg(101, 2);
+  for (Index i = 0; i < 101; ++i) {
+    const double u = static_cast<double>(i) / 100.0;
+    seg.row(i) = ((1.0 - u) * lo.theta + u * s.theta).transpose();
+  }
+  EXPECT_GT(geometric_action(b, A, seg), std::log(2.0) + 0.01);
+
+  const double eps = 0.05;
+  GmamResult rq;
+  const RatePrediction q = quasi_potential_rate(
+      w, lo, s, [&](const Vec& x) -> Mat { return eps * A.shape(x); }, Mat::Identity(2, 2), {}, &rq);
+  ASSERT_TRUE(q.available) << q.reason;
+  EXPECT_TRUE(q.exponent_only);
+  EXPECT_NEAR(q.eps, eps, 1e-15);
+  EXPECT_NEAR(q.barrier, std::log(2.0), allowance(rq));
+  EXPECT_NEAR(q.log_rate, -std::log(2.0) / eps, allowance(rq) / eps);
+  EXPECT_NE(q.note.find("state-dependent diffusion"), std::string::npos) << q.note;
+  EXPECT_NE(q.source.find("state-dependent diffusion"), std::string::npos) << q.source;
+}
+
+// A state-dependent mobility, b = -m(x) grad L with A(x) = 2 m(x) I and m = 1 + (x - y)^2 on the
+// curved well: b = -(A/2) grad L, so V = L and dV = 1, and the minimiser's tangent -b is along
+// grad L: the same curve as for the constant b = -grad L, A = 2I. Here grad m is not parallel to
+// grad L, so the d_k A terms do not vanish on the path: without them gMAM settles on another curve
+// (3e-2 away, its action 2e-3 too high, ten times the allowance). The two discrete minimisers of
+// one curve differ by O(h^2), h = 1/100.
+TEST(Gmam, StateDependentMobilityKeepsTheLossAsQuasiPotential) {
+  const CurvedWell w;
+  auto m = [](const Vec& x) { return 1.0 + std::pow(x[0] - x[1], 2); };
+  auto grad_m = [](const Vec& x) { return (Vec(2) << 2.0 * (x[0] - x[1]), -2.0 * (x[0] - x[1])).finished(); };
+  GmamDrift b;
+  b.dim = 2;
+  b.drift = [&](ConstBlockRef X, BlockRef B) {
+    for (Index i = 0; i < X.rows(); ++i) {
+      const Vec x = X.row(i).transpose();
+      B.row(i) = -m(x) * CurvedWell::grad(x).transpose();
+    }
+  };
+  b.jacobian = [&](const Vec& x) -> Mat {
+    return -(CurvedWell::grad(x) * grad_m(x).transpose() + m(x) * w.hessian(x));
+  };
+  b.jacobian_vector = [&](const Vec& x, const Vec& v) -> Vec { return b.jacobian(x) * v; };
+  b.jacobian_transpose_vector = [&](const Vec& x, const Vec& v) -> Vec { return b.jacobian(x).transpose() * v; };
+  GmamDiffusion A;
+  A.dim = 2;
+  A.shape = [&](const Vec& x) -> Mat { return 2.0 * m(x) * Mat::Identity(2, 2); };
+  const CriticalPoint lo = CurvedWell::point(-1.0, 0.0), s = CurvedWell::point(0.0, -CurvedWell::c);
+  const GmamResult r = geometric_minimum_action(b, A, lo.theta, s.theta);
+  const GmamResult r0 =
+      geometric_minimum_action(preconditioned_gradient_drift(w), 2.0 * Mat::Identity(2, 2), lo.theta, s.theta);
+  ASSERT_TRUE(r.converged) << r.reason;
+  ASSERT_TRUE(r0.converged) << r0.reason;
+  EXPECT_NEAR(r.action, 1.0, allowance(r));
+  for (Index i = 0; i < r.path.rows(); ++i)
+    EXPECT_NEAR(r.cumulative_action[i], CurvedWell::at(r.path.row(i).transpose()), allowance(r)) << "point " << i;
+  const double h = 1.0 / static_cast<double>(r.path.rows() - 1);
+  EXPECT_LT((r.path - r0.path).cwiseAbs().maxCoeff(), h * h);
+}
+
+// A constant A through the state-dependent form (its central differences vanish exactly) gives
+// the constant form's path and action, on a non-reversible case (b = -M grad L, A not
+// proportional to M).
+TEST(Gmam, StateDependentFormReproducesTheConstantCase) {
+  const DoubleWell w = well(1.0, {4.0});
+  Mat M(2, 2), A(2, 2);
+  M << 0.8, 1.2, 1.2, 3.2;
+  A << 3.0, -1.0, -1.0, 2.0;
+  const GmamDrift b = preconditioned_gradient_drift(w, M);
+  GmamDiffusion field;
+  field.dim = 2;
+  field.shape = [A](const Vec&) -> Mat { return A; };
+  const GmamResult r0 = geometric_minimum_action(b, A, w.left_minimum().theta, w.saddle().theta);
+  const GmamResult r1 = geometric_minimum_action(b, field, w.left_minimum().theta, w.saddle().theta);
+  ASSERT_TRUE(r0.converged) << r0.reason;
+  ASSERT_TRUE(r1.converged) << r1.reason;
+  EXPECT_NEAR(r1.action / r0.action, 1.0, 1e-10);
+  EXPECT_LT((r1.path - r0.path).cwiseAbs().maxCoeff(), 1e-8);
+  EXPECT_NEAR(geometric_action(b, field, r0.path), r0.action, 1e-12 * r0.action);
+}
+
+// A(x) singular at the minimum (SGD noise vanishing at an interpolating minimum) or indefinite
+// in a band the path crosses: unavailable, the reason naming the point.
+TEST(Gmam, StateDependentRefusesNoiseThatIsNotPositiveDefinite) {
+  const CurvedWell w;
+  const CriticalPoint lo = CurvedWell::point(-1.0, 0.0), s = CurvedWell::point(0.0, -CurvedWell::c);
+  const RatePrediction q = quasi_potential_rate(
+      w, lo, s, [](const Vec& x) -> Mat { return 0.1 * CurvedWell::at(x) * Mat::Identity(2, 2); }, Mat::Identity(2, 2));
+  EXPECT_FALSE(q.available);
+  EXPECT_NE(q.reason.find("not symmetric positive definite at the minimum x = (-1, 0)"), std::string::npos) << q.reason;
+
+  GmamDiffusion band;
+  band.dim = 2;
+  band.shape = [](const Vec& x) -> Mat {
+    return (Vec(2) << 2.0, 2.0 * (std::abs(x[0] + 0.5) - 0.1)).finished().asDiagonal();
+  };
+  const GmamResult r = geometric_minimum_action(preconditioned_gradient_drift(w), band, lo.theta, s.theta);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.reason.find("not symmetric positive definite at x = (-0.6, -0.2) (point 40 of the path)"),
+            std::string::npos)
+      << r.reason;
+  GmamResult rq;
+  const RatePrediction qb = quasi_potential_rate(
+      w, lo, s, [&](const Vec& x) -> Mat { return band.shape(x); }, Mat::Identity(2, 2), {}, &rq);
+  EXPECT_FALSE(qb.available);
+  EXPECT_NE(qb.reason.find("gMAM: the diffusion shape A(x) is not symmetric positive definite at x = (-0.6"),
+            std::string::npos)
+      << qb.reason;
+}

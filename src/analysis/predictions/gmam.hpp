@@ -4,18 +4,23 @@
 // least action principle on the space of curves", Comm. Pure Appl. Math. 61, 1052), and
 // the escape-rate exponent it gives where the dynamics is not reversible.
 //
-// Dynamics d theta = b(theta) dtau + (eps A)^{1/2} dW with D = eps A constant. Freidlin and
+// Dynamics d theta = b(theta) dtau + (eps A(theta))^{1/2} dW, the shape A symmetric positive
+// definite at every point: constant (the fast path) or state-dependent. Freidlin and
 // Wentzell's action of a path over [0, T] is (1/2) int |phi' - b|^2_A dt with
-// |v|_A^2 = v^T A^{-1} v; the quasi-potential V(x) is its infimum over T and over paths from
-// the attractor to x, and escape over a saddle s has rate ~ e^{-(V(s) - V(min))/eps}
-// (log-asymptotically as eps -> 0). The Hamiltonian is H(x, theta) = <b, theta> + (1/2)
-// <theta, A theta>; gMAM minimises the time-free (geometric) action
+// |v|_A^2 = v^T A(phi)^{-1} v; the quasi-potential V(x) is its infimum over T and over paths
+// from the attractor to x, and escape over a saddle s has rate ~ e^{-(V(s) - V(min))/eps}
+// (log-asymptotically as eps -> 0). The Hamiltonian is H(x, theta) = <b(x), theta> + (1/2)
+// <theta, A(x) theta>; gMAM minimises the time-free (geometric) action
 //   S(phi) = int_0^1 (|phi'|_A |b|_A - <phi', b>_A) d alpha = int_0^1 <theta^(phi, phi'), phi'> d alpha,
-//   theta^ = A^{-1}(lambda phi' - b),  lambda = |b|_A / |phi'|_A,
+//   theta^ = A(phi)^{-1}(lambda phi' - b),  lambda = |b|_A / |phi'|_A,
 // over curves phi(alpha) with fixed ends, which is independent of the parametrisation.
+// Where A varies, the relaxation gains the terms of its derivatives (geometric_minimum_action
+// below): H_theta_x = J + [(d_1 A) theta^, ..., (d_d A) theta^] and
+// H_x = J^T theta^ + (1/2) grad_x <theta^, A(x) theta^>.
 //
 // Convention for eps (the same as Eyring-Kramers', escape_time.hpp): for the drift
-// b = -M grad L and a constant diffusion D, eps = tr D / (2 tr M) and A = D / eps. Then
+// b = -M grad L and a diffusion D, eps = tr D / (2 tr M) and A = D / eps; for a
+// state-dependent D(x), eps = tr D(minimum) / (2 tr M) and A(x) = D(x) / eps. Then
 // D = 2 eps M (reversible) gives A = 2M and Delta V = Delta L exactly, and in every case
 // the exponent Delta V / eps does not depend on the convention (A -> c A scales V by 1/c).
 // docs/theory.md 8.7 has the derivations and the exact cases the tests use.
@@ -42,6 +47,14 @@ struct GmamDrift {
 GmamDrift preconditioned_gradient_drift(const Loss& loss, const Mat& M = Mat());
 /// b = B x (an Ornstein-Uhlenbeck drift for B = -H).
 GmamDrift linear_drift(const Mat& B);
+
+/// A state-dependent diffusion shape A(x) (symmetric positive definite where the path goes).
+struct GmamDiffusion {
+  Index dim = 0;
+  std::function<Mat(const Vec& x)> shape;  // A(x)
+  /// dA/dx_k at x; optional (else central differences of `shape`, step 1e-5 max(1, |x|)).
+  std::function<Mat(const Vec& x, Index k)> shape_derivative;
+};
 
 struct GmamOptions {
   Index points = 101;            // N, the ends included
@@ -84,6 +97,9 @@ struct GmamResult {
 /// sum_j |b(m_j)|_A |dphi_j|_A - <b(m_j), dphi_j>_A, m_j the segment midpoints. Fills
 /// `cumulative` (the partial sums, cumulative[0] = 0) when given.
 double geometric_action(const GmamDrift& b, const Mat& A, const Mat& path, Vec* cumulative = nullptr);
+/// The same with A(m_j) at each segment midpoint; NaN when A is not symmetric positive
+/// definite at one of them.
+double geometric_action(const GmamDrift& b, const GmamDiffusion& A, const Mat& path, Vec* cumulative = nullptr);
 
 /// gMAM from `from` to `to` with the diffusion shape A (symmetric positive definite):
 /// Heymann & Vanden-Eijnden's simplified update, semi-implicit in alpha,
@@ -92,6 +108,18 @@ double geometric_action(const GmamDrift& b, const Mat& A, const Mat& path, Vec* 
 /// equal arc length. The initial curve is the straight segment, or `initial` (N x d rows,
 /// its ends replaced by from and to). Does not assume reversibility.
 GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec& from, const Vec& to,
+                                    const GmamOptions& options = {}, const Mat* initial = nullptr);
+/// gMAM for a state-dependent shape A(x): Heymann & Vanden-Eijnden's (2008) update for a
+/// general Hamiltonian, every A at the point:
+///   (phi^{k+1} - phi^k)/dtau = lambda^2 phi''^{k+1} - lambda H_theta_x phi' + A H_x + lambda lambda' phi',
+/// H_theta_x phi' = J phi' + C phi', H_x = J^T theta^ + (1/2) C^T theta^, C the matrix with
+/// columns (d_k A) theta^. The d_k A terms are explicit; the stiff part is implicit as above
+/// with A(phi_i) at each point. Per point and step: 2d evaluations of A (central differences)
+/// or d of shape_derivative, and O(d^3) work. Not ok, with the point named, when A is not
+/// symmetric positive definite on the initial curve; a step into such a region is refused
+/// like an unstable one. A constant A given this way gives the constant form's result (it
+/// pays for the derivatives, which vanish).
+GmamResult geometric_minimum_action(const GmamDrift& b, const GmamDiffusion& A, const Vec& from, const Vec& to,
                                     const GmamOptions& options = {}, const Mat* initial = nullptr);
 
 /// The escape-rate exponent from `minimum` over `saddle` for d theta = -M grad L dtau + D^{1/2} dW
@@ -104,5 +132,22 @@ GmamResult geometric_minimum_action(const GmamDrift& b, const Mat& A, const Vec&
 RatePrediction quasi_potential_rate(const Loss& loss, const CriticalPoint& minimum, const CriticalPoint& saddle,
                                     const Mat& D, const Mat& M, const GmamOptions& options = {},
                                     GmamResult* path = nullptr);
+
+/// The same exponent for a state-dependent diffusion D(x): eps = tr D(minimum) / (2 tr M) (the
+/// constant case's convention at the minimum), A(x) = D(x) / eps, Delta V by gMAM with A(x)
+/// (derivatives by central differences). `source` and `note` say "state-dependent diffusion"
+/// and exponent only. Unavailable, with the reason naming the point, where D(x) is not
+/// symmetric positive definite at the minimum or the saddle (e.g. the SGD noise of an
+/// interpolating minimum vanishes there) or on the path.
+RatePrediction quasi_potential_rate(const Loss& loss, const CriticalPoint& minimum, const CriticalPoint& saddle,
+                                    const std::function<Mat(const Vec&)>& D, const Mat& M,
+                                    const GmamOptions& options = {}, GmamResult* path = nullptr);
+/// A matrix expression for D is the constant form (Eigen expressions look callable to std::function).
+template <typename Derived>
+RatePrediction quasi_potential_rate(const Loss& loss, const CriticalPoint& minimum, const CriticalPoint& saddle,
+                                    const Eigen::MatrixBase<Derived>& D, const Mat& M, const GmamOptions& options = {},
+                                    GmamResult* path = nullptr) {
+  return quasi_potential_rate(loss, minimum, saddle, Mat(D), M, options, path);
+}
 
 }  // namespace sgdnoise
