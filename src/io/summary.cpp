@@ -465,15 +465,85 @@ json eyring_kramers_prediction(const Experiment& ex, const Transition& t, const 
   return barrier_rate_prediction(ex, t, tgt, multiple);
 }
 
+// The exponent from the quasi-potential, by gMAM from the minimum to the saddle (docs/theory.md 8.7),
+// for a diffusion that is not 2 eps M: constant (`D_const`) or state-dependent (`D_of`). The same
+// exponent for either target; the prefactor is not computed. `j` holds what the caller stated.
+json quasi_potential_prediction(json j, const Experiment& ex, const Transition& t, const Mat& M, const Mat* D_const,
+                                const std::function<Mat(const Vec&)>& D_of, const std::string& why) {
+  const Index d = ex.loss->dim();
+  const double barrier = t.saddle.value - t.start.value;
+  const std::string kind = D_const ? "not reversible" : "state-dependent noise";
+  if (d > kGmamMaxDim) {
+    j["status"] = "no prediction: " + kind;
+    j["reason"] = why + "; the quasi-potential (gMAM) is computed for d <= " + std::to_string(kGmamMaxDim) +
+                  " only (its cost grows like d^3 per point and step)";
+    return j;
+  }
+  GmamOptions gopt;
+  gopt.max_iterations = 20000;  // a few hundred suffice for the shipped wells; bounds the summary's time
+  GmamResult path;
+  const RatePrediction q = D_const ? quasi_potential_rate(*ex.loss, t.start, t.saddle, *D_const, M, gopt, &path)
+                                   : quasi_potential_rate(*ex.loss, t.start, t.saddle, D_of, M, gopt, &path);
+  if (!q.available) {
+    j["status"] = "no prediction: " + kind;
+    j["reason"] = why + "; quasi-potential: " + q.reason;
+    return j;
+  }
+  j["status"] = "exponent only: " + kind;
+  j["eps"] = q.eps;
+  j["quasi_potential_barrier"] = q.barrier;
+  j["barrier_over_eps"] = q.barrier_over_eps;
+  j["loss_barrier_over_eps"] = barrier / q.eps;
+  j["regime"] = q.regime;
+  j["log_rate_tau_leading"] = q.log_rate;
+  j["source"] = q.source;
+  j["note"] = q.note +
+              "; ln k = -dV/eps + O(1) as eps -> 0, for either target (the factor 2 of the saddle "
+              "target is part of the missing prefactor)";
+  j["gmam"] = {{"points", path.path.rows()},
+               {"iterations", path.iterations},
+               {"converged", path.converged},
+               {"discretisation_error", path.discretisation_error},
+               {"last_path_change", path.last_path_change},
+               {"last_action_change", path.last_action_change},
+               {"estimated_remaining", path.estimated_remaining}};
+  if (d <= 3) {  // the path itself, for plots/min_action_path.py: points from the minimum to the saddle
+    json pts = json::array();
+    for (Index i = 0; i < path.path.rows(); ++i) {
+      json row = json::array();
+      for (Index c = 0; c < d; ++c) row.push_back(path.path(i, c));
+      pts.push_back(row);
+    }
+    j["gmam"]["path"] = pts;
+    j["gmam"]["action_along_path"] = std::vector<double>(path.cumulative_action.data(),
+                                                         path.cumulative_action.data() + path.cumulative_action.size());
+  }
+  return j;
+}
+
 json barrier_rate_prediction(const Experiment& ex, const Transition& t, const std::string& tgt, double multiple) {
   const Index d = ex.loss->dim();
   const CriticalPoint& start = t.start;
   const double barrier = t.saddle.value - start.value;
   auto unavailable = [](const std::string& why) { return json{{"status", "unavailable"}, {"reason", why}}; };
-  if (!ex.noise || !ex.noise->constant_covariance() || !ex.noise->covariance(ex.theta0))
-    return unavailable("needs noise with a constant covariance (D = Sigma_step / eta)");
+  if (!ex.noise || !ex.noise->covariance(ex.theta0))
+    return unavailable("needs noise with a stated covariance (D = Sigma_step / eta)");
   const Mat M = ex.preconditioner ? ex.preconditioner->matrix() : Mat::Identity(d, d);
-  const Mat D = DiffusionFactor(ex.noise, d, ex.stepper->eta(), ex.preconditioner).diffusion(ex.theta0);
+  const auto factor = std::make_shared<DiffusionFactor>(ex.noise, d, ex.stepper->eta(), ex.preconditioner);
+  if (!ex.noise->constant_covariance()) {
+    // D(theta) changes with the state (SGD sampling noise, multiplicative noise): no Eyring-Kramers
+    // formula; the exponent from the quasi-potential of the state-dependent diffusion.
+    if (ex.scenario.has("noise.batch_schedule") && ex.scenario.get_string("noise.batch_schedule") != "constant")
+      return unavailable("the noise's covariance changes with the step (noise.batch_schedule): no stationary rate");
+    json j{{"target", tgt}, {"barrier", barrier}, {"trace_D_at_minimum", factor->diffusion(start.theta).trace()},
+           {"trace_M", M.trace()}};
+    const std::string why = "the diffusion D(theta) = Sigma_step(theta) / eta depends on the state, so the dynamics "
+                            "is not reversible with Gibbs density e^{-L/eps} and Eyring-Kramers does not apply";
+    j["eyring_kramers_reason"] = why;
+    return quasi_potential_prediction(std::move(j), ex, t, M, nullptr,
+                                      [factor](const Vec& x) { return factor->diffusion(x); }, why);
+  }
+  const Mat D = factor->diffusion(ex.theta0);
   const RatePrediction k = eyring_kramers_for_diffusion(start.hessian, t.saddle.hessian, barrier, D, M);
   json j{{"target", tgt}, {"barrier", barrier}, {"trace_D", D.trace()}, {"trace_M", M.trace()}};
   if (!k.available) {
@@ -483,54 +553,8 @@ json barrier_rate_prediction(const Experiment& ex, const Transition& t, const st
       j["reason"] = k.reason;
       return j;
     }
-    // Non-reversible: the exponent from the quasi-potential, by gMAM from the minimum to the saddle
-    // (docs/theory.md 8.7). The same exponent for either target; the prefactor is not computed.
     j["eyring_kramers_reason"] = k.reason;
-    if (d > kGmamMaxDim) {
-      j["status"] = "no prediction: not reversible";
-      j["reason"] = k.reason + "; the quasi-potential (gMAM) is computed for d <= " + std::to_string(kGmamMaxDim) +
-                    " only (its cost grows like d^3 per point and step)";
-      return j;
-    }
-    GmamOptions gopt;
-    gopt.max_iterations = 20000;  // a few hundred suffice for the shipped wells; bounds the summary's time
-    GmamResult path;
-    const RatePrediction q = quasi_potential_rate(*ex.loss, start, t.saddle, D, M, gopt, &path);
-    if (!q.available) {
-      j["status"] = "no prediction: not reversible";
-      j["reason"] = k.reason + "; quasi-potential: " + q.reason;
-      return j;
-    }
-    j["status"] = "exponent only: not reversible";
-    j["eps"] = q.eps;
-    j["quasi_potential_barrier"] = q.barrier;
-    j["barrier_over_eps"] = q.barrier_over_eps;
-    j["loss_barrier_over_eps"] = barrier / q.eps;
-    j["regime"] = q.regime;
-    j["log_rate_tau_leading"] = q.log_rate;
-    j["source"] = q.source;
-    j["note"] = q.note +
-                "; ln k = -dV/eps + O(1) as eps -> 0, for either target (the factor 2 of the saddle "
-                "target is part of the missing prefactor)";
-    j["gmam"] = {{"points", path.path.rows()},
-                 {"iterations", path.iterations},
-                 {"converged", path.converged},
-                 {"discretisation_error", path.discretisation_error},
-                 {"last_path_change", path.last_path_change},
-                 {"last_action_change", path.last_action_change},
-                 {"estimated_remaining", path.estimated_remaining}};
-    if (d <= 3) {  // the path itself, for plots/min_action_path.py: points from the minimum to the saddle
-      json pts = json::array();
-      for (Index i = 0; i < path.path.rows(); ++i) {
-        json row = json::array();
-        for (Index c = 0; c < d; ++c) row.push_back(path.path(i, c));
-        pts.push_back(row);
-      }
-      j["gmam"]["path"] = pts;
-      j["gmam"]["action_along_path"] = std::vector<double>(
-          path.cumulative_action.data(), path.cumulative_action.data() + path.cumulative_action.size());
-    }
-    return j;
+    return quasi_potential_prediction(std::move(j), ex, t, M, &D, {}, k.reason);
   }
   const double band = k.eps / barrier;  // the stated relative corrections, eps/dL
   j["status"] = "predicted";
