@@ -535,13 +535,16 @@ json barrier_rate_prediction(const Experiment& ex, const Transition& t, const st
     // formula; the exponent from the quasi-potential of the state-dependent diffusion.
     if (ex.scenario.has("noise.batch_schedule") && ex.scenario.get_string("noise.batch_schedule") != "constant")
       return unavailable("the noise's covariance changes with the step (noise.batch_schedule): no stationary rate");
-    json j{{"target", tgt}, {"barrier", barrier}, {"trace_D_at_minimum", factor->diffusion(start.theta).trace()},
+    json j{{"target", tgt},
+           {"barrier", barrier},
+           {"trace_D_at_minimum", factor->diffusion(start.theta).trace()},
            {"trace_M", M.trace()}};
-    const std::string why = "the diffusion D(theta) = Sigma_step(theta) / eta depends on the state, so the dynamics "
-                            "is not reversible with Gibbs density e^{-L/eps} and Eyring-Kramers does not apply";
+    const std::string why =
+        "the diffusion D(theta) = Sigma_step(theta) / eta depends on the state, so the dynamics "
+        "is not reversible with Gibbs density e^{-L/eps} and Eyring-Kramers does not apply";
     j["eyring_kramers_reason"] = why;
-    return quasi_potential_prediction(std::move(j), ex, t, M, nullptr,
-                                      [factor](const Vec& x) { return factor->diffusion(x); }, why);
+    return quasi_potential_prediction(
+        std::move(j), ex, t, M, nullptr, [factor](const Vec& x) { return factor->diffusion(x); }, why);
   }
   const Mat D = factor->diffusion(ex.theta0);
   const RatePrediction k = eyring_kramers_for_diffusion(start.hessian, t.saddle.hessian, barrier, D, M);

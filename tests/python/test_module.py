@@ -2,6 +2,7 @@
 losses equal to the built-in losses they copy; errors for every bad-input class; Ctrl-C
 leaving a resumable run directory."""
 import json
+import math
 import subprocess
 
 import numpy as np
@@ -265,3 +266,42 @@ def test_a_python_double_well_with_its_critical_points_gets_the_escape_predictio
     # The same quadrature of the same potential (evaluated by numpy instead of C++).
     assert py["mfpt_tau"]["value"] == pytest.approx(builtin["mfpt_tau"]["value"], rel=1e-9)
     assert py["kramers_rate_tau"]["value"] == pytest.approx(builtin["kramers_rate_tau"]["value"], rel=1e-12)
+
+
+def test_sgd_noise_on_a_python_finite_sum_gets_the_state_dependent_quasi_potential():
+    # L_i(x, y) = (x^2 - 1)^2 + y^2 + a_i (x + x^3/3) + b_i y with centred a, b: SGD noise with
+    # batch 1 has Sigma_1 = diag((1 + x^2)^2, 1), so D(theta) = eta Sigma_1 depends on x. The x
+    # motion decouples (dx = -U' dtau + sqrt(eta) (1 + x^2) dW), and its quasi-potential barrier is
+    # the 1-D integral dV/eps = int_{-1}^{0} 2 |U'(x)| / D_xx(x) dx = 4 (1 - ln 2) / eta
+    # (docs/theory.md 8.7, state-dependent diffusion).
+    a = np.array([1.0, -1.0, 1.0, -1.0])
+    b = np.array([1.0, 1.0, -1.0, -1.0])
+
+    def grad(X):
+        x, y = X[:, 0], X[:, 1]
+        return np.stack([4 * x * (x * x - 1), 2 * y], axis=1)
+
+    def sample_grad(X, idx):
+        x = X[:, :1]
+        g = np.empty(idx.shape + (2,))
+        g[..., 0] = 4 * x * (x * x - 1) + a[idx] * (1 + x * x)
+        g[..., 1] = 2 * X[:, 1:2] + b[idx]
+        return g
+
+    loss = sgdnoise.Loss.from_python("fs_2d", 2, grad=grad,
+                                     value=lambda X: (X[:, 0] ** 2 - 1) ** 2 + X[:, 1] ** 2,
+                                     minima=[[-1.0, 0.0], [1.0, 0.0]], saddles=[[0.0, 0.0]],
+                                     n_samples=4, sample_grad=sample_grad)
+    eta = 0.01
+    sc = sgdnoise.Scenario.from_dict({
+        "name": "fs_2d", "seed": 3, "loss": loss,
+        "noise": {"kind": "sgd", "batch": 1},
+        "dynamics": {"kind": "discrete", "eta": eta, "steps": 20, "trajectories": 8, "start": [-1.0, 0.0]},
+        "escape": {"region": "ball", "centre": [1.0, 0.0], "radius": 0.5}})
+    pr = sgdnoise.run(sc, progress=False).escape["predictions"]["eyring_kramers"]
+    assert pr["status"] == "exponent only: state-dependent noise", pr
+    exact = 4 * (1 - math.log(2)) / eta
+    # gMAM's own discretisation error estimate, 3 times, plus the Hessian's finite differences.
+    tol = 3 * pr["gmam"]["discretisation_error"] / pr["eps"] + 1e-6 * exact
+    assert abs(pr["barrier_over_eps"] - exact) <= tol, (pr["barrier_over_eps"], exact, tol)
+    assert "state-dependent" in pr["note"]
