@@ -346,9 +346,9 @@ TEST(Ams, ScoreFunctions) {
 }
 
 // The decomposition against the direct brute-force mean first-passage time of the same chain,
-// from the minimum x = -1 to b = 0.5, at dU/eps = 3 (no time-step allowance: the same chain).
+// from the minimum x = -1 to b = 0.5, at dU/eps = 5 (no time-step allowance: the same chain).
 TEST(Ams, RateMatchesDirectBruteForceOfTheSameChain) {
-  const double eps = 1.0 / 3.0, eta = 0.005, a = -1.0, x0 = -0.8, b = 0.5;
+  const double eps = 0.2, eta = 0.005, a = -1.0, x0 = -0.8, b = 0.5;
   const auto st = langevin(eps, eta);
   const ScoreFunction xi = ScoreFunction::coordinate(1, 0);
   AmsSpec s = spec_1d(a, x0, b, 100, 41);
