@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/process_group.hpp"
 #include "scenario/experiment.hpp"
 #include "scenario/runner.hpp"
 
@@ -31,12 +32,17 @@ struct RunJobOptions {
   /// leaves a checkpoint.
   const std::atomic<bool>* stop = nullptr;
   std::ostream* log = nullptr;  // warnings and notes (null: std::cerr)
+  /// The processes that share the run (MPI; core/process_group.hpp), or null. Every process
+  /// computes; rank 0 alone takes the lock, writes the checkpoints and the run directory. An
+  /// error on any process (its input, the output checks) ends every process with that error.
+  /// A checkpoint to resume from must be readable by every process (a shared file system).
+  const ProcessGroup* group = nullptr;
 };
 
 struct RunJobOutcome {
   Experiment experiment;
   RunResult result;
-  nlohmann::json summary;
+  nlohmann::json summary;  // empty on the processes other than rank 0
   bool interrupted = false;  // stopped on request; a checkpoint was kept when `resumable`
   bool resumable = false;    // DIR.partial/ holds a checkpoint to resume from
   std::filesystem::path dir;

@@ -24,6 +24,7 @@
 #include "cli/fp_cmd.hpp"
 #include "cli/indicators_command.hpp"
 #include "core/errors.hpp"
+#include "core/process_group.hpp"
 #include "io/checkpoint.hpp"
 #include "io/durable.hpp"
 #include "io/output_lock.hpp"
@@ -131,6 +132,7 @@ std::string command_line(int argc, char** argv) {
 // checkpoint and an incomplete summary, and exits with 128 + the signal.
 std::atomic<bool> g_stop{false};
 volatile std::sig_atomic_t g_signal = 0;
+const ProcessGroup* g_group = nullptr;  // the MPI ranks under mpirun (cli_main), else null
 extern "C" void on_stop_signal(int sig) {
   g_signal = sig;
   g_stop.store(true);
@@ -177,6 +179,7 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   const bool resuming = !ro.resume.empty();
   std::optional<Experiment> fresh;
   RunJobOptions job;
+  job.group = g_group;
   job.out_dir = ro.out_dir;
   if (resuming) {
     if (!o.sets.empty() || o.seed)
@@ -184,8 +187,11 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
                        "a resumed run continues its checkpointed scenario: --set and --seed are not allowed");
     job.out_dir = ro.resume;
   } else {
-    // Bad input costs nothing and creates nothing: the scenario is validated first.
-    fresh.emplace(build_experiment(Scenario::load(ro.file, o.sets, o.seed), o.threads, o.memory_limit_bytes()));
+    // Bad input costs nothing and creates nothing: the scenario is validated first (on every
+    // rank: an input only one rank cannot read ends them all with its error).
+    on_every_process(g_group, [&] {
+      fresh.emplace(build_experiment(Scenario::load(ro.file, o.sets, o.seed), o.threads, o.memory_limit_bytes()));
+    });
     if (job.out_dir.empty()) job.out_dir = "runs/" + fresh->scenario.name();
   }
   job.resume = resuming;
@@ -198,8 +204,10 @@ int cmd_run(const RunOptions& ro, const Common& o, const std::string& cmdline) {
   job.progress = progress_line(fresh ? fresh->scenario.name() : job.out_dir);
   job.stop = &g_stop;
   const RunJobOutcome out = run_into_directory(std::move(fresh), job);
+  // The other ranks computed the same record; rank 0 reports it and gives the exit code.
+  if (g_group && g_group->rank() != 0) return kOk;
   // Exit 128 + the signal whatever the disk said.
-  if (out.interrupted) return 128 + static_cast<int>(g_signal);
+  if (out.interrupted) return 128 + static_cast<int>(g_signal == 0 ? SIGTERM : g_signal);
   const RunResult& r = out.result;
   std::cout << "wrote " << out.dir.string() << "/summary.json\n";
   print_checks(std::cout, out.experiment.scenario.name(), r);
@@ -328,8 +336,13 @@ int cli_parse_only(const std::vector<std::string>& args) {
   return cli->parse(static_cast<int>(argv.size()), argv.data());
 }
 
-int cli_main(int argc, char** argv) {
+int cli_main(int argc, char** argv, const ProcessGroup* group) {
   auto cli = std::make_unique<Cli>();
+  g_group = group && group->size() > 1 ? group : nullptr;
+  if (g_group && g_group->rank() != 0) {  // rank 0 alone prints (help, warnings, errors)
+    std::cout.setstate(std::ios::badbit);
+    std::cerr.setstate(std::ios::badbit);
+  }
   if (const int rc = cli->parse(argc, argv); rc >= 0) return rc;
   Cli& c = *cli;
   CLI::App& app = c.app;
@@ -361,6 +374,10 @@ int cli_main(int argc, char** argv) {
       std::cout << "sgdnoise " << kVersion << " (" << kGitHash << ")\n";
       return kOk;
     }
+    if (g_group && !*run)
+      throw InputError("mpirun", "",
+                       "only `sgdnoise run` splits its work across MPI ranks; run this command without mpirun "
+                       "(docs/scaling.md)");
     if (*run) {
       if (ro.file.empty() && ro.resume.empty())
         throw InputError("sgdnoise run", "", "give a scenario file or --resume DIR");

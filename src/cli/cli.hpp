@@ -7,7 +7,11 @@
 #include <vector>
 
 namespace sgdnoise {
-int cli_main(int argc, char** argv);
+class ProcessGroup;
+/// `group`: the MPI ranks when launched by mpirun (cli/mpi_group.hpp), else null. Under a group
+/// of more than one rank, `run` splits its trajectories across the ranks (docs/scaling.md);
+/// rank 0 alone prints and writes.
+int cli_main(int argc, char** argv, const ProcessGroup* group = nullptr);
 /// Parses the arguments (argv without the program name) as cli_main would, and runs
 /// nothing: -1 when they name a command to run, else cli_main's exit code for them (help:
 /// 0, a usage error: 2). For the fuzz harness (tests/fuzz).

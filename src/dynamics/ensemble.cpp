@@ -122,6 +122,43 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     if (hooks.progress) hooks.progress(k, spec.steps);
   };
 
+  // In a group each process steps its slice of the running trajectories (all of them, or the
+  // live ones), in blocks, each row drawing as its trajectory; the stepped rows of every
+  // process are then gathered into X, so X is whole on every process again.
+  const bool distributed = spec.group && spec.group->size() > 1;
+  std::vector<std::uint64_t> slice_ids;
+  auto step_slice = [&](std::int64_t k0, std::int64_t k1) {
+    const Index running = rec.n_stopped == 0 ? N : static_cast<Index>(live_ids.size());
+    auto id_of = [&](Index i) { return rec.n_stopped == 0 ? static_cast<std::uint64_t>(i) : live_ids[static_cast<std::size_t>(i)]; };
+    const auto [b0, b1] = slice_of(running, spec.group->rank(), spec.group->size());
+    const Index mine = b1 - b0, cols = X.cols();
+    slice_ids.resize(static_cast<std::size_t>(mine));
+    live_X.resize(mine, cols);
+    for (Index i = 0; i < mine; ++i) {
+      slice_ids[static_cast<std::size_t>(i)] = id_of(b0 + i);
+      live_X.row(i) = X.row(static_cast<Index>(slice_ids[static_cast<std::size_t>(i)]));
+    }
+    const Index sblocks = (mine + block - 1) / block;
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(threads_for(static_cast <double>(mine) * static_cast <double>(cols) * static_cast <double>(k1 - k0), spec.threads))
+    for (Index b = 0; b < sblocks; ++b) {
+      const Index r0 = b * block, rows = std::min(block, mine - r0);
+      auto Xb = live_X.middleRows(r0, rows);
+      const RowIds ids = RowIds::mapped(slice_ids.data() + r0);
+      for (std::int64_t k = k0; k < k1; ++k) stepper.advance(spec.seed, static_cast<std::uint64_t>(k), ids, Xb);
+    }
+    std::vector<double> packed(static_cast<std::size_t>(mine * cols));
+    for (Index i = 0; i < mine; ++i)
+      for (Index c = 0; c < cols; ++c) packed[static_cast<std::size_t>(i * cols + c)] = live_X(i, c);
+    const std::vector<double> all = spec.group->all_gather(packed);
+    if (static_cast<Index>(all.size()) != running * cols)
+      throw std::runtime_error("run_ensemble: the processes of the group gathered " + std::to_string(all.size()) +
+                               " values, expected " + std::to_string(running * cols));
+    for (Index i = 0; i < running; ++i)
+      for (Index c = 0; c < cols; ++c) X(static_cast<Index>(id_of(i)), c) = all[static_cast<std::size_t>(i * cols + c)];
+    rec.trajectory_steps += static_cast<double>(running) * static_cast<double>(k1 - k0);
+  };
+
   const auto ks = observation_steps(spec.steps, spec.every);
   std::size_t first = 1;
   if (resuming) {
@@ -140,7 +177,9 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
   for (std::size_t t = first; t < ks.size() && rec.status != RunStatus::diverged; ++t) {
     if (t > first || !resuming) {
       if (hooks.checkpoint) hooks.checkpoint(rec, X);
-      if (hooks.stop && hooks.stop->load()) {
+      bool stop_now = hooks.stop && hooks.stop->load();
+      if (distributed) stop_now = spec.group->any(stop_now);
+      if (stop_now) {
         rec.status = RunStatus::interrupted;
         rec.failure = "interrupted at step " + std::to_string(ks[t - 1]) + " (resumable)";
         break;
@@ -148,7 +187,9 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     }
     const std::int64_t k0 = ks[t - 1], k1 = ks[t];
     const double steps_here = static_cast<double>(k1 - k0), cols = static_cast<double>(X.cols());
-    if (rec.n_stopped == 0) {
+    if (distributed) {
+      step_slice(k0, k1);
+    } else if (rec.n_stopped == 0) {
 #pragma omp parallel for schedule(dynamic, 1) \
     num_threads(threads_for(static_cast <double>(N) * cols * steps_here, spec.threads))
       for (Index b = 0; b < nblocks; ++b) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/process_group.hpp"
 #include "dynamics/observer.hpp"
 #include "dynamics/stepper.hpp"
 
@@ -25,6 +26,11 @@ struct EnsembleSpec {
   Index block = 256;       // trajectories per block
   int threads = 1;
   double divergence_bound = 1e100;  // |theta_i| beyond this counts as diverged
+  /// Processes that share the stepping (MPI; core/process_group.hpp), or null: this process
+  /// steps every trajectory. Each steps a contiguous slice of the running trajectories, and
+  /// all gather the stepped rows before each observation, so every process holds the whole
+  /// ensemble, observes it and ends with the same record as a single process.
+  const ProcessGroup* group = nullptr;
 };
 
 struct SeriesRow {
@@ -61,7 +67,8 @@ struct RunHooks {
   /// After each observation except the last, with the record so far and the full state
   /// (theta and optimizer columns) at that step: the caller may write a checkpoint.
   std::function<void(const RunRecord&, const Mat&)> checkpoint;
-  /// When it becomes true the run stops after the next observation (status interrupted).
+  /// When it becomes true the run stops after the next observation (status interrupted); in a
+  /// group, when it is true on any process.
   const std::atomic<bool>* stop = nullptr;
 };
 
