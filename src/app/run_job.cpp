@@ -49,8 +49,8 @@ RunJobOutcome run_into_directory(std::optional<Experiment> fresh, const RunJobOp
   on_every_process(group, [&] {
     if (!o.resume) return;
     ck = load_checkpoint(out_dir, log);
-    built.emplace(build_experiment(Scenario::parse(ck->scenario_toml, ck->scenario_file), o.threads,
-                                   o.memory_limit_bytes));
+    built.emplace(
+        build_experiment(Scenario::parse(ck->scenario_toml, ck->scenario_file), o.threads, o.memory_limit_bytes));
   });
   RunJobOutcome out{ck ? std::move(*built) : std::move(fresh.value()), {}, {}, false, false, fs::path(out_dir)};
   out.experiment.spec.group = group;
@@ -117,7 +117,7 @@ RunJobOutcome run_into_directory(std::optional<Experiment> fresh, const RunJobOp
     out.interrupted = r.record.status == RunStatus::interrupted;
     return out;
   }
-  out.summary = summary_json(ex, r, {ex.spec.threads, o.command});
+  out.summary = summary_json(ex, r, {ex.spec.threads, o.command, group ? group->size() : 1});
   const std::string summary = out.summary.dump(2) + "\n";
   if (r.record.status == RunStatus::interrupted) {
     out.interrupted = true;

@@ -42,7 +42,7 @@ struct RunJobOptions {
 struct RunJobOutcome {
   Experiment experiment;
   RunResult result;
-  nlohmann::json summary;  // empty on the processes other than rank 0
+  nlohmann::json summary;    // empty on the processes other than rank 0
   bool interrupted = false;  // stopped on request; a checkpoint was kept when `resumable`
   bool resumable = false;    // DIR.partial/ holds a checkpoint to resume from
   std::filesystem::path dir;

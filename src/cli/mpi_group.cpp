@@ -79,8 +79,8 @@ class MpiWorld final : public ProcessGroup {
     std::vector<int> displs;
     const std::vector<int> counts = gather_counts(static_cast<int>(mine.size()), size_, displs);
     std::string all(static_cast<std::size_t>(displs.back() + counts.back()), '\0');
-    check(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, all.data(), counts.data(),
-                         displs.data(), MPI_CHAR, MPI_COMM_WORLD),
+    check(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, all.data(), counts.data(), displs.data(),
+                         MPI_CHAR, MPI_COMM_WORLD),
           "MPI_Allgatherv");
     std::vector<std::string> out;
     for (int r = 0; r < size_; ++r)

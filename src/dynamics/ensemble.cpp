@@ -129,7 +129,9 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
   std::vector<std::uint64_t> slice_ids;
   auto step_slice = [&](std::int64_t k0, std::int64_t k1) {
     const Index running = rec.n_stopped == 0 ? N : static_cast<Index>(live_ids.size());
-    auto id_of = [&](Index i) { return rec.n_stopped == 0 ? static_cast<std::uint64_t>(i) : live_ids[static_cast<std::size_t>(i)]; };
+    auto id_of = [&](Index i) {
+      return rec.n_stopped == 0 ? static_cast<std::uint64_t>(i) : live_ids[static_cast<std::size_t>(i)];
+    };
     const auto [b0, b1] = slice_of(running, spec.group->rank(), spec.group->size());
     const Index mine = b1 - b0, cols = X.cols();
     slice_ids.resize(static_cast<std::size_t>(mine));
@@ -139,8 +141,8 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
       live_X.row(i) = X.row(static_cast<Index>(slice_ids[static_cast<std::size_t>(i)]));
     }
     const Index sblocks = (mine + block - 1) / block;
-#pragma omp parallel for schedule(dynamic, 1) \
-    num_threads(threads_for(static_cast <double>(mine) * static_cast <double>(cols) * static_cast <double>(k1 - k0), spec.threads))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for( \
+    static_cast <double>(mine) * static_cast <double>(cols) * static_cast <double>(k1 - k0), spec.threads))
     for (Index b = 0; b < sblocks; ++b) {
       const Index r0 = b * block, rows = std::min(block, mine - r0);
       auto Xb = live_X.middleRows(r0, rows);

@@ -621,7 +621,10 @@ json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta)
   j["scenario_file"] = ex.scenario.file();
   j["scenario"] = toml_to_json(ex.scenario.table());
   j["seed"] = ex.spec.seed;
-  j["metadata"] = {{"threads", meta.threads}, {"instruction_set", instruction_set()}, {"command", meta.command}};
+  j["metadata"] = {{"threads", meta.threads},
+                   {"processes", meta.processes},
+                   {"instruction_set", instruction_set()},
+                   {"command", meta.command}};
   j["conventions"] =
       "C: gradient-noise covariance; Sigma_step = eta^2 C: per-step weight-noise covariance; "
       "D = Sigma_step / eta: diffusion in tau = k eta (docs/conventions.md)";

@@ -12,6 +12,7 @@ namespace sgdnoise {
 struct RunMeta {
   int threads = 1;
   std::string command;  // the command line that made the run
+  int processes = 1;    // MPI ranks that shared it (docs/scaling.md)
 };
 
 nlohmann::json summary_json(const Experiment& ex, const RunResult& r, const RunMeta& meta);
