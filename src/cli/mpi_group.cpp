@@ -36,26 +36,34 @@ void check(int rc, const char* what) {
 }
 
 // Counts and displacements of an all-gather of `mine` values per rank.
-std::vector<int> gather_counts(int mine, int size, std::vector<int>& displs) {
+std::vector<int> gather_counts(MPI_Comm comm, int mine, int size, std::vector<int>& displs) {
   std::vector<int> counts(static_cast<std::size_t>(size));
-  check(MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+  check(MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, comm), "MPI_Allgather");
   displs.assign(static_cast<std::size_t>(size), 0);
   for (std::size_t r = 1; r < counts.size(); ++r) displs[r] = displs[r - 1] + counts[r - 1];
   return counts;
 }
 
-class MpiWorld final : public ProcessGroup {
+// A communicator behind ProcessGroup: the world (which initialises and finalises MPI) or a
+// part of it made by split (which frees its communicator).
+class MpiGroup : public ProcessGroup {
  public:
-  MpiWorld(int* argc, char*** argv) {
-    int provided = 0;
-    check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  explicit MpiGroup(MPI_Comm comm) : comm_(comm) {
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
   }
-  ~MpiWorld() override { MPI_Finalize(); }
-  MpiWorld(const MpiWorld&) = delete;
-  MpiWorld& operator=(const MpiWorld&) = delete;
+  ~MpiGroup() override {
+    if (comm_ != MPI_COMM_WORLD) MPI_Comm_free(&comm_);
+  }
+  MpiGroup(const MpiGroup&) = delete;
+  MpiGroup& operator=(const MpiGroup&) = delete;
+
+  std::unique_ptr<ProcessGroup> split(int color) const override {
+    MPI_Comm part = MPI_COMM_NULL;
+    check(MPI_Comm_split(comm_, color, rank_, &part), "MPI_Comm_split");
+    return std::make_unique<MpiGroup>(part);
+  }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -64,23 +72,23 @@ class MpiWorld final : public ProcessGroup {
     if (mine.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
       throw std::runtime_error("MPI: a rank's share exceeds 2^31 values: use more ranks");
     std::vector<int> displs;
-    const std::vector<int> counts = gather_counts(static_cast<int>(mine.size()), size_, displs);
+    const std::vector<int> counts = gather_counts(comm_, static_cast<int>(mine.size()), size_, displs);
     const long long total = std::accumulate(counts.begin(), counts.end(), 0LL);
     if (total > std::numeric_limits<int>::max())
       throw std::runtime_error("MPI: the gathered ensemble exceeds 2^31 values (docs/scaling.md)");
     std::vector<double> all(static_cast<std::size_t>(total));
     check(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_DOUBLE, all.data(), counts.data(),
-                         displs.data(), MPI_DOUBLE, MPI_COMM_WORLD),
+                         displs.data(), MPI_DOUBLE, comm_),
           "MPI_Allgatherv");
     return all;
   }
 
   std::vector<std::string> all_gather_strings(const std::string& mine) const override {
     std::vector<int> displs;
-    const std::vector<int> counts = gather_counts(static_cast<int>(mine.size()), size_, displs);
+    const std::vector<int> counts = gather_counts(comm_, static_cast<int>(mine.size()), size_, displs);
     std::string all(static_cast<std::size_t>(displs.back() + counts.back()), '\0');
     check(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, all.data(), counts.data(), displs.data(),
-                         MPI_CHAR, MPI_COMM_WORLD),
+                         MPI_CHAR, comm_),
           "MPI_Allgatherv");
     std::vector<std::string> out;
     for (int r = 0; r < size_; ++r)
@@ -91,12 +99,30 @@ class MpiWorld final : public ProcessGroup {
 
   bool any(bool flag) const override {
     int in = flag ? 1 : 0, out = 0;
-    check(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, comm_), "MPI_Allreduce");
     return out != 0;
   }
 
  private:
+  MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
+};
+
+// MPI_COMM_WORLD, from MPI_Init_thread (funneled: only the main thread communicates) to
+// MPI_Finalize.
+struct MpiInit {
+  MpiInit(int* argc, char*** argv) {
+    int provided = 0;
+    check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  }
+  ~MpiInit() { MPI_Finalize(); }
+  MpiInit(const MpiInit&) = delete;
+  MpiInit& operator=(const MpiInit&) = delete;
+};
+
+class MpiWorld final : private MpiInit, public MpiGroup {
+ public:
+  MpiWorld(int* argc, char*** argv) : MpiInit(argc, argv), MpiGroup(MPI_COMM_WORLD) {}
 };
 
 }  // namespace

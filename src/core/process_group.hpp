@@ -8,6 +8,7 @@
 // implementation over MPI_COMM_WORLD lives with the command line (src/cli/mpi_group.cpp), and a
 // build without MPI never makes a group.
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,8 @@ class ProcessGroup {
   virtual std::vector<std::string> all_gather_strings(const std::string& mine) const = 0;
   /// True on every process when `flag` is true on any.
   virtual bool any(bool flag) const = 0;
+  /// Collective: the processes with the same `color` form a new group, ranked as in this one.
+  virtual std::unique_ptr<ProcessGroup> split(int color) const = 0;
 };
 
 /// The slice [begin, end) of n items that process `rank` of `size` owns: contiguous, in rank
