@@ -94,8 +94,8 @@ TEST(SweepResume, KilledAtRandomMomentsResumesBitwiseIdentical) {
   const fs::path dir = test::fresh_dir("sweep-kill");
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path ref = reference(dir, kArgs);
-  const int ms = static_cast<int>(
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  const int ms =
+      static_cast<int>(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   std::mt19937_64 gen(20261207);
   std::uniform_int_distribution<int> delay_ms(ms / 10, ms);  // across the whole sweep
   int with_points = 0, with_checkpoint = 0;
@@ -139,8 +139,7 @@ TEST(SweepResume, InterruptKeepsFinishedPointsAndIndependentSeedsSurvive) {
   EXPECT_FALSE(fs::exists(cwd / "sw.lock"));
   // A fresh sweep onto the interrupted one is refused; so is a resume with another seed rule.
   EXPECT_EQ(run_in(cwd, args), 2);
-  EXPECT_NE(test::read_text(cwd / "log.txt").find("continue it with the same command and --resume"),
-            std::string::npos);
+  EXPECT_NE(test::read_text(cwd / "log.txt").find("continue it with the same command and --resume"), std::string::npos);
   EXPECT_EQ(run_in(cwd, kArgs + " --seed 17 --resume"), 2);
   EXPECT_NE(test::read_text(cwd / "log.txt").find("a different seed rule"), std::string::npos);
   // Resumed with two points at once and another thread count: the same results.
@@ -216,15 +215,22 @@ TEST(SweepResume, ParallelPointsGiveTheSameResults) {
   o.command = "sgdnoise sweep";
   std::ostringstream out, progress;
   o.out = (dir / "one").string();
-  ASSERT_EQ(run_sweep(o, out, progress), 0) << progress.str();
+  ASSERT_EQ(run_sweep(o, out, progress), 0) << progress.str();  // one point at a time: --threads 1
   o.out = (dir / "three").string();
-  o.parallel_points = 3;
-  o.threads = 2;
+  o.threads = 3;  // three at once, each with one thread (the default)
   ASSERT_EQ(run_sweep(o, out, progress), 0) << progress.str();
   const auto a = sweep_files(dir / "one"), b = sweep_files(dir / "three");
   EXPECT_EQ(a.size(), 6U * 2 + 2);
   EXPECT_TRUE(a == b);
   const auto j = nlohmann::json::parse(test::read_text(dir / "three" / "sweep.json"));
   EXPECT_EQ(j["execution"], "points run 3 at a time, each with 1 threads (results do not depend on either)");
+  // At most --threads points at once: --parallel-points 2 with 4 threads gives each two.
+  o.out = (dir / "two").string();
+  o.threads = 4;
+  o.parallel_points = 2;
+  ASSERT_EQ(run_sweep(o, out, progress), 0) << progress.str();
+  EXPECT_TRUE(sweep_files(dir / "two") == a);
+  EXPECT_EQ(nlohmann::json::parse(test::read_text(dir / "two" / "sweep.json"))["execution"],
+            "points run 2 at a time, each with 2 threads (results do not depend on either)");
   fs::remove_all(dir);
 }

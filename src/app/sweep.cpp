@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <mutex>
@@ -606,13 +607,29 @@ std::string open_sweep_state(const SweepOptions& o, const std::string& out_dir, 
   return o.command;
 }
 
+int points_at_once(const SweepOptions& o, std::size_t n, const std::function<double(std::size_t)>& point_bytes) {
+  int k = o.parallel_points > 0 ? o.parallel_points : o.threads;
+  k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(1, std::min(k, o.threads))), n));
+  if (o.parallel_points > 0 || k == 1 || o.memory_limit_bytes == 0.0) return std::max(k, 1);
+  double need = 0.0;  // the largest point; one that cannot be estimated is refused by the validation
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      need = std::max(need, point_bytes(i));
+    } catch (const InputError&) {
+    }
+  }
+  const double budget = memory_budget(o.memory_limit_bytes);
+  while (k > 1 && need * k > budget) --k;
+  return k;
+}
+
 }  // namespace
 
 int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) {
   namespace fs = std::filesystem;
   const std::string list_text = o.list.empty() ? "" : read_input_file(o.list, "list file", kMaxTextInputBytes);
   const std::string scenario_text = read_input_file(o.scenario, "scenario file", kMaxTextInputBytes);
-  if (o.parallel_points < 1) throw InputError("--parallel-points", "", "must be at least 1");
+  if (o.parallel_points < 0) throw InputError("--parallel-points", "", "must be at least 0 (0: as many as --threads)");
   SweepPlan plan = plan_sweep(o, list_text, scenario_text);
   const std::vector<GridAxis>& grid = plan.grid;
   const SweepList& list = plan.list;
@@ -622,26 +639,29 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   progress << "sweep: " << n << (n == 1 ? " point" : " points") << ", about " << count_text(plan.trajectory_steps)
            << " trajectory-steps; validating every point first\n";
 
+  // The seed of each point: the sweep's (the scenario's, or --seed) for all, or one per point.
+  const std::uint64_t sweep_seed = o.seed ? *o.seed : Scenario::load(o.scenario, o.sets).seed();
+  auto seed_of = [&](std::size_t i) { return o.independent_seeds ? point_seed(sweep_seed, labels[i]) : sweep_seed; };
+  auto scenario_of = [&](std::size_t i) {
+    std::vector<std::string> sets = o.sets;
+    sets.insert(sets.end(), points[i].sets.begin(), points[i].sets.end());
+    return Scenario::load(o.scenario, sets, seed_of(i));
+  };
   // K points at once share the threads and the memory; results depend on neither.
-  const int parallel = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(o.parallel_points), n));
+  const int parallel = points_at_once(o, n, [&](std::size_t i) { return estimate_memory(scenario_of(i), 1).bytes; });
   const int point_threads = std::max(1, o.threads / parallel);
   const double point_memory = parallel == 1 || o.memory_limit_bytes == 0.0
                                   ? o.memory_limit_bytes
                                   : memory_budget(o.memory_limit_bytes) / parallel;
-
-  // The seed of each point: the sweep's (the scenario's, or --seed) for all, or one per point.
-  const std::uint64_t sweep_seed = o.seed ? *o.seed : Scenario::load(o.scenario, o.sets).seed();
-  auto seed_of = [&](std::size_t i) { return o.independent_seeds ? point_seed(sweep_seed, labels[i]) : sweep_seed; };
   // Validate every point before running any, so a bad key or value costs nothing.
   auto load = [&](std::size_t i) {
-    std::vector<std::string> sets = o.sets;
-    sets.insert(sets.end(), points[i].sets.begin(), points[i].sets.end());
     try {
-      return build_experiment(Scenario::load(o.scenario, sets, seed_of(i)), point_threads, point_memory);
+      return build_experiment(scenario_of(i), point_threads, point_memory);
     } catch (const InputError& e) {
       throw InputError(e.where(), e.key(),
                        e.reason() + " (sweep point " + std::to_string(i) + ": " +
-                           (points[i].label.empty() ? "no overrides" : points[i].label) + ")");
+                           (points[i].label.empty() ? "no overrides" : points[i].label) +
+                           (parallel > 1 ? "; " + std::to_string(parallel) + " points run at once" : "") + ")");
     }
   };
   std::string name;

@@ -7,9 +7,9 @@
 // slowest, as nested loops in the order given) and/or a list file of override rows; a
 // list and a grid together give every list row crossed with the grid. Every point is
 // validated (scenario parse, schema, experiment build) before any point runs, so a bad
-// key costs nothing (exit 2, naming the key). Points run one after another, each with all
-// the threads asked for, or K at a time (--parallel-points K), each with threads / K
-// threads: results depend on neither.
+// key costs nothing (exit 2, naming the key). Points run K at a time (--parallel-points K,
+// at most --threads), each with threads / K threads; by default as many at once as there are
+// threads, each with one; results depend on neither.
 //
 // Sweeps survive interruption (app/sweep_state.hpp). Everything is written into OUT.partial/:
 // first the plan (sweep-plan.json: the scenario text's hash, --set, the seed rule, every
@@ -120,8 +120,11 @@ struct SweepOptions {
   std::string command;
   /// Continue the interrupted sweep in OUT.partial/ (the plan must be the same).
   bool resume = false;
-  /// Points run at once, each with max(1, threads / parallel_points) threads.
-  int parallel_points = 1;
+  /// Points run at once (at most `threads` and the number of points), each with threads / K
+  /// threads. 0: as many as `threads`, each with one thread (measured faster on sweeps of
+  /// small points, README.md "Sweeps"), fewer when the largest point would not fit that many
+  /// times in the memory budget.
+  int parallel_points = 0;
   double checkpoint_every = 60.0;  // seconds between a point's checkpoints; 0: every observation
   /// When it becomes true (a signal) the running points stop after their next observation,
   /// keeping their checkpoints and the finished points in OUT.partial/, and run_sweep returns 130.

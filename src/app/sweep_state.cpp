@@ -82,11 +82,11 @@ void check_same_plan(const json& recorded, const ordered_json& given_ordered, co
                    given["sgdnoise"].dump() + " (results are bitwise reproducible only by the same build)");
   const json &rs = recorded.value("scenario", json()), &gs = given["scenario"];
   if (rs.value("fnv1a64", "") != gs["fnv1a64"] || rs.value("bytes", 0) != gs["bytes"])
-    refuse("scenario", "the scenario changed: " + gs["file"].get<std::string>() + " is not the text the sweep began with (" +
-                           rs.value("file", std::string("?")) + ", FNV-1a " + rs.value("fnv1a64", std::string("?")) +
-                           ", " + std::to_string(rs.value("bytes", 0)) + " bytes; now " +
-                           gs["fnv1a64"].get<std::string>() + ", " + std::to_string(gs["bytes"].get<std::size_t>()) +
-                           " bytes)");
+    refuse("scenario", "the scenario changed: " + gs["file"].get<std::string>() +
+                           " is not the text the sweep began with (" + rs.value("file", std::string("?")) +
+                           ", FNV-1a " + rs.value("fnv1a64", std::string("?")) + ", " +
+                           std::to_string(rs.value("bytes", 0)) + " bytes; now " + gs["fnv1a64"].get<std::string>() +
+                           ", " + std::to_string(gs["bytes"].get<std::size_t>()) + " bytes)");
   if (recorded.value("sets", json()) != given["sets"])
     refuse("--set", "different --set overrides: the sweep began with " + recorded.value("sets", json()).dump() +
                         ", now " + given["sets"].dump());

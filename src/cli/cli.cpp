@@ -286,8 +286,11 @@ struct Cli {
                     "Run a sweep past the size bound (10000 points, 1e11 trajectory-steps in all)");
     sweep->add_flag("--resume", so.resume,
                     "Continue the interrupted sweep of --out (OUT.partial/): give the same command and --resume");
-    sweep->add_option("--parallel-points", so.parallel_points, "Points run at once, each with threads / K threads")
-        ->check(CLI::Range(1, 1024));
+    sweep
+        ->add_option("--parallel-points", so.parallel_points,
+                     "Points run at once (at most --threads), each with threads / K threads (default 0: as many as "
+                     "--threads, each with one)")
+        ->check(CLI::Range(0, 1024));
     sweep
         ->add_option("--checkpoint-every", so.checkpoint_every,
                      "Seconds between a point's checkpoints (0: at every observation; default 60)")
