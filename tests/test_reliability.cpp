@@ -37,32 +37,6 @@ const std::string kLong = test::source_path("scenarios/quadratic_fullcov_d100.to
                           " --set dynamics.steps=100000 --set dynamics.trajectories=512 --set checks.3.at_step=1000 "
                           "--set checks.4.at_step=1000 --set checks.5.at_step=1000 --threads 2";
 
-pid_t start(const std::string& args) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const std::string cmd = "exec " + std::string(test::cli_path()) + " " + args + " >/dev/null 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-// Waits until `p` exists (or the timeout passes).
-bool wait_exists(const fs::path& p, double seconds = 60.0) {
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!fs::exists(p)) {
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > seconds) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 // Every entry under `dir` whose name marks a temporary (".tmp-", ".old-").
 std::vector<std::string> temporaries(const fs::path& dir) {
   std::vector<std::string> out;
@@ -288,8 +262,8 @@ TEST(OutputLock, SecondHolderRefusedStaleTakenOver) {
 TEST(Reliability, SecondRunOnTheSameOutputIsRefusedAtOnce) {
   const fs::path dir = test::fresh_dir("rel-lock");
   const fs::path out = dir / "run";
-  const pid_t pid = start("run " + kLong + " --checkpoint-every 3600 --out " + out.string());
-  ASSERT_TRUE(wait_exists(out.string() + ".lock"));
+  const pid_t pid = test::start_cli("run " + kLong + " --checkpoint-every 3600 --out " + out.string());
+  ASSERT_TRUE(test::wait_exists(out.string() + ".lock"));
   const auto t0 = std::chrono::steady_clock::now();
   const auto second = test::run_cli("run " + kLong + " --out " + out.string());
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
@@ -298,7 +272,7 @@ TEST(Reliability, SecondRunOnTheSameOutputIsRefusedAtOnce) {
   EXPECT_NE(second.output.find(std::to_string(pid)), std::string::npos) << second.output;
   // Interrupted: a checkpoint to resume from. A fresh run onto it is refused.
   ::kill(pid, SIGINT);
-  ASSERT_EQ(wait_for(pid), 128 + SIGINT);
+  ASSERT_EQ(test::wait_for(pid), 128 + SIGINT);
   ASSERT_TRUE(fs::exists(checkpoint_path(out)));
   EXPECT_FALSE(fs::exists(out.string() + ".lock"));
   const auto fresh = test::run_cli("run " + kLong + " --out " + out.string());
@@ -307,14 +281,14 @@ TEST(Reliability, SecondRunOnTheSameOutputIsRefusedAtOnce) {
   EXPECT_NE(fresh.output.find("--force"), std::string::npos) << fresh.output;
   ASSERT_TRUE(fs::exists(checkpoint_path(out)));
   // Two resumes at once: the second is refused, and the first keeps its checkpoint.
-  const pid_t first = start("run --resume " + out.string() + " --checkpoint-every 3600");
-  ASSERT_TRUE(wait_exists(out.string() + ".lock"));
+  const pid_t first = test::start_cli("run --resume " + out.string() + " --checkpoint-every 3600");
+  ASSERT_TRUE(test::wait_exists(out.string() + ".lock"));
   const auto again = test::run_cli("run --resume " + out.string());
   EXPECT_EQ(again.code, 2) << again.output;
   EXPECT_NE(again.output.find(std::to_string(first)), std::string::npos) << again.output;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(first, SIGINT);
-  EXPECT_EQ(wait_for(first), 128 + SIGINT);
+  EXPECT_EQ(test::wait_for(first), 128 + SIGINT);
   std::ostringstream notes;
   EXPECT_NO_THROW(load_checkpoint(out, notes));
   EXPECT_TRUE(notes.str().empty()) << notes.str();
@@ -330,10 +304,10 @@ TEST(Reliability, SecondRunOnTheSameOutputIsRefusedAtOnce) {
 TEST(Reliability, CorruptCheckpointIsRefusedNeverResumed) {
   const fs::path dir = test::fresh_dir("rel-corrupt");
   const fs::path out = dir / "run";
-  const pid_t pid = start("run " + kLong + " --checkpoint-every 3600 --out " + out.string());
+  const pid_t pid = test::start_cli("run " + kLong + " --checkpoint-every 3600 --out " + out.string());
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   ::kill(pid, SIGINT);
-  ASSERT_EQ(wait_for(pid), 128 + SIGINT);
+  ASSERT_EQ(test::wait_for(pid), 128 + SIGINT);
   ASSERT_TRUE(fs::exists(checkpoint_path(out)));
   ASSERT_FALSE(fs::exists(previous_checkpoint_path(out)));  // one checkpoint: nothing to fall back to
   const std::string good = test::read_text(checkpoint_path(out));
@@ -461,8 +435,8 @@ TEST(Reliability, InterruptOnAFullDiskKeepsTheLastGoodCheckpoint) {
   const TmpfsMount m("rel-sigint-full", "size=4m");
   if (!m.ok) GTEST_SKIP() << "needs root to mount a small tmpfs";
   const fs::path out = m.dir / "run";
-  const pid_t pid = start("run " + kLong + " --checkpoint-every 0 --out " + out.string());
-  ASSERT_TRUE(wait_exists(checkpoint_path(out)));
+  const pid_t pid = test::start_cli("run " + kLong + " --checkpoint-every 0 --out " + out.string());
+  ASSERT_TRUE(test::wait_exists(checkpoint_path(out)));
   {  // fill the disk
     std::ofstream fill(m.dir / "filler", std::ios::binary);
     const std::string block(1 << 14, 'f');
@@ -471,23 +445,27 @@ TEST(Reliability, InterruptOnAFullDiskKeepsTheLastGoodCheckpoint) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(pid, SIGINT);
-  EXPECT_EQ(wait_for(pid), 128 + SIGINT);
+  EXPECT_EQ(test::wait_for(pid), 128 + SIGINT);
   std::ostringstream notes;
   EXPECT_NO_THROW(load_checkpoint(out, notes)) << notes.str();
   EXPECT_TRUE(temporaries(m.dir).empty());
   EXPECT_FALSE(fs::exists(out.string() + ".lock"));
 }
 
-TEST(Reliability, InterruptedSweepLeavesNoTemporary) {
+TEST(Reliability, InterruptedSweepLeavesItsStateAndNoTemporary) {
   const fs::path dir = test::fresh_dir("rel-sweep");
-  const pid_t pid = start("sweep " + kLong + " --grid seed=1,2 --out " + (dir / "sw").string());
-  ASSERT_TRUE(wait_exists(dir / "sw.lock"));
+  const pid_t pid = test::start_cli("sweep " + kLong + " --grid seed=1,2 --out " + (dir / "sw").string());
+  ASSERT_TRUE(test::wait_exists(dir / "sw.lock"));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ::kill(pid, SIGINT);
-  EXPECT_EQ(wait_for(pid), 128 + SIGINT);
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(test::wait_for(pid), 128 + SIGTERM);
+  // Only the resumable state (tests/test_sweep_resume.cpp): the plan and the running point's checkpoint.
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
-  EXPECT_TRUE(left.empty()) << left.front();
+  EXPECT_EQ(left, std::vector<std::string>{"sw.partial"});
+  EXPECT_TRUE(fs::exists(dir / "sw.partial" / "sweep-plan.json"));
+  EXPECT_TRUE(fs::exists(dir / "sw.partial" / "points" / "000-seed=1.partial" / "checkpoint.bin"));
+  EXPECT_TRUE(temporaries(dir).empty());
   fs::remove_all(dir);
 }
 

@@ -24,23 +24,6 @@ const std::string kArgs = test::source_path("scenarios/quadratic_fullcov_d100.to
                           " --set dynamics.steps=1000 --set dynamics.trajectories=512 --set checks.3.at_step=1000 "
                           "--set checks.4.at_step=1000 --set checks.5.at_step=1000 --threads 2";
 
-// Starts the CLI in the background; returns its pid.
-pid_t start(const std::string& args) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const std::string cmd = "exec " + std::string(test::cli_path()) + " " + args + " >/dev/null 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // Every field of summary.json but the metadata (threads, command line, instruction set), and
 // series.csv, byte for byte.
 void expect_same_results(const fs::path& a, const fs::path& b) {
@@ -65,10 +48,10 @@ TEST(Resume, KilledRunsResumeBitwiseIdentical) {
   const int trials = 5;
   for (int t = 0; t < trials; ++t) {
     const fs::path out = dir / ("killed" + std::to_string(t));
-    const pid_t pid = start("run " + kArgs + " --checkpoint-every 0 --out " + out.string());
+    const pid_t pid = test::start_cli("run " + kArgs + " --checkpoint-every 0 --out " + out.string());
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(gen)));
     ::kill(pid, SIGKILL);
-    wait_for(pid);
+    test::wait_for(pid);
     if (!fs::exists(out)) {
       if (!fs::exists(out.string() + ".partial/checkpoint.bin") &&
           !fs::exists(out.string() + ".partial/checkpoint.prev.bin")) {
@@ -91,10 +74,10 @@ TEST(Resume, InterruptWritesCheckpointAndIncompleteSummary) {
   const fs::path dir = test::fresh_dir("interrupt");
   const fs::path out = dir / "run";
   const pid_t pid =
-      start("run " + kArgs + " --set dynamics.steps=100000 --checkpoint-every 3600 --out " + out.string());
+      test::start_cli("run " + kArgs + " --set dynamics.steps=100000 --checkpoint-every 3600 --out " + out.string());
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   ::kill(pid, SIGINT);
-  EXPECT_EQ(wait_for(pid), 128 + SIGINT);
+  EXPECT_EQ(test::wait_for(pid), 128 + SIGINT);
   ASSERT_TRUE(fs::exists(out.string() + ".partial/checkpoint.bin"));
   const auto j = nlohmann::json::parse(test::read_text(out.string() + ".partial/summary.json"));
   EXPECT_EQ(j["status"], "interrupted");
@@ -119,10 +102,10 @@ TEST(Resume, EscapeRecordSurvivesInterruption) {
   const auto ref = test::run_cli("run " + args + " --save-states --out " + (dir / "ref").string());
   ASSERT_EQ(ref.code, 0) << ref.output;
   const fs::path out = dir / "run";
-  const pid_t pid = start("run " + args + " --save-states --checkpoint-every 0 --out " + out.string());
+  const pid_t pid = test::start_cli("run " + args + " --save-states --checkpoint-every 0 --out " + out.string());
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
   ::kill(pid, SIGINT);
-  ASSERT_EQ(wait_for(pid), 128 + SIGINT) << "the run ended before the interrupt: make it longer";
+  ASSERT_EQ(test::wait_for(pid), 128 + SIGINT) << "the run ended before the interrupt: make it longer";
   // A corrupt last checkpoint: the resume falls back to the previous one, and still ends
   // identical to the uninterrupted run.
   const bool has_prev = fs::exists(out.string() + ".partial/checkpoint.prev.bin");

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the test files.
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -84,6 +86,36 @@ inline CliResult run_cli(const std::string& args) {
   const int status = ::pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+/// Starts the sgdnoise executable in the background, in `cwd` when one is given, its output
+/// appended to `log` (a path relative to cwd); returns its pid.
+inline pid_t start_cli(const std::string& args, const std::string& cwd = "", const std::string& log = "/dev/null") {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = (cwd.empty() ? "" : "cd " + cwd + " && ") + "exec " + std::string(cli_path()) + " " + args +
+                            " >>" + log + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+/// Waits for `pid`: its exit code, or 128 + the signal that ended it.
+inline int wait_for(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Waits until `p` exists, or `seconds` pass; whether it exists.
+inline bool wait_exists(const std::filesystem::path& p, double seconds = 60.0) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!std::filesystem::exists(p)) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > seconds) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 /// Least-squares slope of log(err) against log(h): the fitted order of a convergence study.

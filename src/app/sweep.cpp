@@ -7,14 +7,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <ostream>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
+#include "app/run_job.hpp"
+#include "app/sweep_state.hpp"
 #include "core/format.hpp"
 #include "core/input_file.hpp"
-#include "io/npz.hpp"
+#include "io/checkpoint.hpp"
+#include "io/durable.hpp"
 #include "io/output_lock.hpp"
 #include "io/run_dir.hpp"
 #include "io/summary.hpp"
@@ -510,63 +516,255 @@ SweepPlan plan_sweep(const SweepOptions& o, const std::string& list_text, const 
 }
 
 std::uint64_t point_seed(std::uint64_t sweep_seed, const std::string& label) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, 64 bits
-  for (const unsigned char c : label) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  std::uint64_t z = sweep_seed + h + 0x9e3779b97f4a7c15ULL;  // splitmix64's finaliser
+  std::uint64_t z = sweep_seed + fnv1a64(label) + 0x9e3779b97f4a7c15ULL;  // splitmix64's finaliser
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   z ^= z >> 31;
   return z >> 1;  // 63 bits: a valid scenario seed
 }
 
+namespace {
+
+// One point's row of sweep.json, its columns, and its failure (exit 3 or 1), all read from
+// the summary.json it wrote: a point finished before an interruption and one finished now
+// give the same bytes.
+struct PointOutcome {
+  ordered_json entry, columns;
+  int status = 0;
+  std::string failure;
+};
+
+PointOutcome point_outcome(std::size_t i, const SweepPoint& p, std::uint64_t seed, const std::string& dir,
+                           const json& summary) {
+  PointOutcome r;
+  r.columns = summary_columns(summary);
+  const std::string where = "point " + std::to_string(i) + " [" + p.label + "]: ";
+  if (summary.value("status", std::string()) != "completed") {
+    r.status = 3;
+    r.failure = where + "run failed numerically: " + summary.value("failure", std::string());
+  } else if (r.columns["checks_failed"].get<int>() > 0) {
+    r.status = 1;
+    r.failure = where + "checks failed: " + r.columns.value("failed_checks", std::string("?"));
+  }
+  ordered_json& pj = r.entry;
+  pj["index"] = i;
+  pj["label"] = p.label;
+  pj["seed"] = seed;
+  pj["dir"] = "points/" + dir;
+  pj["overrides"] = ordered_json::object();
+  for (const auto& s : p.sets) pj["overrides"][set_key(s)] = set_value(s);
+  pj["checks"] = ordered_json::array();  // each check's outcome, as in the point's summary.json
+  for (const auto& ch : summary.value("checks", json::array()))
+    pj["checks"].push_back({{"result", ch.value("result", "?")},
+                            {"k", ch.value("k", 0)},
+                            {"passed", ch.value("passed", false)},
+                            {"reason", ch.value("reason", "")}});
+  pj["columns"] = r.columns;
+  return r;
+}
+
+std::string seconds_text(double secs) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f s", secs);
+  return b;
+}
+
+// The resumable state of a sweep begun (or resumed) now: with --resume the recorded plan,
+// checked against this one, and its command; else a fresh OUT.partial/ with this plan.
+std::string open_sweep_state(const SweepOptions& o, const std::string& out_dir, const ordered_json& plan_json) {
+  namespace fs = std::filesystem;
+  const fs::path state = sweep_state_dir(out_dir), plan_file = sweep_plan_path(out_dir);
+  std::error_code ec;
+  if (o.resume) {
+    if (!fs::exists(plan_file, ec))
+      throw InputError(
+          plan_file.string(), "",
+          "no interrupted sweep of " + out_dir + " to resume (its plan is missing); run it without --resume");
+    json recorded;
+    try {
+      recorded = json::parse(read_file(plan_file));
+    } catch (const json::parse_error& e) {
+      throw InputError(plan_file.string(), "", std::string("corrupt sweep plan: ") + e.what());
+    }
+    check_same_plan(recorded, plan_json, plan_file);
+    return recorded.value("command", o.command);
+  }
+  // The plan is written first: a state without one (a sweep killed as it began) holds no point.
+  if (fs::exists(state, ec) && !fs::exists(plan_file, ec) && !has_checkpoint(out_dir)) discard_sweep_state(out_dir);
+  if (fs::exists(state, ec)) {
+    if (!o.force)
+      throw InputError(state.string(), "",
+                       fs::exists(plan_file, ec)
+                           ? "holds the finished points of an interrupted sweep of this output: continue it with the "
+                             "same command and --resume, or give --force to discard them and start again"
+                           : "holds the checkpoint of an interrupted run of this output, or files sgdnoise did not "
+                             "write: give --force to discard the checkpoint, or choose another --out");
+    if (!discard_sweep_state(out_dir))
+      throw InputError(state.string(), "", "holds files sgdnoise did not write; --force left them: move them away");
+  }
+  create_dirs(state);
+  write_file_atomically(plan_file, plan_json.dump(2) + "\n");
+  return o.command;
+}
+
+int points_at_once(const SweepOptions& o, std::size_t n, const std::function<double(std::size_t)>& point_bytes) {
+  int k = o.parallel_points > 0 ? o.parallel_points : o.threads;
+  k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(1, std::min(k, o.threads))), n));
+  if (o.parallel_points > 0 || k == 1 || o.memory_limit_bytes == 0.0) return std::max(k, 1);
+  double need = 0.0;  // the largest point; one that cannot be estimated is refused by the validation
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      need = std::max(need, point_bytes(i));
+    } catch (const InputError&) {
+    }
+  }
+  const double budget = memory_budget(o.memory_limit_bytes);
+  while (k > 1 && need * k > budget) --k;
+  return k;
+}
+
+}  // namespace
+
 int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) {
   namespace fs = std::filesystem;
   const std::string list_text = o.list.empty() ? "" : read_input_file(o.list, "list file", kMaxTextInputBytes);
   const std::string scenario_text = read_input_file(o.scenario, "scenario file", kMaxTextInputBytes);
+  if (o.parallel_points < 0) throw InputError("--parallel-points", "", "must be at least 0 (0: as many as --threads)");
   SweepPlan plan = plan_sweep(o, list_text, scenario_text);
   const std::vector<GridAxis>& grid = plan.grid;
   const SweepList& list = plan.list;
   const std::vector<SweepPoint>& points = plan.points;
   const std::vector<std::string>& labels = plan.labels;
-  progress << "sweep: " << points.size() << (points.size() == 1 ? " point" : " points") << ", about "
-           << count_text(plan.trajectory_steps) << " trajectory-steps; validating every point first\n";
+  const std::size_t n = points.size();
+  progress << "sweep: " << n << (n == 1 ? " point" : " points") << ", about " << count_text(plan.trajectory_steps)
+           << " trajectory-steps; validating every point first\n";
 
   // The seed of each point: the sweep's (the scenario's, or --seed) for all, or one per point.
   const std::uint64_t sweep_seed = o.seed ? *o.seed : Scenario::load(o.scenario, o.sets).seed();
   auto seed_of = [&](std::size_t i) { return o.independent_seeds ? point_seed(sweep_seed, labels[i]) : sweep_seed; };
-  // Validate every point before running any, so a bad key or value costs nothing.
-  auto load = [&](std::size_t i) {
+  auto scenario_of = [&](std::size_t i) {
     std::vector<std::string> sets = o.sets;
     sets.insert(sets.end(), points[i].sets.begin(), points[i].sets.end());
+    return Scenario::load(o.scenario, sets, seed_of(i));
+  };
+  // K points at once share the threads and the memory; results depend on neither.
+  const int parallel = points_at_once(o, n, [&](std::size_t i) { return estimate_memory(scenario_of(i), 1).bytes; });
+  const int point_threads = std::max(1, o.threads / parallel);
+  const double point_memory = parallel == 1 || o.memory_limit_bytes == 0.0
+                                  ? o.memory_limit_bytes
+                                  : memory_budget(o.memory_limit_bytes) / parallel;
+  // Validate every point before running any, so a bad key or value costs nothing.
+  auto load = [&](std::size_t i) {
     try {
-      return build_experiment(Scenario::load(o.scenario, sets, seed_of(i)), o.threads, o.memory_limit_bytes);
+      return build_experiment(scenario_of(i), point_threads, point_memory);
     } catch (const InputError& e) {
       throw InputError(e.where(), e.key(),
                        e.reason() + " (sweep point " + std::to_string(i) + ": " +
-                           (points[i].label.empty() ? "no overrides" : points[i].label) + ")");
+                           (points[i].label.empty() ? "no overrides" : points[i].label) +
+                           (parallel > 1 ? "; " + std::to_string(parallel) + " points run at once" : "") + ")");
     }
   };
   std::string name;
-  for (std::size_t i = 0; i < points.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     const Experiment ex = load(i);
     if (i == 0) name = ex.scenario.name();
   }
 
   const std::string out_dir = o.out.empty() ? "runs/" + name + "-sweep" : o.out;
-  // The output is checked before any point runs: its lock, then the temporary directory.
+  // The output is checked before any point runs: its lock, then the directory and its state.
   const OutputLock lock(out_dir, progress);
-  if (const int n = remove_stale_temporaries(out_dir); n > 0)
-    progress << "sweep: removed " << n << " temporary file(s) left by an earlier, killed sweep of " << out_dir << "\n";
-  RunDirWriter writer(out_dir, o.force);  // refuses an existing directory before any work
-  writer.prepare();
+  if (const int removed = remove_stale_temporaries(out_dir); removed > 0)
+    progress << "sweep: removed " << removed << " temporary file(s) left by an earlier, killed sweep of " << out_dir
+             << "\n";
+  const fs::path state = sweep_state_dir(out_dir), points_dir = state / "points";
+  RunDirWriter writer(out_dir, o.force, state);  // refuses an existing directory before any work
+  const std::string command = open_sweep_state(o, out_dir, sweep_plan_json(o, plan, scenario_text, sweep_seed));
+  create_dirs(points_dir);
+
+  std::vector<std::string> dirs(n);
+  std::vector<std::size_t> todo;
+  auto finished = [&](std::size_t i) { return fs::exists(points_dir / dirs[i] / "summary.json"); };
+  for (std::size_t i = 0; i < n; ++i) {
+    dirs[i] = point_dir_name(i, points[i]);
+    if (!finished(i)) todo.push_back(i);
+  }
+  if (o.resume)
+    progress << "sweep: resuming " << state.string() << ": " << n - todo.size() << " of " << n << " points finished\n";
+
+  // Each point is a run into OUT.partial/points/DIR (app/run_job.hpp): written atomically when
+  // it ends, checkpointed while it runs, resumed from its checkpoint.
+  std::mutex mu;  // guards progress and error
+  std::exception_ptr error;
+  std::atomic<bool> halt{false};  // a point was interrupted or failed: start no other
+  std::atomic<std::size_t> next{0};
+  auto run_point = [&](std::size_t i) {
+    const fs::path run = points_dir / dirs[i];
+    RunJobOptions job;
+    job.out_dir = run.string();
+    job.resume = has_checkpoint(run);
+    job.save_states = o.save_states;
+    job.checkpoint_every = o.checkpoint_every;
+    job.threads = point_threads;
+    job.memory_limit_bytes = point_memory;
+    job.command = command;
+    job.stop = o.stop;
+    std::ostringstream log;
+    job.log = &log;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::optional<Experiment> fresh;
+    if (!job.resume) fresh.emplace(load(i));
+    const RunJobOutcome r = run_into_directory(std::move(fresh), job);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::lock_guard<std::mutex> g(mu);
+    const std::string head = "sweep: point " + std::to_string(i + 1) + "/" + std::to_string(n) + " [" +
+                             points[i].label + "]" + (job.resume ? " (resumed)" : "");
+    if (r.interrupted) {
+      halt = true;
+      progress << head << " interrupted" << (r.resumable ? ", its checkpoint kept" : "") << "\n";
+      return;
+    }
+    progress << log.str();
+    const ordered_json c = summary_columns(r.summary);
+    progress << head << " ... " << c["status"].get<std::string>() << ", checks "
+             << (c["checks_total"].get<int>() == 0 ? "none" : (r.result.all_checks_passed() ? "pass" : "FAIL")) << ", "
+             << seconds_text(secs) << "\n";
+  };
+  auto worker = [&] {
+    while (!halt && !(o.stop && o.stop->load())) {
+      const std::size_t t = next++;
+      if (t >= todo.size()) return;
+      try {
+        run_point(todo[t]);
+      } catch (...) {
+        const std::lock_guard<std::mutex> g(mu);
+        if (!error) error = std::current_exception();
+        halt = true;
+      }
+    }
+  };
+  const auto t_all = std::chrono::steady_clock::now();
+  if (parallel == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int w = 0; w < parallel; ++w) pool.emplace_back(worker);
+    for (auto& th : pool) th.join();
+  }
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < n; ++i) done += finished(i) ? 1 : 0;
+  if (done < n) {
+    progress << "sweep: " << (error ? "stopped" : "interrupted") << " with " << done << " of " << n
+             << " points finished; they are kept, with any interrupted point's checkpoint, in " << state.string()
+             << "; continue with the same command and --resume\n";
+    if (error) std::rethrow_exception(error);
+    return 130;
+  }
+  tidy_points_dir(points_dir, dirs);
 
   ordered_json sweep;
   sweep["sgdnoise"] = {{"version", kVersion}, {"git_hash", kGitHash}};
   sweep["scenario_file"] = o.scenario;
-  sweep["command"] = o.command;
+  sweep["command"] = command;
   sweep["threads"] = o.threads;
   if (o.seed) sweep["seed_override"] = *o.seed;
   sweep["sets"] = o.sets;
@@ -576,8 +774,10 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   sweep["grid"] = std::move(g);
   sweep["order"] =
       "list rows in file order, each crossed with the grid; grid axes nested in the order given (the first slowest)";
-  sweep["execution"] = "points run one after another, each with all " + std::to_string(o.threads) +
-                       " threads (results do not depend on the thread count)";
+  sweep["execution"] = parallel == 1 ? "points run one after another, each with all " + std::to_string(o.threads) +
+                                           " threads (results do not depend on the thread count)"
+                                     : "points run " + std::to_string(parallel) + " at a time, each with " +
+                                           std::to_string(point_threads) + " threads (results do not depend on either)";
   sweep["seeds"] = o.independent_seeds ? "independent: point seed = point_seed(" + std::to_string(sweep_seed) +
                                              ", label) (FNV-1a of the label, splitmix64 finaliser)"
                                        : "shared: every point uses seed " + std::to_string(sweep_seed);
@@ -586,63 +786,13 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   std::vector<ordered_json> columns;
   std::vector<std::string> failures;
   int status = 0;
-  const auto t_all = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const SweepPoint& p = points[i];
-    const std::string dir = point_dir_name(i, p);
-    progress << "sweep: point " << i + 1 << "/" << points.size() << " [" << p.label << "] ..." << std::flush;
-    const auto t0 = std::chrono::steady_clock::now();
-    const Experiment ex = load(i);
-    RunHooks hooks;
-    hooks.stop = o.stop;
-    const RunResult r = run_experiment(ex, hooks);
-    if (r.record.status == RunStatus::interrupted || (o.stop && o.stop->load())) {
-      // The writer's destructor removes the temporary directory with the finished points.
-      progress << " interrupted\nsweep: interrupted at point " << i + 1 << "/" << points.size()
-               << "; nothing written (the " << i << " finished point(s) are discarded)\n";
-      return 130;
-    }
-    const json summary = summary_json(ex, r, {o.threads, o.command});
-    {
-      RunDirWriter pw(writer.temp_path("points") / dir, false);
-      pw.write("summary.json", summary.dump(2) + "\n");
-      pw.write("series.csv", series_csv(r));
-      if (o.save_states) pw.write("final_states.npy", npy_bytes(r.record.final_state));
-      for (const auto& [file, bytes] : observer_npz_files(ex.observer_ptrs())) pw.write(file, bytes);
-      pw.commit();
-    }
-    ordered_json c = summary_columns(summary);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    char tbuf[32];
-    std::snprintf(tbuf, sizeof tbuf, "%.1f s", secs);
-    progress << " " << c["status"].get<std::string>() << ", checks "
-             << (c["checks_total"].get<int>() == 0 ? "none" : (r.all_checks_passed() ? "pass" : "FAIL")) << ", " << tbuf
-             << "\n";
-    if (r.record.status != RunStatus::completed) {
-      status = std::max(status, 3);
-      failures.push_back("point " + std::to_string(i) + " [" + p.label +
-                         "]: run failed numerically: " + r.record.failure);
-    } else if (!r.all_checks_passed()) {
-      status = std::max(status, 1);
-      failures.push_back("point " + std::to_string(i) + " [" + p.label +
-                         "]: checks failed: " + c.value("failed_checks", std::string("?")));
-    }
-    ordered_json pj;
-    pj["index"] = i;
-    pj["label"] = p.label;
-    pj["seed"] = seed_of(i);
-    pj["dir"] = "points/" + dir;
-    pj["overrides"] = ordered_json::object();
-    for (const auto& s : p.sets) pj["overrides"][set_key(s)] = set_value(s);
-    pj["checks"] = ordered_json::array();  // each check's outcome, as in the point's summary.json
-    for (const auto& ch : summary.value("checks", json::array()))
-      pj["checks"].push_back({{"result", ch.value("result", "?")},
-                              {"k", ch.value("k", 0)},
-                              {"passed", ch.value("passed", false)},
-                              {"reason", ch.value("reason", "")}});
-    pj["columns"] = c;
-    sweep["points"].push_back(std::move(pj));
-    columns.push_back(std::move(c));
+  for (std::size_t i = 0; i < n; ++i) {
+    PointOutcome po =
+        point_outcome(i, points[i], seed_of(i), dirs[i], json::parse(read_file(points_dir / dirs[i] / "summary.json")));
+    status = std::max(status, po.status);
+    if (!po.failure.empty()) failures.push_back(po.failure);
+    sweep["points"].push_back(std::move(po.entry));
+    columns.push_back(std::move(po.columns));
   }
   ordered_json trends = ordered_json::array();
   for (const auto& t : list.trends) {
@@ -664,9 +814,11 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   sweep["all_checks_passed"] = failures.empty();
   writer.write("sweep.json", sweep.dump(2) + "\n");
   writer.write("sweep.csv", sweep_csv(sweep));
-  writer.commit();
+  writer.commit();  // OUT.partial/ becomes OUT/; its plan goes last
+  fs::remove(writer.dir() / "sweep-plan.json");
+  sync_dir(writer.dir());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
-  progress << "sweep: " << points.size() << " points in " << static_cast<int>(std::round(secs)) << " s\n";
+  progress << "sweep: " << n << " points in " << static_cast<int>(std::round(secs)) << " s\n";
 
   out << "wrote " << writer.dir().string() << "/sweep.json and sweep.csv\n";
   char line[512];

@@ -7,12 +7,23 @@
 // slowest, as nested loops in the order given) and/or a list file of override rows; a
 // list and a grid together give every list row crossed with the grid. Every point is
 // validated (scenario parse, schema, experiment build) before any point runs, so a bad
-// key costs nothing (exit 2, naming the key). Points run one after another, each with
-// all the threads asked for (results do not depend on the thread count).
+// key costs nothing (exit 2, naming the key). Points run K at a time (--parallel-points K,
+// at most --threads), each with threads / K threads; by default as many at once as there are
+// threads, each with one; results depend on neither.
 //
-// The sweep directory is written atomically: everything goes into a temporary sibling
-// directory, renamed into place when the last point and the tables are written
-// (io/run_dir.hpp); an interrupted sweep leaves no sweep.json.
+// Sweeps survive interruption (app/sweep_state.hpp). Everything is written into OUT.partial/:
+// first the plan (sweep-plan.json: the scenario text's hash, --set, the seed rule, every
+// point's label and overrides, the trends), then each point as a run directory of its own
+// (points/NNN-label/, app/run_job.hpp), written atomically when the point ends and
+// checkpointed while it runs (points/NNN-label.partial/, every --checkpoint-every seconds).
+// When the last point is written, the tables are written beside them and OUT.partial/ is
+// renamed to OUT/. A signal stops the running points after their next observation (each
+// keeps a checkpoint) and returns 130; a signal or a crash (SIGKILL) leaves OUT.partial/
+// with every finished point. The same command with --resume checks that the plan is the same
+// (InputError naming what differs), keeps the finished points, resumes an interrupted point
+// from its checkpoint, runs the rest, and ends bitwise identical to an uninterrupted sweep
+// (the command recorded is the first one). Without --resume, an OUT.partial/ is refused, or
+// discarded with --force.
 //
 // Trends compare points across the sweep: "METRIC: A,B < C,D" passes when the interval
 // of METRIC (columns METRIC_lo, METRIC_hi) at every point labelled A or B lies wholly
@@ -107,8 +118,16 @@ struct SweepOptions {
   /// seed of the scenario (or --seed) that every point shares by default.
   bool independent_seeds = false;
   std::string command;
-  /// When it becomes true (a signal) the sweep stops after the running point's next
-  /// observation, writes nothing, leaves no temporary, and returns 130.
+  /// Continue the interrupted sweep in OUT.partial/ (the plan must be the same).
+  bool resume = false;
+  /// Points run at once (at most `threads` and the number of points), each with threads / K
+  /// threads. 0: as many as `threads`, each with one thread (measured faster on sweeps of
+  /// small points, README.md "Sweeps"), fewer when the largest point would not fit that many
+  /// times in the memory budget.
+  int parallel_points = 0;
+  double checkpoint_every = 60.0;  // seconds between a point's checkpoints; 0: every observation
+  /// When it becomes true (a signal) the running points stop after their next observation,
+  /// keeping their checkpoints and the finished points in OUT.partial/, and run_sweep returns 130.
   const std::atomic<bool>* stop = nullptr;
 };
 
@@ -137,9 +156,9 @@ SweepPlan plan_sweep(const SweepOptions& o, const std::string& list_text, const 
 
 /// Runs the sweep and writes its directory. Returns the exit code of docs/conventions.md:
 /// 0, 1 when a check or a trend failed (the table says which), 3 when a point failed
-/// numerically, 130 when stopped. Bad input throws InputError before anything runs; the
-/// output is locked (io/output_lock.hpp) and checked before the first point runs. Progress goes to
-/// `progress`, the final table to `out`.
+/// numerically, 130 when stopped (OUT.partial/ kept for --resume). Bad input throws
+/// InputError before anything runs; the output is locked (io/output_lock.hpp) and checked
+/// before the first point runs. Progress goes to `progress`, the final table to `out`.
 int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress);
 
 }  // namespace sgdnoise

@@ -292,6 +292,17 @@ struct Cli {
     sweep->add_flag("--save-states", so.save_states, "Write each point's final states as final_states.npy");
     sweep->add_flag("--allow-large", so.allow_large,
                     "Run a sweep past the size bound (10000 points, 1e11 trajectory-steps in all)");
+    sweep->add_flag("--resume", so.resume,
+                    "Continue the interrupted sweep of --out (OUT.partial/): give the same command and --resume");
+    sweep
+        ->add_option("--parallel-points", so.parallel_points,
+                     "Points run at once (at most --threads), each with threads / K threads (default 0: as many as "
+                     "--threads, each with one)")
+        ->check(CLI::Range(0, 1024));
+    sweep
+        ->add_option("--checkpoint-every", so.checkpoint_every,
+                     "Seconds between a point's checkpoints (0: at every observation; default 60)")
+        ->check(finite_at_least(0.0));
     add_common(sweep, sweep_opts);
 
     indicators = add_indicators_subcommand(app, ind_cmd);
@@ -409,7 +420,8 @@ int cli_main(int argc, char** argv, const ProcessGroup* group) {
       std::signal(SIGINT, on_stop_signal);
       std::signal(SIGTERM, on_stop_signal);
       const int code = run_sweep(so, std::cout, std::cerr);
-      return g_stop.load() ? 128 + static_cast<int>(g_signal) : code;
+      // Interrupted: 128 + the signal; a signal after the last point leaves a finished sweep.
+      return code == 130 && g_signal != 0 ? 128 + static_cast<int>(g_signal) : code;
     }
     if (*list) {
       std::cout << (markdown ? schema_markdown() : schema_listing());

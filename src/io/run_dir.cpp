@@ -43,7 +43,8 @@ void check_replaceable_output(const fs::path& dir) {
         "wrote; choose another --out or remove it yourself");
   static const std::set<std::string> run_files = {"summary.json", "series.csv", "final_states.npy", "paths.npz",
                                                   "distributions.npz"};
-  static const std::set<std::string> sweep_files = {"sweep.json", "sweep.csv", "points"};
+  // sweep-plan.json: left by a sweep killed between moving OUT.partial into place and removing it.
+  static const std::set<std::string> sweep_files = {"sweep.json", "sweep.csv", "points", "sweep-plan.json"};
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string n = e.path().filename().string();
     if ((run && run_files.count(n)) || (sweep && sweep_files.count(n))) continue;
@@ -76,7 +77,7 @@ int remove_stale_temporaries(const fs::path& dir) {
   };
   sweep_dir(parent, {"." + name + ".tmp-", name + ".old-", name + ".partial.tmp-"});
   const fs::path partial = parent / (name + ".partial");
-  sweep_dir(partial, {"checkpoint.bin.tmp-", "summary.json.tmp-"});
+  sweep_dir(partial, {"checkpoint.bin.tmp-", "summary.json.tmp-", "sweep-plan.json.tmp-"});
   return removed;
 }
 
@@ -92,8 +93,13 @@ RunDirWriter::RunDirWriter(fs::path dir, bool force) : dir_(std::move(dir)), for
   tmp_ = parent_of(dir_) / name;
 }
 
+RunDirWriter::RunDirWriter(fs::path dir, bool force, fs::path staging) : RunDirWriter(std::move(dir), force) {
+  tmp_ = std::move(staging);
+  keep_staging_ = true;
+}
+
 RunDirWriter::~RunDirWriter() {
-  if (!committed_) {
+  if (!committed_ && !keep_staging_) {
     std::error_code ec;
     fs::remove_all(tmp_, ec);
   }

@@ -15,7 +15,10 @@ class RunDirWriter {
   /// not a run or sweep directory that sgdnoise wrote (replaceable_output); nothing is
   /// created yet.
   RunDirWriter(std::filesystem::path dir, bool force);
-  ~RunDirWriter();  // removes the temporary directory unless committed
+  /// The same, staging in `staging` (a sweep's resumable OUT.partial/, filled by the caller)
+  /// instead of a temporary sibling: left in place, with what it holds, unless committed.
+  RunDirWriter(std::filesystem::path dir, bool force, std::filesystem::path staging);
+  ~RunDirWriter();  // removes the temporary directory unless committed (or given as staging)
   RunDirWriter(const RunDirWriter&) = delete;
   RunDirWriter& operator=(const RunDirWriter&) = delete;
 
@@ -31,7 +34,7 @@ class RunDirWriter {
 
  private:
   std::filesystem::path dir_, tmp_;
-  bool force_, committed_ = false;
+  bool force_, committed_ = false, keep_staging_ = false;
 };
 
 /// Throws InputError unless `dir` is a directory that sgdnoise wrote: a run directory
