@@ -648,7 +648,11 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     return Scenario::load(o.scenario, sets, seed_of(i));
   };
   // K points at once share the threads and the memory; results depend on neither.
-  const int parallel = points_at_once(o, n, [&](std::size_t i) { return estimate_memory(scenario_of(i), 1).bytes; });
+  // Under MPI the ranks share the points (below) and each rank runs its points one at a time.
+  const ProcessGroup* world = o.group && o.group->size() > 1 ? o.group : nullptr;
+  const bool writes = !world || world->rank() == 0;
+  const int parallel =
+      world ? 1 : points_at_once(o, n, [&](std::size_t i) { return estimate_memory(scenario_of(i), 1).bytes; });
   const int point_threads = std::max(1, o.threads / parallel);
   const double point_memory = parallel == 1 || o.memory_limit_bytes == 0.0
                                   ? o.memory_limit_bytes
@@ -665,21 +669,31 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     }
   };
   std::string name;
-  for (std::size_t i = 0; i < n; ++i) {
-    const Experiment ex = load(i);
-    if (i == 0) name = ex.scenario.name();
-  }
+  on_every_process(world, [&] {  // every rank validates; an error on one ends all
+    for (std::size_t i = 0; i < n; ++i) {
+      const Experiment ex = load(i);
+      if (i == 0) name = ex.scenario.name();
+    }
+  });
 
   const std::string out_dir = o.out.empty() ? "runs/" + name + "-sweep" : o.out;
-  // The output is checked before any point runs: its lock, then the directory and its state.
-  const OutputLock lock(out_dir, progress);
-  if (const int removed = remove_stale_temporaries(out_dir); removed > 0)
-    progress << "sweep: removed " << removed << " temporary file(s) left by an earlier, killed sweep of " << out_dir
-             << "\n";
+  // The output is checked before any point runs: its lock, then the directory and its state
+  // (rank 0 alone; the others wait for its verdict).
+  std::optional<OutputLock> lock;
   const fs::path state = sweep_state_dir(out_dir), points_dir = state / "points";
-  RunDirWriter writer(out_dir, o.force, state);  // refuses an existing directory before any work
-  const std::string command = open_sweep_state(o, out_dir, sweep_plan_json(o, plan, scenario_text, sweep_seed));
-  create_dirs(points_dir);
+  std::optional<RunDirWriter> writer;
+  std::string command;
+  on_every_process(world, [&] {
+    if (!writes) return;
+    lock.emplace(out_dir, progress);
+    if (const int removed = remove_stale_temporaries(out_dir); removed > 0)
+      progress << "sweep: removed " << removed << " temporary file(s) left by an earlier, killed sweep of " << out_dir
+               << "\n";
+    writer.emplace(out_dir, o.force, state);  // refuses an existing directory before any work
+    command = open_sweep_state(o, out_dir, sweep_plan_json(o, plan, scenario_text, sweep_seed));
+    create_dirs(points_dir);
+  });
+  if (world) command = world->all_gather_strings(command).front();  // the plan's first command line
 
   std::vector<std::string> dirs(n);
   std::vector<std::size_t> todo;
@@ -691,12 +705,22 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   if (o.resume)
     progress << "sweep: resuming " << state.string() << ": " << n - todo.size() << " of " << n << " points finished\n";
 
+  // Under MPI the ranks form min(P, points left) groups (color = rank mod groups); group g runs
+  // the points todo[g], todo[g + groups], ..., each split across the group's ranks, and its
+  // leader writes each of them (atomically, into OUT.partial/points/), as one process would.
+  std::unique_ptr<ProcessGroup> point_group;
+  std::size_t groups = 1, color = 0;
+  if (world) {
+    groups = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(world->size()), todo.size()));
+    color = static_cast<std::size_t>(world->rank()) % groups;
+    point_group = world->split(static_cast<int>(color));
+  }
   // Each point is a run into OUT.partial/points/DIR (app/run_job.hpp): written atomically when
   // it ends, checkpointed while it runs, resumed from its checkpoint.
   std::mutex mu;  // guards progress and error
   std::exception_ptr error;
   std::atomic<bool> halt{false};  // a point was interrupted or failed: start no other
-  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> next{color};
   auto run_point = [&](std::size_t i) {
     const fs::path run = points_dir / dirs[i];
     RunJobOptions job;
@@ -708,6 +732,7 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     job.memory_limit_bytes = point_memory;
     job.command = command;
     job.stop = o.stop;
+    job.group = point_group.get();
     std::ostringstream log;
     job.log = &log;
     const auto t0 = std::chrono::steady_clock::now();
@@ -718,6 +743,10 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     const std::lock_guard<std::mutex> g(mu);
     const std::string head = "sweep: point " + std::to_string(i + 1) + "/" + std::to_string(n) + " [" +
                              points[i].label + "]" + (job.resume ? " (resumed)" : "");
+    if (point_group && point_group->rank() != 0) {  // its leader reports; the record is the same
+      if (r.interrupted) halt = true;
+      return;
+    }
     if (r.interrupted) {
       halt = true;
       progress << head << " interrupted" << (r.resumable ? ", its checkpoint kept" : "") << "\n";
@@ -730,8 +759,11 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
              << seconds_text(secs) << "\n";
   };
   auto worker = [&] {
-    while (!halt && !(o.stop && o.stop->load())) {
-      const std::size_t t = next++;
+    for (;;) {
+      bool stop_now = halt || (o.stop && o.stop->load());
+      if (point_group) stop_now = point_group->any(stop_now);  // the group's ranks agree
+      if (stop_now) return;
+      const std::size_t t = world ? next.fetch_add(groups) : next++;
       if (t >= todo.size()) return;
       try {
         run_point(todo[t]);
@@ -749,6 +781,13 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
     std::vector<std::thread> pool;
     for (int w = 0; w < parallel; ++w) pool.emplace_back(worker);
     for (auto& th : pool) th.join();
+  }
+  if (world) {  // wait for every group; a failure anywhere ends every rank with its error
+    on_every_process(world, [&] {
+      if (error) std::rethrow_exception(error);
+    });
+    if (world->any(halt) && !writes) return 130;
+    if (!writes) return 0;
   }
   std::size_t done = 0;
   for (std::size_t i = 0; i < n; ++i) done += finished(i) ? 1 : 0;
@@ -774,10 +813,14 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   sweep["grid"] = std::move(g);
   sweep["order"] =
       "list rows in file order, each crossed with the grid; grid axes nested in the order given (the first slowest)";
-  sweep["execution"] = parallel == 1 ? "points run one after another, each with all " + std::to_string(o.threads) +
-                                           " threads (results do not depend on the thread count)"
-                                     : "points run " + std::to_string(parallel) + " at a time, each with " +
-                                           std::to_string(point_threads) + " threads (results do not depend on either)";
+  sweep["execution"] =
+      world ? std::to_string(world->size()) + " MPI ranks in " + std::to_string(groups) +
+                  " groups, each running its share of the points split across its ranks, " +
+                  std::to_string(o.threads) + " threads per rank (results depend on none of these)"
+      : parallel == 1 ? "points run one after another, each with all " + std::to_string(o.threads) +
+                            " threads (results do not depend on the thread count)"
+                      : "points run " + std::to_string(parallel) + " at a time, each with " +
+                            std::to_string(point_threads) + " threads (results do not depend on either)";
   sweep["seeds"] = o.independent_seeds ? "independent: point seed = point_seed(" + std::to_string(sweep_seed) +
                                              ", label) (FNV-1a of the label, splitmix64 finaliser)"
                                        : "shared: every point uses seed " + std::to_string(sweep_seed);
@@ -812,15 +855,15 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   sweep["trends"] = std::move(trends);
   sweep["failures"] = failures;
   sweep["all_checks_passed"] = failures.empty();
-  writer.write("sweep.json", sweep.dump(2) + "\n");
-  writer.write("sweep.csv", sweep_csv(sweep));
-  writer.commit();  // OUT.partial/ becomes OUT/; its plan goes last
-  fs::remove(writer.dir() / "sweep-plan.json");
-  sync_dir(writer.dir());
+  writer->write("sweep.json", sweep.dump(2) + "\n");
+  writer->write("sweep.csv", sweep_csv(sweep));
+  writer->commit();  // OUT.partial/ becomes OUT/; its plan goes last
+  fs::remove(writer->dir() / "sweep-plan.json");
+  sync_dir(writer->dir());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
   progress << "sweep: " << n << " points in " << static_cast<int>(std::round(secs)) << " s\n";
 
-  out << "wrote " << writer.dir().string() << "/sweep.json and sweep.csv\n";
+  out << "wrote " << writer->dir().string() << "/sweep.json and sweep.csv\n";
   char line[512];
   std::snprintf(line, sizeof line, "%4s  %-40s %-10s %s\n", "pt", "label", "status", "checks");
   out << line;

@@ -30,6 +30,8 @@
 // below the interval at every point labelled C or D (non-overlapping intervals).
 #include <iosfwd>
 #include <nlohmann/json.hpp>
+
+#include "core/process_group.hpp"
 #include <atomic>
 #include <optional>
 #include <string>
@@ -129,6 +131,11 @@ struct SweepOptions {
   /// When it becomes true (a signal) the running points stop after their next observation,
   /// keeping their checkpoints and the finished points in OUT.partial/, and run_sweep returns 130.
   const std::atomic<bool>* stop = nullptr;
+  /// The MPI ranks (core/process_group.hpp) or null. Under P > 1 ranks the points are shared:
+  /// the ranks form min(P, points left) groups, each runs every groups-th point split across
+  /// its ranks, and its leader writes that point's directory; rank 0 takes the lock, writes the
+  /// plan and the tables and renames the sweep into place. Results as in one process.
+  const ProcessGroup* group = nullptr;
 };
 
 /// The seed of a point under --seeds independent: the sweep's seed and the point's label (its

@@ -385,10 +385,10 @@ int cli_main(int argc, char** argv, const ProcessGroup* group) {
       std::cout << "sgdnoise " << kVersion << " (" << kGitHash << ")\n";
       return kOk;
     }
-    if (g_group && !*run)
+    if (g_group && !*run && !*sweep)
       throw InputError("mpirun", "",
-                       "only `sgdnoise run` splits its work across MPI ranks; run this command without mpirun "
-                       "(docs/scaling.md)");
+                       "only `sgdnoise run` and `sgdnoise sweep` share their work across MPI ranks; run this command "
+                       "without mpirun (docs/scaling.md)");
     if (*run) {
       if (ro.file.empty() && ro.resume.empty())
         throw InputError("sgdnoise run", "", "give a scenario file or --resume DIR");
@@ -417,9 +417,11 @@ int cli_main(int argc, char** argv, const ProcessGroup* group) {
       so.memory_limit_bytes = sweep_opts.memory_limit_bytes();
       so.command = command_line(argc, argv);
       so.stop = &g_stop;
+      so.group = g_group;
       std::signal(SIGINT, on_stop_signal);
       std::signal(SIGTERM, on_stop_signal);
       const int code = run_sweep(so, std::cout, std::cerr);
+      if (g_group && g_group->rank() != 0) return kOk;  // rank 0 reports and gives the exit code
       // Interrupted: 128 + the signal; a signal after the last point leaves a finished sweep.
       return code == 130 && g_signal != 0 ? 128 + static_cast<int>(g_signal) : code;
     }

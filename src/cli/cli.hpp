@@ -9,8 +9,8 @@
 namespace sgdnoise {
 class ProcessGroup;
 /// `group`: the MPI ranks when launched by mpirun (cli/mpi_group.hpp), else null. Under a group
-/// of more than one rank, `run` splits its trajectories across the ranks (docs/scaling.md);
-/// rank 0 alone prints and writes.
+/// of more than one rank, `run` splits its trajectories across the ranks and `sweep` its points
+/// (docs/scaling.md); rank 0 alone prints.
 int cli_main(int argc, char** argv, const ProcessGroup* group = nullptr);
 /// Parses the arguments (argv without the program name) as cli_main would, and runs
 /// nothing: -1 when they name a command to run, else cli_main's exit code for them (help:
