@@ -134,24 +134,36 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
     };
     const auto [b0, b1] = slice_of(running, spec.group->rank(), spec.group->size());
     const Index mine = b1 - b0, cols = X.cols();
-    slice_ids.resize(static_cast<std::size_t>(mine));
-    live_X.resize(mine, cols);
-    for (Index i = 0; i < mine; ++i) {
-      slice_ids[static_cast<std::size_t>(i)] = id_of(b0 + i);
-      live_X.row(i) = X.row(static_cast<Index>(slice_ids[static_cast<std::size_t>(i)]));
+    // Nothing stopped: the slice is the rows b0..b1 of X, stepped in place with their own ids;
+    // else its live rows, copied out and stepped as the trajectories they are (RowIds).
+    const bool contiguous = rec.n_stopped == 0;
+    if (!contiguous) {
+      slice_ids.resize(static_cast<std::size_t>(mine));
+      live_X.resize(mine, cols);
+      for (Index i = 0; i < mine; ++i) {
+        slice_ids[static_cast<std::size_t>(i)] = id_of(b0 + i);
+        live_X.row(i) = X.row(static_cast<Index>(slice_ids[static_cast<std::size_t>(i)]));
+      }
     }
     const Index sblocks = (mine + block - 1) / block;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for( \
     static_cast <double>(mine) * static_cast <double>(cols) * static_cast <double>(k1 - k0), spec.threads))
     for (Index b = 0; b < sblocks; ++b) {
       const Index r0 = b * block, rows = std::min(block, mine - r0);
-      auto Xb = live_X.middleRows(r0, rows);
-      const RowIds ids = RowIds::mapped(slice_ids.data() + r0);
-      for (std::int64_t k = k0; k < k1; ++k) stepper.advance(spec.seed, static_cast<std::uint64_t>(k), ids, Xb);
+      if (contiguous) {
+        auto Xb = X.middleRows(b0 + r0, rows);
+        for (std::int64_t k = k0; k < k1; ++k)
+          stepper.advance(spec.seed, static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(b0 + r0), Xb);
+      } else {
+        auto Xb = live_X.middleRows(r0, rows);
+        const RowIds ids = RowIds::mapped(slice_ids.data() + r0);
+        for (std::int64_t k = k0; k < k1; ++k) stepper.advance(spec.seed, static_cast<std::uint64_t>(k), ids, Xb);
+      }
     }
     std::vector<double> packed(static_cast<std::size_t>(mine * cols));
     for (Index i = 0; i < mine; ++i)
-      for (Index c = 0; c < cols; ++c) packed[static_cast<std::size_t>(i * cols + c)] = live_X(i, c);
+      for (Index c = 0; c < cols; ++c)
+        packed[static_cast<std::size_t>(i * cols + c)] = contiguous ? X(b0 + i, c) : live_X(i, c);
     const std::vector<double> all = spec.group->all_gather(packed);
     if (static_cast<Index>(all.size()) != running * cols)
       throw std::runtime_error("run_ensemble: the processes of the group gathered " + std::to_string(all.size()) +
