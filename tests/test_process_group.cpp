@@ -103,7 +103,8 @@ void expect_same_record(const RunRecord& a, const RunRecord& b, int rank) {
     for (std::size_t j = 0; j < ra.values.size(); ++j) {
       EXPECT_EQ(ra.values[j].name, rb.values[j].name);
       // Bitwise: the same doubles, not merely close ones.
-      EXPECT_EQ(ra.values[j].est.value, rb.values[j].est.value) << ra.values[j].name << " k " << ra.k << " rank " << rank;
+      EXPECT_EQ(ra.values[j].est.value, rb.values[j].est.value)
+          << ra.values[j].name << " k " << ra.k << " rank " << rank;
       EXPECT_EQ(ra.values[j].est.se, rb.values[j].est.se) << ra.values[j].name << " k " << ra.k << " rank " << rank;
       EXPECT_EQ(ra.values[j].est.n, rb.values[j].est.n);
     }
@@ -147,8 +148,7 @@ TEST(ProcessGroup, SlicesCoverTheItemsInOrder) {
 }
 
 TEST(ProcessGroup, SplitRunEqualsOneProcessBitwise) {
-  expect_split_equals_one_process("scenarios/quadratic_isotropic.toml",
-                                  {"dynamics.trajectories=53"});
+  expect_split_equals_one_process("scenarios/quadratic_isotropic.toml", {"dynamics.trajectories=53"});
 }
 
 TEST(ProcessGroup, SplitEscapeRunWithCompactionEqualsOneProcessBitwise) {

@@ -369,8 +369,13 @@ class SweepResult:
 
 
 def sweep(scenario, grid=None, points=None, trends=(), out=None, threads=1, seed=None, seeds="shared", force=False,
-          save_states=False, allow_large=False):
+          save_states=False, allow_large=False, resume=False):
     """Runs a sweep as `sgdnoise sweep` does and returns a SweepResult.
+
+    Ctrl-C stops the running points after their next observation and raises KeyboardInterrupt;
+    with `out` given, the finished points and the running ones' checkpoints stay in OUT.partial,
+    and the same call with resume=True continues it (refused if the plan changed) and ends as an
+    uninterrupted sweep would, bit for bit.
 
     grid: {"dynamics.eta": [0.1, 0.05], ...} (crossed, the first key slowest); points: a list
     of {"label": ..., "key": value, ...} rows (the list file's lines); trends: "METRIC: A,B < C".
@@ -400,7 +405,7 @@ def sweep(scenario, grid=None, points=None, trends=(), out=None, threads=1, seed
                     f.write((f"{label}: " if label else "") + " ".join(f"{k}={_literal(v)}" for k, v in p.items()) + "\n")
         directory = os.fspath(out) if out is not None else os.path.join(tmp, "sweep")
         code = _sgdnoise.sweep(scenario_file, [], grid_specs, list_file, list(trends), directory, int(threads),
-                               None if seed is None else int(seed), bool(force), bool(save_states),
+                               None if seed is None else int(seed), bool(force), bool(resume), bool(save_states),
                                seeds == "independent", bool(allow_large), f"python: sgdnoise.sweep({sc.name!r})")
         with open(os.path.join(directory, "sweep.json"), encoding="utf-8") as f:
             table = json.load(f)

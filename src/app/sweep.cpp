@@ -813,14 +813,14 @@ int run_sweep(const SweepOptions& o, std::ostream& out, std::ostream& progress) 
   sweep["grid"] = std::move(g);
   sweep["order"] =
       "list rows in file order, each crossed with the grid; grid axes nested in the order given (the first slowest)";
-  sweep["execution"] =
-      world ? std::to_string(world->size()) + " MPI ranks in " + std::to_string(groups) +
-                  " groups, each running its share of the points split across its ranks, " +
-                  std::to_string(o.threads) + " threads per rank (results depend on none of these)"
-      : parallel == 1 ? "points run one after another, each with all " + std::to_string(o.threads) +
-                            " threads (results do not depend on the thread count)"
-                      : "points run " + std::to_string(parallel) + " at a time, each with " +
-                            std::to_string(point_threads) + " threads (results do not depend on either)";
+  sweep["execution"] = world ? std::to_string(world->size()) + " MPI ranks in " + std::to_string(groups) +
+                                   " groups, each running its share of the points split across its ranks, " +
+                                   std::to_string(o.threads) + " threads per rank (results depend on none of these)"
+                       : parallel == 1
+                           ? "points run one after another, each with all " + std::to_string(o.threads) +
+                                 " threads (results do not depend on the thread count)"
+                           : "points run " + std::to_string(parallel) + " at a time, each with " +
+                                 std::to_string(point_threads) + " threads (results do not depend on either)";
   sweep["seeds"] = o.independent_seeds ? "independent: point seed = point_seed(" + std::to_string(sweep_seed) +
                                              ", label) (FNV-1a of the label, splitmix64 finaliser)"
                                        : "shared: every point uses seed " + std::to_string(sweep_seed);

@@ -24,6 +24,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <cmath>
 #include <memory>
 #include <limits>
@@ -419,8 +421,8 @@ void translate(std::exception_ptr p) {
 
 int sweep(const std::string& scenario_file, const std::vector<std::string>& sets, const std::vector<std::string>& grid,
           const std::string& list, const std::vector<std::string>& trends, const std::string& out, int threads,
-          std::optional<std::uint64_t> seed, bool force, bool save_states, bool independent_seeds, bool allow_large,
-          const std::string& command) {
+          std::optional<std::uint64_t> seed, bool force, bool resume, bool save_states, bool independent_seeds,
+          bool allow_large, const std::string& command) {
   SweepOptions o;
   o.scenario = scenario_file;
   o.sets = sets;
@@ -431,6 +433,7 @@ int sweep(const std::string& scenario_file, const std::vector<std::string>& sets
   o.threads = threads;
   o.seed = seed;
   o.force = force;
+  o.resume = resume;
   o.save_states = save_states;
   o.independent_seeds = independent_seeds;
   o.allow_large = allow_large;
@@ -438,10 +441,29 @@ int sweep(const std::string& scenario_file, const std::vector<std::string>& sets
   std::atomic<bool> stop{false};
   o.stop = &stop;
   std::ostringstream table, progress;
-  int rc = 0;
-  {
-    py::gil_scoped_release release;
-    rc = run_sweep(o, table, progress);
+  // The sweep runs on a thread of its own while this one, holding the GIL a moment every 0.1 s,
+  // looks for Ctrl-C: the running points then stop after their next observation, their
+  // checkpoints and every finished point are kept, and KeyboardInterrupt says how to go on.
+  auto job = std::async(std::launch::async, [&] { return run_sweep(o, table, progress); });
+  bool interrupted = false;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      if (job.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) break;
+    }
+    if (PyErr_CheckSignals() != 0) {
+      PyErr_Clear();
+      interrupted = true;
+      stop.store(true);
+    }
+  }
+  const int rc = job.get();  // rethrows the sweep's own error
+  if (interrupted && rc != 0) {
+    PyErr_SetString(PyExc_KeyboardInterrupt,
+                    ("sweep interrupted: the finished points and the running points' checkpoints are kept in " + out +
+                     ".partial; continue with sgdnoise.sweep(..., out=" + out + ", resume=True)")
+                        .c_str());
+    throw py::error_already_set();
   }
   return rc;
 }
@@ -529,8 +551,8 @@ PYBIND11_MODULE(_sgdnoise, m) {
         py::arg("out"), py::arg("force"), py::arg("resume"), py::arg("save_states"), py::arg("checkpoint_every"),
         py::arg("progress"), py::arg("command"));
   m.def("sweep", &sweep, py::arg("scenario_file"), py::arg("sets"), py::arg("grid"), py::arg("list"), py::arg("trends"),
-        py::arg("out"), py::arg("threads"), py::arg("seed"), py::arg("force"), py::arg("save_states"),
-        py::arg("independent_seeds"), py::arg("allow_large"), py::arg("command"));
+        py::arg("out"), py::arg("threads"), py::arg("seed"), py::arg("force"), py::arg("resume"),
+        py::arg("save_states"), py::arg("independent_seeds"), py::arg("allow_large"), py::arg("command"));
   m.def("indicators", &indicators, py::arg("text"), py::arg("file"), py::arg("at"), py::arg("top_k"),
         py::arg("slq_probes"), py::arg("slq_steps"));
   m.def("predict", &predict_one, py::arg("text"), py::arg("file"), py::arg("result"), py::arg("k"), py::arg("which"));

@@ -2,6 +2,7 @@
 losses equal to the built-in losses they copy; errors for every bad-input class; Ctrl-C
 leaving a resumable run directory."""
 import json
+import os
 import math
 import subprocess
 
@@ -305,3 +306,35 @@ def test_sgd_noise_on_a_python_finite_sum_gets_the_state_dependent_quasi_potenti
     tol = 3 * pr["gmam"]["discretisation_error"] / pr["eps"] + 1e-6 * exact
     assert abs(pr["barrier_over_eps"] - exact) <= tol, (pr["barrier_over_eps"], exact, tol)
     assert "state-dependent" in pr["note"]
+
+
+def test_ctrl_c_keeps_a_python_sweep_resumable(root, tmp_path):
+    # SIGINT to this process while the sweep runs (what Ctrl-C sends): KeyboardInterrupt, the
+    # finished points and the running one's checkpoint kept in OUT.partial; resume=True then ends
+    # bitwise identical to an uninterrupted sweep.
+    import signal
+    import threading
+    import time
+
+    # About 0.5 s a point here (escaped trajectories stay in the batch), 2 s in all: the signal
+    # at 0.8 s lands while a point runs, on a faster machine too.
+    sc = (sgdnoise.Scenario.from_file(root / ESCAPE).set("dynamics.trajectories", 400)
+          .set("dynamics.steps", 20000).set("escape.stop_escaped", False))
+    grid = {"noise.variance": [0.004, 0.005, 0.006, 0.007]}
+    t0 = time.perf_counter()
+    ref = sgdnoise.sweep(sc, grid=grid, out=tmp_path / "ref", threads=1)
+    assert time.perf_counter() - t0 > 1.0  # else the signal below could come after the end
+    out = tmp_path / "cut"
+    timer = threading.Timer(0.8, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as e:
+            sgdnoise.sweep(sc, grid=grid, out=out, threads=1)
+    finally:
+        timer.cancel()
+    assert "resume=True" in str(e.value)
+    assert (tmp_path / "cut.partial" / "sweep-plan.json").exists()
+    with pytest.raises(sgdnoise.InputError):  # a different plan is refused
+        sgdnoise.sweep(sc, grid={"noise.variance": [0.004]}, out=out, threads=1, resume=True)
+    done = sgdnoise.sweep(sc, grid=grid, out=out, threads=1, resume=True)
+    assert [strip_meta(s) for s in done.summaries] == [strip_meta(s) for s in ref.summaries]
