@@ -15,10 +15,13 @@ using namespace sgdnoise;
 
 namespace {
 // The shipped scenarios (scenarios/*.toml), one test each so that ctest -j runs them side by side.
+// Hidden files are not shipped: sgdnoise.sweep writes a transient .sgdnoise-sweep-PID.toml beside
+// the scenario it sweeps (so that its relative paths resolve), which a test run beside it may see.
 std::vector<std::string> shipped_scenarios() {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(test::source_path("scenarios")))
-    if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+    if (e.path().extension() == ".toml" && e.path().filename().string().front() != '.')
+      names.push_back(e.path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
 }
