@@ -453,8 +453,7 @@ LoopStats ams_loop_times(const Stepper& stepper, const ScoreFunction& score, con
   std::vector<std::int64_t> t_first(nl, 0), t_entry(nl, 0), t_end(nl, 0);
   std::vector<Index> cycles(nl, 0);
   std::vector<char> recording(nl, burn_in == 0 ? 1 : 0);
-  Mat first_in(loops, width), back_in(loops, width);
-  if (!entries && burn_in == 0) first_in.resize(0, width);
+  Mat first_in(entries || burn_in > 0 ? loops : 0, width), back_in(loops, width);
   const Vec x_start = initial_state(stepper, entries ? Vec(from) : spec.start);
   const Index block = std::max<Index>(spec.block, 1);
   const Index nblocks = (loops + block - 1) / block;

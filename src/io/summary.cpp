@@ -446,7 +446,7 @@ json eyring_kramers_prediction(const Experiment& ex, const Transition& t, const 
         (b->centre() - ex.theta0).norm() > b->radius())
       tgt = "other_well";
   } else if (const auto* th = dynamic_cast<const CoordinateThreshold*>(&target); th && dw) {
-    const bool from_left = ex.theta0[0] < dw->saddle().theta[0];
+    const bool from_left = t.start.theta[0] < t.saddle.theta[0];  // the start's basin (transition_at)
     const bool toward = (th->side() == CoordinateThreshold::Side::above) == from_left;
     const double xs = dw->saddle().theta[0];  // exact for the untilted well, bisected otherwise
     if (th->coordinate() == 0 && std::abs(th->value() - xs) <= 1e-9 * std::max(1.0, dw->spec().a) && toward) {
