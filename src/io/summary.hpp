@@ -1,5 +1,6 @@
 #pragma once
-// summary.json and series.csv of a run. Non-finite numbers are never written:
+// summary.json and series.csv of a run: serialization only; every number in them was computed
+// when the run ended (RunResult, scenario/report.hpp). Non-finite numbers are never written:
 // a value that cannot be computed is written as {"status": ..., "reason": ...}
 // in JSON and as an empty field in CSV (docs/conventions.md, numbers in outputs).
 #include <nlohmann/json.hpp>

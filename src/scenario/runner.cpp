@@ -105,6 +105,7 @@ RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord 
     if (ex.ams->mfpt_check) r.checks.push_back(ams_mfpt_check(*ex.ams, *o));
     r.ams = std::move(o);
   }
+  r.report = assemble_report(ex, r);
   return r;
 }
 

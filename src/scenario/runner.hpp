@@ -6,6 +6,7 @@
 #include "analysis/checks.hpp"
 #include "scenario/ams_escape.hpp"
 #include "scenario/experiment.hpp"
+#include "scenario/report.hpp"
 
 namespace sgdnoise {
 
@@ -17,6 +18,9 @@ struct RunResult {
   std::vector<std::vector<Prediction>> exact;
   /// escape.method = "ams": the AMS escape results (null otherwise, and when interrupted).
   std::shared_ptr<const AmsOutcome> ams;
+  /// Every other number the run reports (scenario/report.hpp), computed when the run ends; io/
+  /// serializes it.
+  RunReport report;
   bool all_checks_passed() const;
 };
 
