@@ -13,6 +13,7 @@
 #include "core/errors.hpp"
 #include "io/summary.hpp"
 #include "scenario/runner.hpp"
+#include "dynamics/sde_schemes.hpp"
 #include "dynamics/stepper.hpp"
 #include "losses/landscapes.hpp"
 #include "noise/gaussian.hpp"
@@ -28,7 +29,7 @@ std::shared_ptr<const DoubleWell> well() { return std::make_shared<DoubleWell>(D
 // of variance Sigma_step = 2 eps eta, D = Sigma_step / eta = 2 eps (docs/conventions.md).
 std::unique_ptr<Stepper> langevin(double eps, double eta) {
   auto noise = std::make_shared<GaussianNoise>(GaussianNoise::isotropic(1, 2.0 * eps * eta, NoiseTarget::weights));
-  return std::make_unique<EulerMaruyama>(well(), noise, eta, 1);
+  return std::make_unique<SdeStepper>(euler_maruyama(well(), noise, eta, 1));
 }
 
 // The same chain written as the discrete noisy GD step theta - eta U' + zeta.

@@ -43,8 +43,8 @@ TEST(Preconditioner, IdentityIsBitwiseThePlainStep) {
     EXPECT_TRUE((advance(NoisyGD(loss, noise, 0.05), X0, 20).array() ==
                  advance(NoisyGD(loss, noise, 0.05, {}, M), X0, 20).array())
                     .all());
-    EXPECT_TRUE((advance(EulerMaruyama(loss, noise, 0.05, 3), X0, 20).array() ==
-                 advance(EulerMaruyama(loss, noise, 0.05, 3, M), X0, 20).array())
+    EXPECT_TRUE((advance(euler_maruyama(loss, noise, 0.05, 3), X0, 20).array() ==
+                 advance(euler_maruyama(loss, noise, 0.05, 3, M), X0, 20).array())
                     .all());
     SdeSpec plain, pre;
     plain.scheme = pre.scheme = SdeScheme::weak2;
@@ -76,8 +76,8 @@ TEST(Preconditioner, DiagonalEqualsTheRescaledCoordinatesRun) {
   const Mat theta = advance(NoisyGD(loss, tied, eta, {}, M), X0, 200);
   const Mat y = advance(NoisyGD(loss_y, iso, eta), Y0, 200);
   EXPECT_LT((theta - y * Mat(s.asDiagonal())).cwiseAbs().maxCoeff(), 1e-12);
-  const Mat theta2 = advance(EulerMaruyama(loss, tied, eta, 2, M), X0, 200);
-  const Mat y2 = advance(EulerMaruyama(loss_y, iso, eta, 2), Y0, 200);
+  const Mat theta2 = advance(euler_maruyama(loss, tied, eta, 2, M), X0, 200);
+  const Mat y2 = advance(euler_maruyama(loss_y, iso, eta, 2), Y0, 200);
   EXPECT_LT((theta2 - y2 * Mat(s.asDiagonal())).cwiseAbs().maxCoeff(), 1e-12);
 }
 

@@ -104,9 +104,16 @@ SdeStepper::SdeStepper(std::shared_ptr<const Loss> loss, std::shared_ptr<const N
     : loss_(std::move(loss)),
       eta_(eta),
       spec_(std::move(spec)),
-      b_(std::move(noise), loss_->dim(), eta, spec_.preconditioner) {
+      noise_(spec_.increments == SdeIncrements::noise_draw ? noise : nullptr),
+      b_(spec_.increments == SdeIncrements::brownian ? std::move(noise) : nullptr, loss_->dim(), eta,
+         spec_.preconditioner) {
   if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
   if (spec_.substeps < 1) throw std::invalid_argument("substeps must be >= 1");
+  if (spec_.preconditioner && spec_.preconditioner->dim() != loss_->dim())
+    throw std::invalid_argument("preconditioner and loss dimensions differ");
+  if (spec_.increments == SdeIncrements::noise_draw &&
+      (spec_.scheme != SdeScheme::euler_maruyama || spec_.drift != SdeDrift::gradient))
+    throw std::invalid_argument("the noise model's own increments drive Euler-Maruyama with the gradient drift only");
   if (spec_.preconditioner && spec_.drift != SdeDrift::gradient)
     throw std::invalid_argument(
         "a preconditioner is defined for the gradient drift -M grad L only (not the modified "
@@ -192,11 +199,39 @@ void SdeStepper::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, Block
   for (int s = 0; s < spec_.substeps; ++s) {
     const std::uint64_t sub = k * static_cast<std::uint64_t>(spec_.substeps) + static_cast<std::uint64_t>(s);
     const StreamCoords c{seed, Purpose::sde_increment, sub};
-    if (b_.constant())
+    if (spec_.increments == SdeIncrements::noise_draw)
+      substep_noise_draw(c, traj, dt, theta);
+    else if (b_.constant())
       substep_constant(c, traj, dt, theta);
     else
       substep_general(c, traj, dt, theta);
   }
+}
+
+// Euler-Maruyama with the noise model's own draw: theta -= dt M grad L, then theta += xi, xi the
+// draw scaled to covariance D dt: sqrt(dt eta) S^{1/2} z for gradient noise (D = eta C; through M:
+// D = eta M C M) and sqrt(dt / eta) for weight noise (D = S / eta).
+void SdeStepper::substep_noise_draw(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const {
+  const Preconditioner* M = spec_.preconditioner.get();
+  thread_local Mat dW;
+  if (noise_) {
+    const double scale = noise_->target() == NoiseTarget::gradient ? std::sqrt(dt * eta_) : std::sqrt(dt / eta_);
+    dW.setZero(X.rows(), X.cols());
+    noise_->add_sample(c, traj, X, scale, dW);
+    if (M && noise_->target() == NoiseTarget::gradient) M->apply(dW);  // D = eta M C M
+  }
+  gradient_step(*loss_, M, dt, X);
+  if (noise_) X += dW;
+}
+
+SdeStepper euler_maruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
+                          int substeps, std::shared_ptr<const Preconditioner> preconditioner) {
+  SdeSpec spec;
+  spec.substeps = substeps;
+  spec.kind = preconditioner ? "sde_euler_maruyama+preconditioned" : "sde_euler_maruyama";
+  spec.preconditioner = std::move(preconditioner);
+  spec.increments = SdeIncrements::noise_draw;
+  return SdeStepper(std::move(loss), std::move(noise), eta, std::move(spec));
 }
 
 // Additive noise: b is constant, every derivative of b vanishes. Milstein is then

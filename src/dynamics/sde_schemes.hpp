@@ -20,7 +20,10 @@
 // Schemes (dt = eta / substeps; Brownian increments are normals of purpose sde_increment at
 // sub-step k m + s, draw j = Brownian component j, so every scheme shares its dW):
 //   euler_maruyama  strong 0.5 (1.0 for additive noise), weak 1 (Kloeden & Platen 1992, sec. 10.2
-//                   and 14.1), Gaussian increments b(theta) dW.
+//                   and 14.1), Gaussian increments b(theta) dW; or, with SdeIncrements::noise_draw,
+//                   the noise model's own draw at theta scaled to covariance D dt (SGD's sampling
+//                   noise keeps its batch draws, a heavy-tailed noise its tails): the one
+//                   Euler-Maruyama of the code base (dynamics kind sde_euler_maruyama).
 //   milstein        strong 1, weak 1, for commutative noise, L^{j1} b^{j2} = L^{j2} b^{j1}
 //                   (K&P sec. 10.3; diagonal noise, b^{kk} depending on theta_k only, is a special
 //                   case). L^j b = Db[b^j] by central differences of b. Refused at construction
@@ -69,6 +72,10 @@ class DiffusionFactor {
 
 enum class SdeScheme { euler_maruyama, milstein, weak2 };
 enum class SdeDrift { gradient, modified };
+/// What drives a sub-step: Brownian increments b(theta) dW (every scheme), or the noise
+/// model's own draw scaled to covariance D dt (Euler-Maruyama with the gradient drift only;
+/// the noise needs no covariance: heavy tails are allowed).
+enum class SdeIncrements { brownian, noise_draw };
 
 const char* to_string(SdeScheme s);
 
@@ -80,6 +87,7 @@ struct SdeSpec {
   std::string kind = "sde";
   /// Drift -M grad L (null: M = I); gradient drift only (preconditioner.hpp).
   std::shared_ptr<const Preconditioner> preconditioner;
+  SdeIncrements increments = SdeIncrements::brownian;
 };
 
 /// The nominal strong and weak orders of a scheme (for additive noise EM is strong 1).
@@ -96,6 +104,7 @@ class SdeStepper final : public Stepper {
   /// when the noise has no covariance or Milstein's noise is not commutative.
   SdeStepper(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta, SdeSpec spec,
              const std::optional<Vec>& probe = std::nullopt);
+  SchemeOrders orders() const { return nominal_orders(spec_.scheme); }
   std::string kind() const override { return spec_.kind; }
   double eta() const override { return eta_; }
   int substeps() const { return spec_.substeps; }
@@ -112,13 +121,22 @@ class SdeStepper final : public Stepper {
  private:
   void substep_constant(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const;
   void substep_general(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const;
+  void substep_noise_draw(const StreamCoords& c, RowIds traj, double dt, BlockRef X) const;
   /// L^{j} b (d x m) for each j, by central differences along b^j.
   void lie_derivatives(const Vec& theta, const Mat& b, std::vector<Mat>& Lb) const;
 
   std::shared_ptr<const Loss> loss_;
   double eta_;
   SdeSpec spec_;
-  DiffusionFactor b_;
+  std::shared_ptr<const NoiseModel> noise_;  // SdeIncrements::noise_draw only (may be null: no noise)
+  DiffusionFactor b_;                        // SdeIncrements::brownian only
 };
+
+/// Euler-Maruyama driven by the noise model's own draws (SdeIncrements::noise_draw), kind
+/// "sde_euler_maruyama" ("+preconditioned" with M): d theta = -M grad L dtau + D^{1/2} dW with
+/// m sub-steps of dt = eta / m per unit of k (Kloeden & Platen 1992, sec. 9.1); gradient noise
+/// passes through M (D = eta M C M), weight noise does not (D = Sigma_step / eta).
+SdeStepper euler_maruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
+                          int substeps, std::shared_ptr<const Preconditioner> preconditioner = nullptr);
 
 }  // namespace sgdnoise

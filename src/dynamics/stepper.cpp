@@ -13,6 +13,8 @@ Mat& gradient_scratch(Index rows, Index cols) {
   return G;
 }
 
+}  // namespace
+
 void gradient_step(const Loss& loss, const Preconditioner* M, double h, BlockRef X) {
   Mat& G = gradient_scratch(X.rows(), X.cols());
   loss.gradient(X, G);
@@ -24,7 +26,6 @@ void gradient_step(const Loss& loss, const Preconditioner* M, double h, BlockRef
     for (Index i = 0; i < X.rows(); ++i) x[i] -= h * g[i];
   }
 }
-}  // namespace
 
 double OptimizerConfig::eta_at(double eta, std::int64_t k) const {
   switch (schedule) {
@@ -140,34 +141,6 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef
     }
   }
   if (weight_noise) theta += zeta;
-}
-
-EulerMaruyama::EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta,
-                             int substeps, std::shared_ptr<const Preconditioner> preconditioner)
-    : loss_(std::move(loss)), noise_(std::move(noise)), eta_(eta), m_(substeps), M_(std::move(preconditioner)) {
-  if (!(eta_ > 0.0) || !std::isfinite(eta_)) throw std::invalid_argument("step size eta must be positive and finite");
-  if (m_ < 1) throw std::invalid_argument("substeps must be >= 1");
-  if (M_ && M_->dim() != loss_->dim()) throw std::invalid_argument("preconditioner and loss dimensions differ");
-}
-
-void EulerMaruyama::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const {
-  const double dt = eta_ / m_;
-  // D^{1/2} dW with D = Sigma_step / eta: a draw of S scaled by sqrt(dt eta) for
-  // gradient noise (D = eta C) and by sqrt(dt / eta) for weight noise (D = S / eta).
-  const double scale =
-      noise_ ? (noise_->target() == NoiseTarget::gradient ? std::sqrt(dt * eta_) : std::sqrt(dt / eta_)) : 0.0;
-  thread_local Mat dW;
-  for (int s = 0; s < m_; ++s) {
-    const std::uint64_t sub = k * static_cast<std::uint64_t>(m_) + static_cast<std::uint64_t>(s);
-    if (noise_) {
-      if (dW.rows() != X.rows() || dW.cols() != X.cols()) dW.resize(X.rows(), X.cols());
-      dW.setZero();
-      noise_->add_sample({seed, Purpose::sde_increment, sub}, traj, X, scale, dW);
-      if (M_ && noise_->target() == NoiseTarget::gradient) M_->apply(dW);  // D = eta M C M
-    }
-    gradient_step(*loss_, M_.get(), dt, X);
-    if (noise_) X += dW;
-  }
 }
 
 }  // namespace sgdnoise

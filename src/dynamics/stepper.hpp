@@ -50,6 +50,10 @@ struct OptimizerConfig {
   double eta_at(double eta, std::int64_t k) const;
 };
 
+/// X -= h M grad L(X) row by row (M null: the identity): the deterministic part of a step,
+/// shared by the discrete steppers and Euler-Maruyama so both round alike.
+void gradient_step(const Loss& loss, const Preconditioner* M, double h, BlockRef X);
+
 /// theta_{k+1} = theta_k - eta grad L(theta_k) + zeta_k (docs/theory.md 1.3), all
 /// coordinates updated simultaneously from theta_k.
 ///
@@ -78,27 +82,6 @@ class NoisyGD final : public Stepper {
   std::shared_ptr<const NoiseModel> noise_;  // may be null: plain GD
   double eta_;
   OptimizerConfig opt_;
-  std::shared_ptr<const Preconditioner> M_;  // may be null: M = I
-};
-
-/// Euler-Maruyama for d theta = -grad L dtau + D^{1/2} dW with m sub-steps of
-/// dt = eta / m per unit of k (Kloeden & Platen 1992, sec. 9.1). D = Sigma_step / eta.
-/// With a preconditioner M the drift is -M grad L, gradient noise passes through M
-/// (D = eta M C M) and weight noise does not (D = Sigma_step / eta).
-class EulerMaruyama final : public Stepper {
- public:
-  EulerMaruyama(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseModel> noise, double eta, int substeps,
-                std::shared_ptr<const Preconditioner> preconditioner = nullptr);
-  std::string kind() const override { return M_ ? "sde_euler_maruyama+preconditioned" : "sde_euler_maruyama"; }
-  double eta() const override { return eta_; }
-  int substeps() const { return m_; }
-  void advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef X) const override;
-
- private:
-  std::shared_ptr<const Loss> loss_;
-  std::shared_ptr<const NoiseModel> noise_;
-  double eta_;
-  int m_;
   std::shared_ptr<const Preconditioner> M_;  // may be null: M = I
 };
 

@@ -47,10 +47,10 @@ struct SharpnessReport {
 /// reversible, the quasi-potential exponent by gMAM where it is not), or why there is none.
 struct BarrierRateReport {
   enum class Status {
-    unavailable,     // no prediction; `reason` says why
-    predicted,       // Eyring-Kramers: k
-    exponent_only,   // the quasi-potential exponent dV/eps only
-    no_prediction,   // not reversible and gMAM could not give the exponent
+    unavailable,    // no prediction; `reason` says why
+    predicted,      // Eyring-Kramers: k
+    exponent_only,  // the quasi-potential exponent dV/eps only
+    no_prediction,  // not reversible and gMAM could not give the exponent
   };
   Status status = Status::unavailable;
   std::string reason;

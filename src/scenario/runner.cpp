@@ -3,6 +3,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dynamics/sde_schemes.hpp"
 #include "dynamics/strong_coupling.hpp"
 
 namespace sgdnoise {
@@ -20,7 +21,7 @@ PredictionContext prediction_context(const Experiment& ex) {
   ctx.noise = ex.noise.get();
   ctx.scheme = ex.stepper->kind();
   ctx.eta = ex.stepper->eta();
-  if (const auto* em = dynamic_cast<const EulerMaruyama*>(ex.stepper.get())) ctx.substeps = em->substeps();
+  if (const auto* sde = dynamic_cast<const SdeStepper*>(ex.stepper.get())) ctx.substeps = sde->substeps();
   if (const auto* sc = dynamic_cast<const StrongCoupling*>(ex.stepper.get())) {
     ctx.substeps = sc->substeps();
     ctx.coupled = std::make_shared<CoupledMomentsCache>();

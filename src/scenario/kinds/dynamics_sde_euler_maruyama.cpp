@@ -1,5 +1,5 @@
 // The `sde_euler_maruyama` dynamics kind (dynamics/stepper.hpp, dynamics/sde_schemes.hpp).
-#include "dynamics/stepper.hpp"
+#include "dynamics/sde_schemes.hpp"
 #include "scenario/kind_builders.hpp"
 #include "scenario/registry.hpp"
 
@@ -27,8 +27,8 @@ void register_dynamics_sde_euler_maruyama(KindRegistry& registry) {
   k.build = [](const StepperContext& c) -> std::unique_ptr<Stepper> {
     const Scenario& s = c.scenario;
     if (s.get_string("dynamics.increments") == "noise")
-      return std::make_unique<EulerMaruyama>(c.loss, c.noise, c.eta, static_cast<int>(s.get_int("dynamics.substeps")),
-                                             c.preconditioner);
+      return std::make_unique<SdeStepper>(
+          euler_maruyama(c.loss, c.noise, c.eta, static_cast<int>(s.get_int("dynamics.substeps")), c.preconditioner));
     return sde_stepper(c);
   };
   k.examples = {
