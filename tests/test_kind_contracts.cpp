@@ -15,6 +15,8 @@
 // discrete run is bitwise the same on 1 and 2 threads and two block sizes.
 // Dynamics: each instance's short run is bitwise the same on 1 and 2 threads and two block
 // sizes (docs/conventions.md, determinism).
+// Escape regions: membership by inside() and by the escape loop's record_entries agree, the
+// margin's sign agrees with membership, and an escape run is thread and block invariant.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -223,4 +225,55 @@ TEST_P(DynamicsKindContract, ThreadsAndBlockSizesGiveIdenticalResults) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, DynamicsKindContract, ::testing::ValuesIn(instances_of(kind_registry().dynamics())),
+                         label);
+
+namespace {
+class RegionKindContract : public ::testing::TestWithParam<Instance> {};
+}  // namespace
+
+// Regions: on a 2-D double well, built from the scenario like any run, for 400 points spread
+// over [-2, 2]^2: record_entries (the per-step test of the escape loop) marks exactly the rows
+// that inside() says are in the region; where the region has a margin phi, phi >= 0 inside and
+// phi < 0 outside; the escape engine runs with it on 1 and 2 threads and two block sizes alike.
+TEST_P(RegionKindContract, MembershipMarginAndInvariance) {
+  const Instance& in = GetParam();
+  ASSERT_FALSE(in.uncovered) << "region kind \"" << in.kind << "\" is registered without a contract instance "
+                             << "(RegionKind::examples, scenario/registry.hpp)";
+  const std::string text =
+      "name = \"contract\"\nseed = 5\n[loss]\nkind = \"double_well\"\ntransverse = [2.0]\n"
+      "[noise]\nkind = \"isotropic\"\nvariance = 0.5\n"
+      "[dynamics]\nkind = \"discrete\"\neta = 0.05\nsteps = 40\ntrajectories = 37\nstart = [-1.0, 0.0]\n"
+      "[observe]\nevery = 5\n[escape]\nregion = \"" +
+      in.kind + "\"\n";
+  const Experiment ex = build_experiment(Scenario::parse(text, "contract.toml", in.sets), 1);
+  const auto target = build_region(ex.scenario, ex.loss, 1);
+  ASSERT_TRUE(target);
+  EXPECT_FALSE(target->kind().empty());
+  Mat X(400, 2);
+  for (Index i = 0; i < 20; ++i)
+    for (Index j = 0; j < 20; ++j)
+      X.row(i * 20 + j) << -2.0 + 4.0 * static_cast<double>(i) / 19.0, -2.0 + 4.0 * static_cast<double>(j) / 19.0;
+  std::vector<char> inside;
+  target->inside(X, inside);
+  ASSERT_EQ(inside.size(), 400u);
+  std::vector<std::uint64_t> ids(400);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  std::vector<std::int64_t> fp(400, -1);
+  target->record_entries(X, ids.data(), 7, fp.data());
+  Index in_count = 0;
+  for (std::size_t i = 0; i < 400; ++i) {
+    EXPECT_EQ(fp[i] == 7, inside[i] == 1) << "row " << i;
+    in_count += inside[i];
+  }
+  EXPECT_GT(in_count, 0) << "the example region contains none of the grid points";
+  EXPECT_LT(in_count, 400) << "the example region contains every grid point";
+  if (target->has_margin()) {
+    Vec phi(400);
+    target->margin(X, phi);
+    for (Index i = 0; i < 400; ++i) EXPECT_EQ(phi[i] >= 0.0, inside[static_cast<std::size_t>(i)] == 1) << "row " << i;
+  }
+  expect_thread_and_block_invariance(text, in.sets);
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, RegionKindContract, ::testing::ValuesIn(instances_of(kind_registry().regions())),
                          label);

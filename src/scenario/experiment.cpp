@@ -132,34 +132,6 @@ TrajectoryGroups fresh_data_groups(const Scenario& s) {
   }
   return {static_cast<Index>(s.get_int("loss.group_size"))};
 }
-// escape.region = "basin": the minima given, or the loss's own (landscapes.hpp), and the
-// gradient-flow settings of Basin (analysis/escape.hpp).
-std::shared_ptr<const Region> build_basin(const Scenario& s, const std::shared_ptr<const Loss>& loss) {
-  const Index d = loss->dim();
-  std::vector<Vec> minima;
-  const Mat M = s.get_matrix("escape.minima");
-  if (M.size() > 0) {
-    if (M.cols() != d)
-      s.fail("escape.minima",
-             "each minimum is a row of d = " + std::to_string(d) + " coordinates, got " + std::to_string(M.cols()));
-    if (!M.allFinite()) s.fail("escape.minima", "must be finite");
-    for (Index r = 0; r < M.rows(); ++r) minima.push_back(M.row(r).transpose());
-  } else if (const auto* cp = dynamic_cast<const CriticalPoints*>(loss.get())) {
-    for (const auto& m : cp->minima()) minima.push_back(m.theta);
-  } else {
-    s.fail("escape.minima", "loss.kind = \"" + loss->kind() + "\" does not know its minima: give them");
-  }
-  const Index target = s.get_int("escape.target");
-  if (target >= static_cast<Index>(minima.size()))
-    s.fail("escape.target", "must be below the number of minima, " + std::to_string(minima.size()));
-  GradientFlowSpec flow;
-  flow.time = s.get_number("escape.basin_time");
-  flow.dt = s.get_number("escape.basin_dt");
-  flow.capture_radius = s.get_number("escape.basin_capture_radius");
-  if (flow.dt > flow.time) s.fail("escape.basin_dt", "must not exceed escape.basin_time");
-  return std::make_shared<Basin>(loss, std::move(minima), target, flow);
-}
-
 // escape.bridge: the Brownian-bridge test needs Brownian increments with a constant
 // isotropic covariance Sigma_step = s I per step (D = s / eta, docs/conventions.md), a drift
 // that does not reshape them (no preconditioner) and a flat boundary; the discrete step
@@ -419,28 +391,7 @@ Experiment build_experiment(Scenario sc, int threads, double memory_limit_bytes)
         ex.loss_instances(), where == "mean" ? 0 : s.get_int("observe.sharpness_trajectories")));
   }
   if (const std::string region = s.get_string("escape.region"); region != "none") {
-    std::shared_ptr<const Region> target;
-    if (region == "threshold") {
-      const Index c = s.get_int("escape.coordinate");
-      if (c >= d) s.fail("escape.coordinate", "must be below the dimension " + std::to_string(d));
-      target = std::make_shared<CoordinateThreshold>(
-          c, s.get_number("escape.value"),
-          s.get_string("escape.side") == "above" ? CoordinateThreshold::Side::above : CoordinateThreshold::Side::below);
-    } else if (region == "half_space") {
-      const Vec nrm = vector_of_dim(s, "escape.normal", d);
-      if (!(nrm.norm() > 0.0)) s.fail("escape.normal", "must be nonzero");
-      target = std::make_shared<HalfSpace>(nrm, s.get_number("escape.offset"));
-    } else if (region == "ball") {
-      target = std::make_shared<Ball>(vector_of_dim(s, "escape.centre", d), s.get_number("escape.radius"),
-                                      s.get_bool("escape.outside"));
-    } else {
-      if (ex.instances() > 1)
-        s.fail("escape.region", "a " + std::string(region == "basin" ? "basin" : "level set") +
-                                    " of the loss differs between loss instances (loss.fresh_data): use a threshold, "
-                                    "half_space or ball");
-      target = region == "basin" ? build_basin(s, ex.loss)
-                                 : std::make_shared<LevelSet>(ex.loss, s.get_number("escape.level"));
-    }
+    const std::shared_ptr<const Region> target = build_region(s, ex.loss, ex.instances());
     const std::int64_t h = s.get_int("escape.horizon");
     std::optional<EscapeBridge> bridge;
     if (s.get_bool("escape.bridge")) bridge = build_bridge(s, ex, *target, eta);

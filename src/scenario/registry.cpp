@@ -35,10 +35,15 @@ void KindRegistry::add(LossKind k) {
 
 void KindRegistry::add(NoiseKind k) { insert_in_order(noises_, std::move(k)); }
 void KindRegistry::add(DynamicsKind k) { insert_in_order(dynamics_, std::move(k)); }
+void KindRegistry::add(RegionKind k) {
+  if (k.schema.name == "none") throw std::logic_error("region kind \"none\" is reserved (no escape region)");
+  insert_in_order(regions_, std::move(k));
+}
 
 const LossKind* KindRegistry::find_loss(const std::string& name) const { return find_kind(losses_, name); }
 const NoiseKind* KindRegistry::find_noise(const std::string& name) const { return find_kind(noises_, name); }
 const DynamicsKind* KindRegistry::find_dynamics(const std::string& name) const { return find_kind(dynamics_, name); }
+const RegionKind* KindRegistry::find_region(const std::string& name) const { return find_kind(regions_, name); }
 
 const KindRegistry& kind_registry() {
   static const KindRegistry r = [] {
@@ -70,6 +75,25 @@ std::string dynamics_kinds_with(bool DynamicsCapabilities::*capability) {
   for (const auto& k : kind_registry().dynamics())
     if (k.capabilities.*capability) names.push_back("\"" + k.schema.name + "\"");
   return join(names, " or ");
+}
+
+std::shared_ptr<const Region> build_region(const Scenario& s, std::shared_ptr<const Loss> loss, Index instances) {
+  const std::string name = s.get_string("escape.region");
+  const RegionKind* k = kind_registry().find_region(name);
+  if (!k) s.fail("escape.region", "not implemented: " + name);
+  if (k->capabilities.depends_on_loss && instances > 1)
+    s.fail(
+        "escape.region", "a " + name +
+                             " of the loss differs between loss instances (loss.fresh_data): use a region that does "
+                             "not depend on the loss (" +
+                             [] {
+                               std::vector<std::string> names;
+                               for (const auto& r : kind_registry().regions())
+                                 if (!r.capabilities.depends_on_loss) names.push_back(r.schema.name);
+                               return join(names, " or ");
+                             }() +
+                             ")");
+  return k->build(RegionContext{s, std::move(loss)});
 }
 
 const DynamicsKind& dynamics_kind(const Scenario& s) {

@@ -1,5 +1,5 @@
 #pragma once
-// The kind registry (issue 15): one entry per loss, noise and dynamics kind, each registered
+// The kind registry (issue 15): one entry per loss, noise, dynamics and escape-region kind, each registered
 // by its own file of scenario/kinds/. An entry holds everything the program knows about the
 // kind: its scenario name, its parameter table (the schema's `kind` section), its
 // capabilities as data (pagmo2-style optional abilities), how it derives its dimension and
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/escape_regions.hpp"
 #include "dynamics/preconditioner.hpp"
 #include "dynamics/stepper.hpp"
 #include "losses/loss.hpp"
@@ -140,24 +141,53 @@ struct DynamicsKind {
   std::vector<std::vector<std::string>> examples;
 };
 
+/// What a region builder may read: the scenario, one loss instance (the level set and the
+/// basin are sets of that loss), and d.
+struct RegionContext {
+  const Scenario& scenario;
+  std::shared_ptr<const Loss> loss;
+  Index dim() const { return loss->dim(); }
+};
+
+/// What an escape-region kind needs, as data.
+struct RegionCapabilities {
+  bool depends_on_loss = false;  // a set of the loss: refused when loss instances differ (fresh data)
+};
+
+/// An escape.region kind. Its parameters are keys of the [escape] table (escape.NAME) read by
+/// this kind only; the schema lists them after escape.region, each marked with its kind.
+struct RegionKind {
+  KindSchema schema;  // name (the scenario's escape.region), documentation, parameters
+  int listing_order = 0;
+  RegionCapabilities capabilities;
+  std::function<std::shared_ptr<const Region>(const RegionContext&)> build;
+  /// Contract suites: `--set`-style assignments of the [escape] table (and, where the kind needs
+  /// another, [loss]) for instances on a 2-D double well, one per entry.
+  std::vector<std::vector<std::string>> examples;
+};
+
 class KindRegistry {
  public:
   /// Throws std::logic_error on a name registered twice.
   void add(LossKind k);
   void add(NoiseKind k);
   void add(DynamicsKind k);
+  void add(RegionKind k);
   /// In listing order.
   const std::vector<LossKind>& losses() const { return losses_; }
   const std::vector<NoiseKind>& noises() const { return noises_; }
   const std::vector<DynamicsKind>& dynamics() const { return dynamics_; }
+  const std::vector<RegionKind>& regions() const { return regions_; }
   const LossKind* find_loss(const std::string& name) const;
   const NoiseKind* find_noise(const std::string& name) const;
   const DynamicsKind* find_dynamics(const std::string& name) const;
+  const RegionKind* find_region(const std::string& name) const;
 
  private:
   std::vector<LossKind> losses_;
   std::vector<NoiseKind> noises_;
   std::vector<DynamicsKind> dynamics_;
+  std::vector<RegionKind> regions_;
 };
 
 /// The registry, filled on first use (above).
@@ -179,5 +209,8 @@ std::shared_ptr<const NoiseModel> build_noise(const NoiseContext& c);
 const DynamicsKind& dynamics_kind(const Scenario& s);
 /// The names of the dynamics kinds with a capability, quoted, in listing order: "a", "b" or "c".
 std::string dynamics_kinds_with(bool DynamicsCapabilities::*capability);
+/// The target of escape.region (not "none") for one loss instance; `instances` > 1 refuses a
+/// region that depends on the loss (InputError on escape.region).
+std::shared_ptr<const Region> build_region(const Scenario& s, std::shared_ptr<const Loss> loss, Index instances);
 
 }  // namespace sgdnoise

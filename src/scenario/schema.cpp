@@ -1,6 +1,7 @@
 #include "scenario/schema.hpp"
 
 #include <sstream>
+#include <stdexcept>
 
 #include "scenario/registry.hpp"
 
@@ -64,6 +65,33 @@ template <class K>
 std::vector<KindSchema> kind_schemas(const std::vector<K>& kinds) {
   std::vector<KindSchema> out;
   for (const auto& k : kinds) out.push_back(k.schema);
+  return out;
+}
+
+// The [escape] table: escape.region, whose choices are the registered region kinds, then each
+// kind's own keys (marked with their kind), then `rest`, the keys every region shares.
+std::vector<Param> with_region_params(std::vector<Param> rest) {
+  const auto& regions = kind_registry().regions();
+  std::string doc = "The target set: \"none\" (no escape engine)";
+  std::vector<std::string> names = {"none"};
+  for (const auto& r : regions) {
+    doc += "; \"" + r.schema.name + "\": " + r.schema.doc;
+    names.push_back(r.schema.name);
+  }
+  std::vector<Param> out = {one_of(opt("region", ParamType::string, "\"none\"", doc + "."), names)};
+  for (const auto& r : regions)
+    for (Param p : r.schema.params) {
+      for (const auto& q : out)
+        if (q.name == p.name)
+          throw std::logic_error("escape." + p.name + " is declared by two region kinds (or is reserved)");
+      p.doc = "region = \"" + r.schema.name + "\": " + p.doc;
+      out.push_back(std::move(p));
+    }
+  for (Param& p : rest) {
+    for (const auto& q : out)
+      if (q.name == p.name) throw std::logic_error("escape." + p.name + " is declared by a region kind and [escape]");
+    out.push_back(std::move(p));
+  }
   return out;
 }
 
@@ -211,99 +239,74 @@ std::vector<SectionSchema> build() {
        "in tau, censoring reported. Use observe.every = 1 for step resolution.",
        false,
        false,
-       {one_of(opt("region", T::string, "\"none\"",
-                   "\"none\", \"threshold\" (theta_coordinate above/below value), \"half_space\" "
-                   "(normal . theta > offset), \"ball\" (|theta - centre| < radius, or > radius with "
-                   "outside = true), \"level_set\" "
-                   "(L(theta) > level), \"basin\" (the basin of attraction of minima[target] under gradient "
-                   "flow: points whose flow reaches that minimum within basin_capture_radius in basin_time)."),
-               {"none", "threshold", "half_space", "ball", "level_set", "basin"}),
-        at_least(opt("coordinate", T::integer, "0", "Coordinate of the threshold."), 0),
-        opt("value", T::number, "0.0", "Threshold value."),
-        one_of(opt("side", T::string, "\"above\"", "Side of the threshold that counts as escaped."),
-               {"above", "below"}),
-        opt("normal", T::number_array, "[]", "Normal of the half-space."),
-        opt("offset", T::number, "0.0", "Offset of the half-space."),
-        opt("centre", T::number_array, "[]", "Centre of the ball."),
-        positive(opt("radius", T::number, "1.0", "Radius of the ball.")),
-        opt("outside", T::boolean, "false",
-            "Ball only: escaped when |theta - centre| > radius (leaving the ball, e.g. a saddle's neighbourhood)."),
-        opt("level", T::number, "0.0", "Loss level of the level set."),
-        opt("minima", T::number_matrix, "[]",
-            "Basin only: the minima, one row of d coordinates each; empty: the loss's own minima where it knows "
-            "them (double_well: left, right; strict_saddle; mueller_brown; sharp_flat_2d: sharp, flat), in their "
-            "order."),
-        at_least(opt("target", T::integer, "0", "Basin only: index (row) of the target minimum."), 0),
-        positive(opt("basin_time", T::number, "20.0", "Basin only: gradient-flow time allowed to reach a minimum.")),
-        positive(opt("basin_dt", T::number, "0.01",
-                     "Basin only: RK4 step of the gradient flow (stable for basin_dt lambda_max < 2.78).")),
-        positive(opt("basin_capture_radius", T::number, "0.001",
-                     "Basin only: a flow is captured by the first minimum within this distance.")),
-        opt("bridge", T::boolean, "false",
-            "Brownian-bridge crossing test between observations (Karatzas & Shreve 1991, 2.6; Glasserman 2004, "
-            "6.4): a trajectory that ends an interval outside the target is counted as having crossed with "
-            "probability exp(-2 a b / (Sigma_step (k1 - k0))), a and b its distances to the boundary, so a coarse "
-            "step does not miss crossings. Only for threshold and half_space targets, Gaussian noise with a "
-            "constant isotropic covariance (Sigma_step = s I, D = Sigma_step / eta), dynamics discrete "
-            "(Euler-Maruyama with dt = eta) or sde_euler_maruyama / sde_milstein / sde_weak2, no "
-            "preconditioner; refused elsewhere. Uniforms from their own stream per (trajectory, step)."),
-        at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."), 0),
-        opt("stop_escaped", T::boolean, "false",
-            "Escaped trajectories leave the batch: from the observation that sees a trajectory escaped it is "
-            "no longer stepped, so the cost follows the running ones. Escape results are identical either way "
-            "(each trajectory draws its own numbers); every other result then averages the escaped "
-            "trajectories at their state when stopped."),
-        one_of(opt("method", T::string, "\"brute_force\"",
-                   "\"brute_force\": the region above, on the ensemble. \"ams\": also the rate of the transition "
-                   "from escape.from to B = {score >= level_b} by adaptive multilevel splitting (Brehier et al. "
-                   "2016) and the decomposition of Cerou, Guyader, Lelievre & Pommier 2011 (docs/theory.md 8.8), "
-                   "run after the ensemble on the same stepper; results in summary.json under escape.ams. The "
-                   "chain must be time-homogeneous and Markov (no schedule, no reshuffling, no fresh data). The "
-                   "keys below are AMS only."),
-               {"brute_force", "ams"}),
-        one_of(opt("score", T::string, "\"coordinate\"",
-                   "AMS score xi: \"coordinate\" (theta[score_coordinate]), \"projection\" (score_direction . "
-                   "(theta - score_centre)), \"distance\" (|theta - score_centre|), \"loss\" (L(theta))."),
-               {"coordinate", "projection", "distance", "loss"}),
-        at_least(opt("score_coordinate", T::integer, "0", "AMS: the coordinate of score = \"coordinate\"."), 0),
-        opt("score_direction", T::number_array, "[]", "AMS: the direction of score = \"projection\"."),
-        opt("score_centre", T::number_array, "[]",
-            "AMS: the centre of score = \"distance\", the origin of \"projection\" (empty: 0)."),
-        opt("level_a", T::number, "0.0", "AMS: A = {score <= level_a}, around the minimum."),
-        opt("level_b", T::number, "1.0", "AMS: B = {score >= level_b}, the target; above level_a."),
-        opt("start", T::number_array, "[]",
-            "AMS: a point on the surface Sigma = {score = score(start)} between A and B from which excursions "
-            "start (level_a < score(start) < level_b)."),
-        opt("from", T::number_array, "[]",
-            "AMS: the point the transition starts from (the minimum; empty: dynamics.start); its score is "
-            "below score(start). The time from it to Sigma is measured and added."),
-        at_least(opt("replicas", T::integer, "100", "AMS: replicas n per run (n >= 100 keeps p's skew small)."), 2),
-        at_least(opt("kill", T::integer, "1", "AMS: replicas k killed per iteration (at least; ties kill more)."), 1),
-        at_least(opt("runs", T::integer, "10", "AMS: independent runs M; p and its standard error over them."), 2),
-        at_least(opt("loops", T::integer, "2000",
-                     "AMS: brute-force trajectories from escape.from: the time to Sigma, one loop (Sigma -> A -> "
-                     "Sigma) each, and the entrance states the replicas start from."),
-                 2),
-        at_least(opt("burn_in", T::integer, "10",
-                     "AMS: unrecorded cycles (Sigma -> A -> Sigma) each brute-force trajectory makes before its "
-                     "recorded loop, so that the entrance states forget escape.from along slow directions."),
-                 0),
-        at_least(opt("max_iterations", T::integer, "1000000", "AMS: iterations per run before it fails."), 1),
-        at_least(opt("max_segment_steps", T::integer, "10000000",
-                     "AMS: steps a segment or a loop may take before the run fails (neither A nor B reached)."),
-                 1),
-        positive(opt("memory_mb", T::number, "1024",
-                     "AMS: stored paths per run, replicas x (steps + 1) x (columns + 1) doubles; a longer path "
-                     "fails the run with this limit named.")),
-        opt("mfpt_check", T::boolean, "false",
-            "AMS: check the mean time from escape.from to level_b against the exact 1-D mean first-passage time "
-            "(Gardiner 5.2.7; result escape_mean_tau_ams): 1-D loss, score = \"coordinate\", constant Gaussian "
-            "noise with D = 2 eps."),
-        positive(opt("sigmas", T::number, "5.0", "AMS: tolerance of mfpt_check in standard errors.")),
-        at_least(opt("mfpt_allowance", T::number, "0.0",
-                     "AMS: allowance of mfpt_check relative to the exact time, for the chain's time step (the "
-                     "exact MFPT is the continuous dynamics'; docs/theory.md 8.8 states the O(dt) terms)."),
-                 0)},
+       with_region_params(
+           {opt("bridge", T::boolean, "false",
+                "Brownian-bridge crossing test between observations (Karatzas & Shreve 1991, 2.6; Glasserman 2004, "
+                "6.4): a trajectory that ends an interval outside the target is counted as having crossed with "
+                "probability exp(-2 a b / (Sigma_step (k1 - k0))), a and b its distances to the boundary, so a coarse "
+                "step does not miss crossings. Only for threshold and half_space targets, Gaussian noise with a "
+                "constant isotropic covariance (Sigma_step = s I, D = Sigma_step / eta), dynamics discrete "
+                "(Euler-Maruyama with dt = eta) or sde_euler_maruyama / sde_milstein / sde_weak2, no "
+                "preconditioner; refused elsewhere. Uniforms from their own stream per (trajectory, step)."),
+            at_least(opt("horizon", T::integer, "0", "Horizon in steps of the escape probability (0: dynamics.steps)."),
+                     0),
+            opt("stop_escaped", T::boolean, "false",
+                "Escaped trajectories leave the batch: from the observation that sees a trajectory escaped it is "
+                "no longer stepped, so the cost follows the running ones. Escape results are identical either way "
+                "(each trajectory draws its own numbers); every other result then averages the escaped "
+                "trajectories at their state when stopped."),
+            one_of(opt("method", T::string, "\"brute_force\"",
+                       "\"brute_force\": the region above, on the ensemble. \"ams\": also the rate of the transition "
+                       "from escape.from to B = {score >= level_b} by adaptive multilevel splitting (Brehier et al. "
+                       "2016) and the decomposition of Cerou, Guyader, Lelievre & Pommier 2011 (docs/theory.md 8.8), "
+                       "run after the ensemble on the same stepper; results in summary.json under escape.ams. The "
+                       "chain must be time-homogeneous and Markov (no schedule, no reshuffling, no fresh data). The "
+                       "keys below are AMS only."),
+                   {"brute_force", "ams"}),
+            one_of(opt("score", T::string, "\"coordinate\"",
+                       "AMS score xi: \"coordinate\" (theta[score_coordinate]), \"projection\" (score_direction . "
+                       "(theta - score_centre)), \"distance\" (|theta - score_centre|), \"loss\" (L(theta))."),
+                   {"coordinate", "projection", "distance", "loss"}),
+            at_least(opt("score_coordinate", T::integer, "0", "AMS: the coordinate of score = \"coordinate\"."), 0),
+            opt("score_direction", T::number_array, "[]", "AMS: the direction of score = \"projection\"."),
+            opt("score_centre", T::number_array, "[]",
+                "AMS: the centre of score = \"distance\", the origin of \"projection\" (empty: 0)."),
+            opt("level_a", T::number, "0.0", "AMS: A = {score <= level_a}, around the minimum."),
+            opt("level_b", T::number, "1.0", "AMS: B = {score >= level_b}, the target; above level_a."),
+            opt("start", T::number_array, "[]",
+                "AMS: a point on the surface Sigma = {score = score(start)} between A and B from which excursions "
+                "start (level_a < score(start) < level_b)."),
+            opt("from", T::number_array, "[]",
+                "AMS: the point the transition starts from (the minimum; empty: dynamics.start); its score is "
+                "below score(start). The time from it to Sigma is measured and added."),
+            at_least(opt("replicas", T::integer, "100", "AMS: replicas n per run (n >= 100 keeps p's skew small)."), 2),
+            at_least(opt("kill", T::integer, "1", "AMS: replicas k killed per iteration (at least; ties kill more)."),
+                     1),
+            at_least(opt("runs", T::integer, "10", "AMS: independent runs M; p and its standard error over them."), 2),
+            at_least(opt("loops", T::integer, "2000",
+                         "AMS: brute-force trajectories from escape.from: the time to Sigma, one loop (Sigma -> A -> "
+                         "Sigma) each, and the entrance states the replicas start from."),
+                     2),
+            at_least(opt("burn_in", T::integer, "10",
+                         "AMS: unrecorded cycles (Sigma -> A -> Sigma) each brute-force trajectory makes before its "
+                         "recorded loop, so that the entrance states forget escape.from along slow directions."),
+                     0),
+            at_least(opt("max_iterations", T::integer, "1000000", "AMS: iterations per run before it fails."), 1),
+            at_least(opt("max_segment_steps", T::integer, "10000000",
+                         "AMS: steps a segment or a loop may take before the run fails (neither A nor B reached)."),
+                     1),
+            positive(opt("memory_mb", T::number, "1024",
+                         "AMS: stored paths per run, replicas x (steps + 1) x (columns + 1) doubles; a longer path "
+                         "fails the run with this limit named.")),
+            opt("mfpt_check", T::boolean, "false",
+                "AMS: check the mean time from escape.from to level_b against the exact 1-D mean first-passage time "
+                "(Gardiner 5.2.7; result escape_mean_tau_ams): 1-D loss, score = \"coordinate\", constant Gaussian "
+                "noise with D = 2 eps."),
+            positive(opt("sigmas", T::number, "5.0", "AMS: tolerance of mfpt_check in standard errors.")),
+            at_least(opt("mfpt_allowance", T::number, "0.0",
+                         "AMS: allowance of mfpt_check relative to the exact time, for the chain's time step (the "
+                         "exact MFPT is the continuous dynamics'; docs/theory.md 8.8 states the O(dt) terms)."),
+                     0)}),
        {}});
 
   s.push_back(
