@@ -1,6 +1,7 @@
 // The fused step of noisy GD on an axis-aligned quadratic with isotropic or diagonal
 // Gaussian weight noise (core/diagonal_step.hpp, the W1 hot loop): NoisyGD takes it, and it
 // gives bit for bit the generic path's four passes (noise buffer, noise, gradient, update);
+// so does the fused noise-and-update pass after any other loss's gradient (W4's double well);
 // every update kernel gives the same bits; and a block advanced in pieces, at any row split
 // and with compacted (mapped) rows, equals the block advanced whole.
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 
 #include "core/diagonal_step.hpp"
 #include "dynamics/stepper.hpp"
+#include "losses/landscapes.hpp"
 #include "losses/quadratic.hpp"
 #include "noise/gaussian.hpp"
 
@@ -131,4 +133,57 @@ TEST(DiagonalStep, PiecesAndMappedRowsEqualTheWholeBlock) {
   for (Index r = 0; r < C.rows(); ++r) C.row(r) = X0.row(3 * r);
   gd.advance(2, 4, RowIds::mapped(ids.data()), C);
   for (Index r = 0; r < C.rows(); ++r) EXPECT_TRUE(C.row(r).cwiseEqual(whole.row(3 * r)).all()) << "row " << r;
+}
+
+// Any other loss (the double well of W4, 1-D and 2-D, rotated quadratics): the loss's
+// gradient, then the normals and the update in one pass, with the generic path's bits.
+TEST(DiagonalStep, WeightNoiseStepGivesTheGenericPathBits) {
+  for (const Index d : {Index{1}, Index{2}, Index{5}}) {
+    DoubleWell::Spec spec;
+    spec.tilt = 0.1;
+    spec.transverse = Vec::LinSpaced(d - 1, 1.0, 3.0);
+    const auto well = std::make_shared<DoubleWell>(spec);
+    for (const bool iso : {true, false}) {
+      Problem p = diagonal_problem(d, iso);
+      const auto generic = [&](const StreamCoords& s, RowIds traj, const Mat& X) {
+        Mat zeta = Mat::Zero(X.rows(), d);
+        p.noise->add_sample(s, traj, X, 1.0, zeta);
+        Mat G(X.rows(), d);
+        well->gradient(X, G);
+        Mat out = X;
+        out = (out - 0.01 * G) + zeta;
+        return out;
+      };
+      const NoisyGD gd(well, p.noise, 0.01);
+      for (const Index n : {Index{1}, Index{37}, Index{600}}) {
+        const Mat X0 = random_block(n, d, static_cast<unsigned>(n + d));
+        const Mat ref = generic({8, Purpose::gradient_noise, 3}, RowIds(9), X0);
+        Mat X = X0;
+        gd.advance(8, 3, RowIds(9), X);
+        EXPECT_TRUE(X.cwiseEqual(ref).all()) << "d=" << d << " n=" << n << " iso=" << iso;
+        Mat G(n, d);
+        well->gradient(X0, G);
+        for (const auto& k : diagonal_step_kernels()) {
+          Mat Y = X0;
+          weight_noise_step_with(k, {nullptr, nullptr, p.noise->stddev().data(), 0.01}, G,
+                                 {8, Purpose::gradient_noise, 3}, RowIds(9), Y);
+          EXPECT_TRUE(Y.cwiseEqual(ref).all()) << k << " d=" << d << " n=" << n;
+        }
+      }
+    }
+  }
+  // A rotated quadratic is not diagonal: the fused noise pass after its dense gradient.
+  const Index d = 4;
+  const Vec lambda = Vec::LinSpaced(d, 0.1, 1.0);
+  const auto rotated = std::make_shared<Quadratic>(lambda, random_orthogonal(d, 3), Vec::Zero(d));
+  const auto noise = std::make_shared<GaussianNoise>(GaussianNoise::isotropic(d, 0.2, NoiseTarget::weights));
+  const Mat X0 = random_block(70, d, 2);
+  Mat zeta = Mat::Zero(70, d), G(70, d);
+  noise->add_sample({1, Purpose::gradient_noise, 0}, RowIds(0), X0, 1.0, zeta);
+  rotated->gradient(X0, G);
+  Mat ref = X0;
+  ref = (ref - 0.1 * G) + zeta;
+  Mat X = X0;
+  NoisyGD(rotated, noise, 0.1).advance(1, 0, RowIds(0), X);
+  EXPECT_TRUE(X.cwiseEqual(ref).all());
 }

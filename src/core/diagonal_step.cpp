@@ -26,6 +26,7 @@ namespace {
 struct ColumnUpdate {
   double* x;
   const double* z;
+  const double* g;  // the gradient's column (weight_noise_step), or null: the quadratic's
   Index n;
   double h, lambda, center, sigma;
 };
@@ -36,6 +37,11 @@ struct ColumnUpdate {
   double* __restrict x = a.x;
   const double* __restrict z = a.z;
   const double h = a.h, lam = a.lambda, c = a.center, sd = a.sigma;
+  if (a.g) {  // weight_noise_step: (x - h g) + (0 + sigma z)
+    const double* __restrict g = a.g;
+    for (Index i = 0; i < a.n; ++i) x[i] = (x[i] - h * g[i]) + (0.0 + sd * z[i]);
+    return;
+  }
   for (Index i = 0; i < a.n; ++i) x[i] = (x[i] - h * ((x[i] - c) * lam)) + (0.0 + sd * z[i]);
 }
 
@@ -73,7 +79,9 @@ const std::vector<NamedUpdate>& update_kernels() {
   return k;
 }
 
-void step_with(UpdateKernel kernel, const DiagonalStep& p, const StreamCoords& s, RowIds traj, BlockRef theta) {
+// G: the gradient (weight_noise_step), or null (the quadratic's, computed in the update).
+void step_with(UpdateKernel kernel, const DiagonalStep& p, const ConstBlockRef* G, const StreamCoords& s, RowIds traj,
+               BlockRef theta) {
   const Index n = theta.rows(), d = theta.cols();
   thread_local Mat Z(kRows, 2);  // column-major: the pair's two draws, kRows apart
   for (Index r0 = 0; r0 < n; r0 += kRows) {
@@ -84,8 +92,8 @@ void step_with(UpdateKernel kernel, const DiagonalStep& p, const StreamCoords& s
       Eigen::Map<Mat, 0, Eigen::OuterStride<>> z(Z.data(), rb, cols, Eigen::OuterStride<>(kRows));
       fill_normals(s, rows, static_cast<std::uint32_t>(j), z);
       for (Index q = 0; q < cols; ++q)
-        kernel(
-            {theta.col(j + q).data() + r0, Z.col(q).data(), rb, p.h, p.lambda[j + q], p.center[j + q], p.sigma[j + q]});
+        kernel({theta.col(j + q).data() + r0, Z.col(q).data(), G ? G->col(j + q).data() + r0 : nullptr, rb, p.h,
+                G ? 0.0 : p.lambda[j + q], G ? 0.0 : p.center[j + q], p.sigma[j + q]});
     }
   }
 }
@@ -93,7 +101,11 @@ void step_with(UpdateKernel kernel, const DiagonalStep& p, const StreamCoords& s
 }  // namespace
 
 void diagonal_noisy_step(const DiagonalStep& p, const StreamCoords& s, RowIds traj, BlockRef theta) {
-  step_with(update_kernels().front().fn, p, s, traj, theta);
+  step_with(update_kernels().front().fn, p, nullptr, s, traj, theta);
+}
+
+void weight_noise_step(const DiagonalStep& p, ConstBlockRef G, const StreamCoords& s, RowIds traj, BlockRef theta) {
+  step_with(update_kernels().front().fn, p, &G, s, traj, theta);
 }
 
 std::vector<std::string> diagonal_step_kernels() {
@@ -105,8 +117,15 @@ std::vector<std::string> diagonal_step_kernels() {
 void diagonal_noisy_step_with(const std::string& kernel, const DiagonalStep& p, const StreamCoords& s, RowIds traj,
                               BlockRef theta) {
   for (const auto& k : update_kernels())
-    if (kernel == k.name) return step_with(k.fn, p, s, traj, theta);
+    if (kernel == k.name) return step_with(k.fn, p, nullptr, s, traj, theta);
   throw std::invalid_argument("diagonal_noisy_step_with: no kernel '" + kernel + "' on this CPU");
+}
+
+void weight_noise_step_with(const std::string& kernel, const DiagonalStep& p, ConstBlockRef G, const StreamCoords& s,
+                            RowIds traj, BlockRef theta) {
+  for (const auto& k : update_kernels())
+    if (kernel == k.name) return step_with(k.fn, p, &G, s, traj, theta);
+  throw std::invalid_argument("weight_noise_step_with: no kernel '" + kernel + "' on this CPU");
 }
 
 }  // namespace sgdnoise

@@ -32,11 +32,20 @@ struct DiagonalStep {
 /// stream s (draw j of the step is coordinate j).
 void diagonal_noisy_step(const DiagonalStep& p, const StreamCoords& s, RowIds traj, BlockRef theta);
 
+/// The same fusion for any loss whose gradient G (rows x d) is already computed:
+/// theta <- (theta - h G) + (0 + sigma_j z), the generic path's operations, so its bits
+/// (p.lambda and p.center are not read). The noise buffer's zeroing and its separate
+/// pass are gone; the gradient is the loss's own pass.
+void weight_noise_step(const DiagonalStep& p, ConstBlockRef G, const StreamCoords& s, RowIds traj, BlockRef theta);
+
 /// The update kernels this CPU can run, the one used first ("avx512", "avx2", "baseline");
 /// all give the same bits (no fma). For tests.
 std::vector<std::string> diagonal_step_kernels();
 /// diagonal_noisy_step with the named update kernel.
 void diagonal_noisy_step_with(const std::string& kernel, const DiagonalStep& p, const StreamCoords& s, RowIds traj,
                               BlockRef theta);
+/// weight_noise_step with the named update kernel.
+void weight_noise_step_with(const std::string& kernel, const DiagonalStep& p, ConstBlockRef G, const StreamCoords& s,
+                            RowIds traj, BlockRef theta);
 
 }  // namespace sgdnoise
