@@ -59,8 +59,8 @@ NoisyGD::NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseMo
         "a preconditioner is defined for the plain simultaneous step (optimizer sgd, no weight decay, no schedule)");
   const auto* q = dynamic_cast<const Quadratic*>(loss_.get());
   const auto* g = dynamic_cast<const GaussianNoise*>(noise_.get());
-  if (g && g->target() == NoiseTarget::weights && g->structure() != GaussianNoise::Structure::factor &&
-      opt_.plain() && !M_) {
+  if (g && g->target() == NoiseTarget::weights && g->structure() != GaussianNoise::Structure::factor && opt_.plain() &&
+      !M_) {
     diag_sigma_ = g->stddev();
     if (q && q->axis_aligned()) {
       diagonal_fused_ = true;
