@@ -154,7 +154,7 @@ constexpr int kSampleGroup = 4;
 
 // Eight samples at a time with AVX-512's 32 vector registers: each sample's dot product is
 // one chain of dependent fma (d / 8 long), so eight chains keep both fma units busy where
-// four left them waiting on the latency (1.2x on W3). The same bits: each dot and each
+// four left them waiting on the latency. The same bits: each dot and each
 // update of g is computed as with any group size.
 constexpr int kSampleGroup512 = 8;
 
