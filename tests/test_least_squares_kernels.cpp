@@ -1,5 +1,5 @@
 // The least-squares sample-gradient kernels (the W3 hot loop): the AVX-512 and AVX2
-// kernels, which take samples four at a time with vector accumulators, give the bits of
+// kernels, which take samples four (AVX2) or eight (AVX-512) at a time with vector accumulators, give the bits of
 // the one-sample-at-a-time reference with correctly rounded fma; the baseline (two
 // roundings) agrees to rounding; and every kernel equals the dense formula
 // sum_j w_j x_ij (x_ij^T theta - y_ij) to rounding. Batch sizes cover full groups of four
@@ -25,7 +25,7 @@ TEST(LeastSquaresKernels, VectorKernelsGiveTheReferenceBits) {
     s.n_test = 0;
     s.seed = 9;
     const LeastSquares loss = LeastSquares::synthetic(s);
-    for (const Index m : {Index{1}, Index{3}, Index{4}, Index{7}, Index{32}}) {
+    for (const Index m : {Index{1}, Index{3}, Index{4}, Index{7}, Index{8}, Index{9}, Index{15}, Index{32}}) {
       const Index rows = 19;
       Mat T(rows, d + 2);  // wider than d: the kernels read the first d columns
       for (Index i = 0; i < T.size(); ++i) T.data()[i] = z(gen);

@@ -4,6 +4,10 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "core/diagonal_step.hpp"
+#include "losses/quadratic.hpp"
+#include "noise/gaussian.hpp"
+
 namespace sgdnoise {
 
 namespace {
@@ -54,6 +58,19 @@ NoisyGD::NoisyGD(std::shared_ptr<const Loss> loss, std::shared_ptr<const NoiseMo
   if (M_ && !opt_.plain())
     throw std::invalid_argument(
         "a preconditioner is defined for the plain simultaneous step (optimizer sgd, no weight decay, no schedule)");
+  const auto* q = dynamic_cast<const Quadratic*>(loss_.get());
+  const auto* g = dynamic_cast<const GaussianNoise*>(noise_.get());
+  if (g && g->target() == NoiseTarget::weights && g->structure() != GaussianNoise::Structure::factor && opt_.plain() &&
+      !M_) {
+    diag_sigma_ = g->stddev();
+    if (q && q->axis_aligned()) {
+      diagonal_fused_ = true;
+      diag_lambda_ = q->eigenvalues();  // axis-aligned: H = diag(lambda), lambda_j on coordinate j
+      diag_center_ = q->stationary_point();
+    } else {
+      weight_noise_fused_ = true;
+    }
+  }
 }
 
 std::string NoisyGD::kind() const {
@@ -95,6 +112,16 @@ void NoisyGD::advance(std::uint64_t seed, std::uint64_t k, RowIds traj, BlockRef
   const StreamCoords coords{seed, Purpose::gradient_noise, k};
   const double h = opt_.eta_at(eta_, static_cast<std::int64_t>(k));
   auto theta = X.leftCols(d);
+  if (diagonal_fused_) {  // the same bits as the generic path below, in one pass
+    diagonal_noisy_step({diag_lambda_.data(), diag_center_.data(), diag_sigma_.data(), h}, coords, traj, theta);
+    return;
+  }
+  if (weight_noise_fused_) {  // the same bits as the generic path: zeta drawn and added in the update's pass
+    Mat& G = gradient_scratch(n, d);
+    loss_->gradient(theta, G);
+    weight_noise_step({nullptr, nullptr, diag_sigma_.data(), h}, G, coords, traj, theta);
+    return;
+  }
   // Weight noise is drawn at theta_k, before the update moves it.
   thread_local Mat zeta;
   const bool weight_noise = noise_ && noise_->target() == NoiseTarget::weights;

@@ -79,6 +79,15 @@ class NoisyGD final : public Stepper {
  private:
   void gradient(const StreamCoords& coords, RowIds traj, ConstBlockRef theta, BlockRef G) const;
   std::shared_ptr<const Loss> loss_;
+  // Plain SGD on an axis-aligned quadratic with isotropic or diagonal Gaussian weight noise:
+  // the fused step of core/diagonal_step.hpp (the same bits as the generic path), with the
+  // Hessian's diagonal, the stationary point and the noise's standard deviations.
+  bool diagonal_fused_ = false;
+  Vec diag_lambda_, diag_center_, diag_sigma_;
+  // Plain SGD with isotropic or diagonal Gaussian weight noise on any other loss: the loss's
+  // gradient, then the noise's normals and the update in one pass (weight_noise_step; the
+  // same bits), with the noise's standard deviations in diag_sigma_.
+  bool weight_noise_fused_ = false;
   std::shared_ptr<const NoiseModel> noise_;  // may be null: plain GD
   double eta_;
   OptimizerConfig opt_;

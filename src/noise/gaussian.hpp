@@ -28,6 +28,9 @@ class GaussianNoise final : public NoiseModel {
   Structure structure() const { return structure_; }
   /// Number of normals drawn per trajectory and step.
   Index draws() const { return structure_ == Structure::factor ? B_.cols() : d_; }
+  /// The standard deviations of the coordinates (isotropic and diagonal; empty for a factor):
+  /// a draw is stddev_j z_j.
+  const Vec& stddev() const { return stddev_; }
 
  private:
   GaussianNoise(NoiseTarget t, Structure st, Index d) : NoiseModel(t), structure_(st), d_(d) {}
