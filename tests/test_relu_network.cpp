@@ -177,7 +177,7 @@ TEST(ReluNetwork, IndicatorObserverRecordsTraceHCAndItsIsotropicTwin) {
   const auto net = small_net(false);
   const Vec theta = smooth_point(*net);
   auto noise = std::make_shared<SgdSampling>(net, SgdSampling::Scheme::with_replacement, 2);
-  const IndicatorObserver at_mean(net, noise, 0.1, 0), over(net, noise, 0.1, 2);
+  IndicatorObserver at_mean(net, noise, 0.1, 0), over(net, noise, 0.1, 2);
   Mat X(3, net->dim());
   X.row(0) = theta.transpose();
   X.row(1) = theta.transpose();

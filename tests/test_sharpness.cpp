@@ -70,7 +70,7 @@ TEST(Sharpness, EqualsTheDenseTopEigenvalueOnBothSolverPaths) {
   for (Index m : {4, 10}) {  // d = 20 (dense) and d = 50 (Spectra's Lanczos)
     const auto loss = net(3, m);
     SCOPED_TRACE("d = " + std::to_string(loss->dim()));
-    const SharpnessObserver obs(loss, 0);
+    SharpnessObserver obs(loss, 0);
     const Mat X = points(*loss, 3);
     for (Index t = 0; t < X.rows(); ++t) {
       const Vec theta = X.row(t).transpose();

@@ -36,7 +36,7 @@ Vec DistributionObserver::values(const std::string& of, ConstBlockRef X, const T
 }
 
 void DistributionObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                                   std::vector<Observation>&) const {
+                                   std::vector<Observation>&) {
   if (k == 0) {  // a fresh run (the experiment may be run again)
     steps_.clear();
     paths_.clear();
@@ -101,7 +101,7 @@ std::string DistributionObserver::saved_state() const {
   return s;
 }
 
-void DistributionObserver::restore_state(const std::string& state, std::int64_t k, ConstBlockRef) const {
+void DistributionObserver::restore_state(const std::string& state, std::int64_t k, ConstBlockRef) {
   if (state.size() % sizeof(double) != 0) throw std::invalid_argument("the distribution observer's state is cut");
   std::vector<double> all(state.size() / sizeof(double));
   std::memcpy(all.data(), state.data(), state.size());

@@ -34,9 +34,9 @@ class DistributionObserver final : public Observer {
   DistributionObserver(DistributionSpec spec, LossInstances losses, Vec centre);
   std::vector<std::string> names() const override { return {}; }
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
   std::string saved_state() const override;
-  void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const override;
+  void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) override;
   void arrays(std::vector<ObserverArray>& out) const override;
 
  private:
@@ -45,10 +45,10 @@ class DistributionObserver final : public Observer {
   LossInstances losses_;
   Vec centre_;
   // What was recorded, one entry per observation (the driver observes in step order).
-  mutable std::vector<std::int64_t> steps_;
-  mutable std::vector<double> paths_;                   // steps x ids x d
-  mutable std::vector<std::vector<double>> quantiles_;  // per observable: steps x quantiles
-  mutable std::vector<std::vector<double>> counts_;     // per observable: steps x (bins + 2: below, above)
+  std::vector<std::int64_t> steps_;
+  std::vector<double> paths_;                   // steps x ids x d
+  std::vector<std::vector<double>> quantiles_;  // per observable: steps x quantiles
+  std::vector<std::vector<double>> counts_;     // per observable: steps x (bins + 2: below, above)
 };
 
 /// Type-7 quantile of sorted values (linear interpolation between order statistics).

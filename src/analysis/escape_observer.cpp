@@ -31,7 +31,7 @@ EscapeObserver::EscapeObserver(std::shared_ptr<const Region> target, Index traje
 // and events at a step precede censorings at that step. Grouping the escapes of one interval
 // changes nothing: prod_{i<m} (1 - 1/(n-i)) = (n-m)/n, and Greenwood's sum
 // sum_{i<m} 1/((n-i)(n-i-1)) = m/(n(n-m)). Until the first censoring S = (N-E)/N exactly.
-void EscapeObserver::km_advance(Index m, Index c) const {
+void EscapeObserver::km_advance(Index m, Index c) {
   const double N = static_cast<double>(n_);
   if (km_censored_ == 0) {
     km_escaped_ += m;
@@ -51,7 +51,7 @@ void EscapeObserver::km_advance(Index m, Index c) const {
   km_censored_ += c;
 }
 
-void EscapeObserver::km_rebuild(std::int64_t k) const {
+void EscapeObserver::km_rebuild(std::int64_t k) {
   km_at_risk_ = n_;
   km_escaped_ = km_censored_ = 0;
   km_S_ = 1.0;
@@ -66,7 +66,7 @@ void EscapeObserver::km_rebuild(std::int64_t k) const {
 }
 
 void EscapeObserver::observe(std::int64_t k, ConstBlockRef Xalive, const TrajectoryIds& ids, int,
-                             std::vector<Observation>& out) const {
+                             std::vector<Observation>& out) {
   if (!started_ && k != 0) reason_ = "the run was resumed: first passages before the checkpoint were not tracked";
   started_ = true;
   // The driver passes the trajectories not diverged (rows ids); the tracker needs every row, in
@@ -122,11 +122,11 @@ void EscapeObserver::observe(std::int64_t k, ConstBlockRef Xalive, const Traject
   out.push_back({"escaped_fraction", e});
 }
 
-void EscapeObserver::stopped(std::vector<char>& stop) const {
+void EscapeObserver::stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const {
   if (!stop_escaped_ || !reason_.empty()) return;
   const auto& res = tracker_.results();
-  for (std::size_t t = 0; t < res.size() && t < stop.size(); ++t)
-    if (res[t].state == EscapeState::escaped) stop[t] = 1;
+  for (const std::uint64_t t : running)
+    if (t < res.size() && t < stop.size() && res[t].state == EscapeState::escaped) stop[t] = 1;
 }
 
 std::string EscapeObserver::saved_state() const {
@@ -140,7 +140,7 @@ std::string EscapeObserver::saved_state() const {
   return w.take();
 }
 
-void EscapeObserver::restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const {
+void EscapeObserver::restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) {
   try {
     ByteReader r(state);
     if (r.pod<std::uint8_t>() != 1) throw std::invalid_argument("escape observer state: unknown layout");

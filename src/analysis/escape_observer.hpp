@@ -33,13 +33,13 @@ class EscapeObserver final : public Observer {
                  std::optional<EscapeBridge> bridge = std::nullopt, bool stop_escaped = false);
   std::vector<std::string> names() const override { return {"escaped_fraction"}; }
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
   /// With stop_escaped: the escaped trajectories (escape.stop_escaped).
-  void stopped(std::vector<char>& stop) const override;
+  void stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override;
   /// First passages so far (and the bridge's last observation step): a resumed run
   /// continues the record exactly.
   std::string saved_state() const override;
-  void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const override;
+  void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) override;
   bool stops_escaped() const { return stop_escaped_; }
 
   /// Statistics at the end of the run (running trajectories censored at last_step);
@@ -59,17 +59,17 @@ class EscapeObserver final : public Observer {
   double horizon_;
   std::optional<EscapeBridge> bridge_;
   bool stop_escaped_ = false;
-  mutable EscapeTracker tracker_;
-  mutable std::string reason_;
-  mutable bool started_ = false;
-  mutable bool started_observing_ = false;  // the tracker has its start state
-  mutable Mat prev_;                        // bridge: the previous observation
-  mutable std::int64_t prev_k_ = 0;
+  EscapeTracker tracker_;
+  std::string reason_;
+  bool started_ = false;
+  bool started_observing_ = false;  // the tracker has its start state
+  Mat prev_;                        // bridge: the previous observation
+  std::int64_t prev_k_ = 0;
   // escaped_fraction's Kaplan-Meier state (km_advance), rebuilt from the tracker on restore.
-  void km_advance(Index m, Index c) const;
-  void km_rebuild(std::int64_t k) const;
-  mutable Index km_at_risk_ = 0, km_escaped_ = 0, km_censored_ = 0;
-  mutable double km_S_ = 1.0, km_V_ = 0.0;
+  void km_advance(Index m, Index c);
+  void km_rebuild(std::int64_t k);
+  Index km_at_risk_ = 0, km_escaped_ = 0, km_censored_ = 0;
+  double km_S_ = 1.0, km_V_ = 0.0;
 };
 
 }  // namespace sgdnoise

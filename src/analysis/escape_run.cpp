@@ -2,70 +2,83 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+#include <limits>
 #include <stdexcept>
 
-#include "core/openmp_env.hpp"
+#include "dynamics/ensemble.hpp"
 
 namespace sgdnoise {
+
+namespace {
+
+// First passages at step resolution as an observer of the ensemble driver with a step hook:
+// after every step the hook records the entries of each block's rows (Region::record_entries,
+// one pass, no allocation); at each observation (every sync_every steps) the entered
+// trajectories stop, and all do once at most need_left are still running, which ends the run
+// (EnsembleSpec::end_when_all_stopped).
+class FirstPassages final : public Observer, public StepHook {
+ public:
+  FirstPassages(const Region& target, Index trajectories, Index need_left)
+      : target_(target), first_passage_(static_cast<std::size_t>(trajectories), -1), need_left_(need_left) {}
+  std::vector<std::string> names() const override { return {}; }
+  /// Step 0: the trajectories that start inside have entered at 0; later the hook records.
+  void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int, std::vector<Observation>&) override {
+    if (k != 0) return;
+    target_.inside(X, inside_);
+    for (Index r = 0; r < X.rows(); ++r)
+      if (inside_[static_cast<std::size_t>(r)])
+        first_passage_[static_cast<std::size_t>(ids.empty() ? r : ids[static_cast<std::size_t>(r)])] = 0;
+  }
+  void after_step(std::int64_t k, ConstBlockRef theta, const std::uint64_t* ids) override {
+    // Each trajectory belongs to one row of one block: no two threads write one entry.
+    target_.record_entries(theta, ids, k, first_passage_.data());
+  }
+  void stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override {
+    Index left = 0;
+    for (const std::uint64_t t : running) {
+      if (first_passage_[t] >= 0) {
+        stop[t] = 1;
+      } else {
+        ++left;
+      }
+    }
+    if (left <= need_left_)
+      for (const std::uint64_t t : running) stop[t] = 1;
+  }
+  std::vector<std::int64_t>& first_passage() { return first_passage_; }
+
+ private:
+  const Region& target_;
+  std::vector<std::int64_t> first_passage_;
+  Index need_left_;
+  std::vector<char> inside_;
+};
+
+}  // namespace
 
 EscapeRunResult run_until_escaped(const Stepper& stepper, const Mat& X0, const Region& target,
                                   const EscapeRunSpec& spec) {
   if (!(spec.fraction > 0.0 && spec.fraction <= 1.0)) throw std::invalid_argument("escape run: fraction in (0, 1]");
-  const Index N = X0.rows(), block = std::max<Index>(spec.block, 1);
-  const std::int64_t sync = std::max<std::int64_t>(spec.sync_every, 1);
+  const Index N = X0.rows();
   const auto need_left = N - static_cast<Index>(std::ceil(spec.fraction * static_cast<double>(N)));
-  const Index d = X0.cols() - stepper.extra_columns();
+  FirstPassages passages(target, N, need_left);
+  EnsembleSpec es;
+  es.seed = spec.seed;
+  es.steps = spec.cap;
+  es.every = std::max<std::int64_t>(spec.sync_every, 1);
+  es.block = std::max<Index>(spec.block, 1);
+  es.threads = spec.threads;
+  es.divergence_bound = std::numeric_limits<double>::infinity();  // an escape run tests no bound
+  es.end_when_all_stopped = true;
+  RunHooks hooks;
+  hooks.after_step = &passages;
+  const RunRecord rec = run_ensemble(stepper, X0, es, {&passages}, hooks);
+  // The last step run: where every trajectory stopped, or the cap (or where all diverged).
+  const std::int64_t k = rec.series.empty() ? 0 : rec.series.back().k;
+
   EscapeRunResult res;
-  res.first_passage.assign(static_cast<std::size_t>(N), -1);
+  res.first_passage = std::move(passages.first_passage());
   auto& fp = res.first_passage;
-
-  Mat X = X0;
-  std::vector<std::uint64_t> ids(static_cast<std::size_t>(N));
-  std::iota(ids.begin(), ids.end(), std::uint64_t{0});
-  std::vector<char> inside;
-  target.inside(X.leftCols(d), inside);
-  for (Index i = 0; i < N; ++i)
-    if (inside[static_cast<std::size_t>(i)]) fp[static_cast<std::size_t>(i)] = 0;
-
-  // Removes the rows whose trajectory has escaped, keeping the order (stable, in place).
-  Index live = N;
-  auto compact = [&]() {
-    Index w = 0;
-    for (Index i = 0; i < live; ++i) {
-      const std::uint64_t id = ids[static_cast<std::size_t>(i)];
-      if (fp[id] >= 0) continue;
-      if (w != i) {
-        X.row(w) = X.row(i);
-        ids[static_cast<std::size_t>(w)] = id;
-      }
-      ++w;
-    }
-    live = w;
-  };
-  compact();
-
-  std::int64_t k = 0;
-  double executed = 0.0;
-  while (k < spec.cap && live > need_left) {
-    const std::int64_t k1 = std::min<std::int64_t>(k + sync, spec.cap);
-    const Index nblocks = (live + block - 1) / block;
-    executed += static_cast<double>(live) * static_cast<double>(k1 - k);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_for( \
-    static_cast <double>(live) * static_cast <double>(X.cols()) * static_cast <double>(k1 - k), spec.threads))
-    for (Index b = 0; b < nblocks; ++b) {
-      const Index r0 = b * block, rows = std::min(block, live - r0);
-      auto Xb = X.middleRows(r0, rows);
-      const std::uint64_t* bid = ids.data() + r0;
-      for (std::int64_t kk = k; kk < k1; ++kk) {
-        stepper.advance(spec.seed, static_cast<std::uint64_t>(kk), RowIds::mapped(bid), Xb);
-        // Each trajectory belongs to one row of one block: no two threads write one entry.
-        target.record_entries(Xb.leftCols(d), bid, kk + 1, fp.data());
-      }
-    }
-    compact();
-    k = k1;
-  }
   // The stop step: the first k at which at most need_left were running (or the last step
   // run); first passages after it are censored there, as in a run stopped exactly.
   std::vector<std::int64_t> times;
@@ -83,7 +96,7 @@ EscapeRunResult run_until_escaped(const Stepper& stepper, const Mat& X0, const R
     useful += static_cast<double>(t >= 0 ? t : res.stop_step);
   }
   res.useful_steps = useful;
-  res.executed_steps = executed;
+  res.executed_steps = rec.trajectory_steps;
   return res;
 }
 

@@ -3,14 +3,17 @@
 // region, stepping only the trajectories still running (the work an early-exit
 // simulator must do; peer workload W4).
 //
-// Every block of trajectories takes `sync_every` steps, testing the target after each
-// one (first passages at step resolution); between those periods the escaped rows are
-// removed and the survivors repacked into full blocks. Rows then no longer hold
-// consecutive trajectories: the random streams follow the original trajectory index
-// through RowIds (core/rng.hpp), so every trajectory's path, and every result here, is
-// the one of the whole ensemble, for any thread count, block size and sync period
-// (docs/conventions.md, determinism). The stop step is recomputed exactly from the first
-// passages, so stopping at a period's end never changes a result either.
+// It is the ensemble driver (dynamics/ensemble.hpp) with a step hook and an observer: every
+// block of trajectories takes `sync_every` steps (the observation period), the hook testing
+// the target after each one (first passages at step resolution); at each observation the
+// escaped trajectories stop and the survivors are compacted, and the run ends once at most
+// N - ceil(fraction N) are running. Rows then no longer hold consecutive trajectories: the
+// random streams follow the original trajectory index through RowIds (core/rng.hpp), so
+// every trajectory's path, and every result here, is the one of the whole ensemble, for any
+// thread count, block size and sync period (docs/conventions.md, determinism). The stop step
+// is recomputed exactly from the first passages, so stopping at a period's end never changes
+// a result either. A trajectory that turns non-finite is stepped on (it never enters the
+// target, so it is censored); should every trajectory do so, the run ends at that observation.
 #include <cstdint>
 #include <limits>
 #include <vector>

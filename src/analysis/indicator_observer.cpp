@@ -31,7 +31,7 @@ IndicatorObserver::Values IndicatorObserver::at(Index group, const Vec& theta, s
 }
 
 void IndicatorObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                                std::vector<Observation>& out) const {
+                                std::vector<Observation>& out) {
   const auto step = static_cast<std::uint64_t>(k);
   auto group = [&](std::int64_t t) { return t < 0 ? Index{0} : loss_.groups.of(static_cast<std::uint64_t>(t)); };
   for (auto& o : observe_at_points(X, ids, trajectories_, threads, names(),

@@ -34,7 +34,7 @@ class IndicatorObserver final : public Observer {
     return {"trace_H_C", "trace_H_Cbar", "trace_C", "anisotropy_ratio"};
   }
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
 
   struct Values {
     double trace_H_C = 0.0, trace_H_Cbar = 0.0, trace_C = 0.0, ratio = 0.0;

@@ -119,14 +119,14 @@ Vec LossObserver::values(ConstBlockRef X, const TrajectoryIds& ids, int threads)
 }
 
 void LossObserver::screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                          std::vector<char>& bad) const {
+                          std::vector<char>& bad) {
   Vec v = values(X, ids, threads);
   flag_unrepresentable(v, bad);
   screened_.keep(k, ids, std::move(v));
 }
 
 void LossObserver::observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                           std::vector<Observation>& out) const {
+                           std::vector<Observation>& out) {
   std::optional<Vec> v = screened_.take(k, ids, X.rows());
   if (!v) v = values(X, ids, threads);
   out.push_back({names().front(), mean_estimate(*v)});
@@ -169,12 +169,12 @@ Vec MomentObserver::dist2(ConstBlockRef X, const TrajectoryIds& ids, int threads
 }
 
 void MomentObserver::screen(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                            std::vector<char>& bad) const {
+                            std::vector<char>& bad) {
   flag_unrepresentable(dist2(X, ids, threads), bad);
 }
 
 void MomentObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                             std::vector<Observation>& out) const {
+                             std::vector<Observation>& out) {
   const Index N = X.rows(), d = X.cols();
   const Vec dist2 = this->dist2(X, ids, threads);
   out.push_back({"dist2", mean_estimate(dist2)});
@@ -254,8 +254,7 @@ std::vector<std::string> MeanObserver::names() const {
   return n;
 }
 
-void MeanObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&, int,
-                           std::vector<Observation>& out) const {
+void MeanObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&, int, std::vector<Observation>& out) {
   for (Index c : coords_) out.push_back({"theta_" + std::to_string(c), mean_estimate(X.col(c))});
 }
 

@@ -69,16 +69,15 @@ class LossObserver final : public Observer {
  public:
   explicit LossObserver(LossInstances loss, bool test = false) : loss_(std::move(loss)), test_(test) {}
   std::vector<std::string> names() const override { return {test_ ? "test_loss" : "loss"}; }
-  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-              std::vector<char>& bad) const override;
+  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads, std::vector<char>& bad) override;
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
 
  private:
   Vec values(ConstBlockRef X, const TrajectoryIds& ids, int threads) const;
   LossInstances loss_;
   bool test_;
-  mutable ScreenedValues screened_;
+  ScreenedValues screened_;
 };
 
 }  // namespace sgdnoise
@@ -91,7 +90,7 @@ class MeanObserver final : public Observer {
   explicit MeanObserver(std::vector<Index> coords) : coords_(std::move(coords)) {}
   std::vector<std::string> names() const override;
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
 
  private:
   std::vector<Index> coords_;
@@ -114,10 +113,9 @@ class MomentObserver final : public Observer {
       : groups_(groups), centres_(std::move(centres)), entries_(std::move(entries)) {}
   std::vector<std::string> names() const override;
   /// Flags the trajectories whose dist2 is non-finite or beyond kValueBound.
-  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-              std::vector<char>& bad) const override;
+  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads, std::vector<char>& bad) override;
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
   static constexpr Index kGroups = 32;
 
  private:

@@ -15,7 +15,7 @@ PointValue SharpnessObserver::at(const Vec& theta, Index group) const {
 }
 
 void SharpnessObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                                std::vector<Observation>& out) const {
+                                std::vector<Observation>& out) {
   auto group = [&](std::int64_t t) { return t < 0 ? Index{0} : loss_.groups.of(static_cast<std::uint64_t>(t)); };
   for (auto& o : observe_at_points(
            X, ids, trajectories_, threads, names(),

@@ -30,7 +30,7 @@ class SharpnessObserver final : public Observer {
       : SharpnessObserver(LossInstances(std::move(loss)), trajectories, tol, maxit) {}
   std::vector<std::string> names() const override { return {"sharpness"}; }
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
 
   /// lambda_max(H(theta)) of group g's loss, or why it is undefined (the eigensolver did not converge).
   PointValue at(const Vec& theta, Index group = 0) const;

@@ -18,13 +18,13 @@ Vec StrongErrorObserver::squared_distance(ConstBlockRef X, Index a, Index b, int
 }
 
 void StrongErrorObserver::screen(std::int64_t, ConstBlockRef X, const TrajectoryIds&, int threads,
-                                 std::vector<char>& bad) const {
+                                 std::vector<char>& bad) {
   flag_unrepresentable(squared_distance(X, 0, d_, threads), bad);
   if (half_) flag_unrepresentable(squared_distance(X, d_, 2 * d_, threads), bad);
 }
 
 void StrongErrorObserver::observe(std::int64_t, ConstBlockRef X, const TrajectoryIds&, int threads,
-                                  std::vector<Observation>& out) const {
+                                  std::vector<Observation>& out) {
   auto pairwise = [&](Index a, Index b, const char* name, const char* name_sq) {
     const Vec sq = squared_distance(X, a, b, threads);
     out.push_back({name, mean_estimate(sq.cwiseSqrt())});

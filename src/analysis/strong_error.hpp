@@ -19,11 +19,10 @@ class StrongErrorObserver final : public Observer {
   StrongErrorObserver(Index dim, bool half) : d_(dim), half_(half) {}
   std::vector<std::string> names() const override;
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-               std::vector<Observation>& out) const override;
+               std::vector<Observation>& out) override;
   /// Flags the trajectories whose squared errors are non-finite or beyond kValueBound (the
   /// reference columns are not covered by the driver's bound on theta).
-  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-              std::vector<char>& bad) const override;
+  void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads, std::vector<char>& bad) override;
   bool whole_state() const override { return true; }
 
  private:

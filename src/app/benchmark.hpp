@@ -1,9 +1,10 @@
 #pragma once
 // The peer workloads W1-W4 (bench/peers/README.md) as in-code scenarios, run
 // through the library's own path: Scenario -> build_experiment -> the experiment's
-// stepper under run_ensemble (W1-W3), or under run_until_escaped (W4: only the
-// trajectories still running are stepped). Observers are left out of the timed loop,
-// as the peers time only their simulation loop. Used by `sgdnoise bench`.
+// stepper under run_ensemble (W1-W3), or under run_until_escaped (W4: run_ensemble with a
+// first-passage step hook; only the trajectories still running are stepped). The scenario's
+// observers are left out of the timed loop, as the peers time only their simulation loop.
+// Used by `sgdnoise bench`.
 #include <cstdint>
 #include <string>
 #include <vector>

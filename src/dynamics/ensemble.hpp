@@ -6,7 +6,11 @@
 // reduce in index order, so results are identical for any thread count and block
 // size (docs/conventions.md, determinism). Trajectories an observer stops (an escaped one)
 // leave the batch: the others are stepped as a compacted block whose rows name their trajectories (RowIds)
-// (core/rng.hpp), so they draw the same numbers and the cost follows the live ones.
+// (core/rng.hpp), so they draw the same numbers and the cost follows the live ones. A StepHook
+// (dynamics/step_hook.hpp) sees every block after every step, for what needs step resolution
+// (first passages), and a run whose trajectories are all stopped may end there
+// (EnsembleSpec::end_when_all_stopped): the run until escaped of analysis/escape_run.hpp is this
+// driver with such a hook and observer.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -15,6 +19,7 @@
 
 #include "core/process_group.hpp"
 #include "dynamics/observer.hpp"
+#include "dynamics/step_hook.hpp"
 #include "dynamics/stepper.hpp"
 
 namespace sgdnoise {
@@ -31,6 +36,10 @@ struct EnsembleSpec {
   /// all gather the stepped rows before each observation, so every process holds the whole
   /// ensemble, observes it and ends with the same record as a single process.
   const ProcessGroup* group = nullptr;
+  /// End the run at the first observation after which every trajectory is stopped
+  /// (Observer::stopped; status completed, the series ends there) instead of observing the
+  /// frozen ensemble up to `steps`, which may then be as large as std::int64_t allows.
+  bool end_when_all_stopped = false;
 };
 
 struct SeriesRow {
@@ -70,16 +79,25 @@ struct RunHooks {
   /// When it becomes true the run stops after the next observation (status interrupted); in a
   /// group, when it is true on any process.
   const std::atomic<bool>* stop = nullptr;
+  /// Called after every step of every block, inside the block loop (StepHook); not with a group
+  /// of several processes (each would see only its own slice).
+  StepHook* after_step = nullptr;
 };
 
 /// Runs from X at step 0, or, when `resume` holds a partial record, continues from its
 /// last observation with X the state saved there: the result is bitwise identical to an
-/// uninterrupted run (draws depend only on their coordinates; docs/conventions.md).
-RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec,
-                       const std::vector<const Observer*>& observers, const RunHooks& hooks = {},
-                       RunRecord resume = {});
+/// uninterrupted run (draws depend only on their coordinates; docs/conventions.md). The
+/// observers record the run: the driver calls their non-const observe, screen and (before a
+/// resumed run's first step, by the caller) restore_state.
+RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, const std::vector<Observer*>& observers,
+                       const RunHooks& hooks = {}, RunRecord resume = {});
 
 /// Steps at which run_ensemble observes: 0, every, 2 every, ..., and steps.
 std::vector<std::int64_t> observation_steps(std::int64_t steps, std::int64_t every);
+/// The observation step after k (an observation step below steps), computed without a list, so
+/// steps may be as large as std::int64_t allows.
+std::int64_t next_observation_step(std::int64_t k, std::int64_t steps, std::int64_t every);
+/// Whether k is one of observation_steps(steps, every).
+bool is_observation_step(std::int64_t k, std::int64_t steps, std::int64_t every);
 
 }  // namespace sgdnoise

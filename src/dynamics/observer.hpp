@@ -1,8 +1,10 @@
 #pragma once
 // The Observer contract of the ensemble driver (dynamics/ensemble.hpp): observers read the
 // ensemble at observation steps and never change it; they may stop trajectories that need no
-// further steps and carry state across a checkpoint. The observers themselves live in
-// analysis/ (one layer up).
+// further steps and carry state across a checkpoint. An observer's record is its own explicit
+// state: the calls that change it (observe, screen, restore_state) are non-const, the driver
+// holds the observers by non-const pointer, and the queries (names, stopped, saved_state,
+// arrays) are const. The observers themselves live in analysis/ (one layer up).
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -52,26 +54,30 @@ class Observer {
   /// Names of the results this observer produces.
   virtual std::vector<std::string> names() const = 0;
   /// Appends this observer's results for the ensemble X (rows in original order, row i
-  /// trajectory ids[i]) at step k.
+  /// trajectory ids[i]) at step k, and records what later calls need (first passages so far,
+  /// the arrays of arrays()).
   virtual void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                       std::vector<Observation>& out) const = 0;
+                       std::vector<Observation>& out) = 0;
   /// Before observe() at step k, on the same rows: sets bad[row] = 1 for each row whose
   /// per-trajectory value this observer averages is non-finite or beyond kValueBound
   /// (flag_unrepresentable). The driver marks those trajectories diverged at k and then calls
   /// observe() on the others, so one runaway trajectory cannot poison a mean. An observer may
   /// keep what it computed here for the observe() call at the same step. Default: no screen.
-  virtual void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
-                      std::vector<char>& bad) const {
+  virtual void screen(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads, std::vector<char>& bad) {
     (void)k, (void)X, (void)ids, (void)threads, (void)bad;
   }
   /// False (the default): X holds theta only. True: X is the stepper's whole state, theta
   /// and then its extra columns (a coupled reference, optimizer moments).
   virtual bool whole_state() const { return false; }
   /// Called after each observation: sets stop[t] = 1 for each trajectory t (original index)
-  /// that needs no further steps (an escaped trajectory, with escape.stop_escaped). The
-  /// ensemble driver then stops stepping it; its state stays as last observed. The
-  /// default stops nothing.
-  virtual void stopped(std::vector<char>& stop) const { (void)stop; }
+  /// that needs no further steps (an escaped trajectory, with escape.stop_escaped). `running`
+  /// lists the trajectories the driver still steps (ascending; every one before the first
+  /// stop): only those need a look, so the call costs what the live ones cost. The ensemble
+  /// driver then stops stepping them; their state stays as last observed. The default stops
+  /// nothing.
+  virtual void stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const {
+    (void)running, (void)stop;
+  }
   /// What a later observation needs of the earlier ones (the escape observer's first
   /// passages so far), saved with each checkpoint; empty: nothing.
   virtual std::string saved_state() const { return {}; }
@@ -80,7 +86,7 @@ class Observer {
   /// Before a resumed run's first step: the saved_state() of the checkpoint taken at step
   /// k, and the ensemble there as observe() saw it (theta, or the whole state). Throws
   /// std::invalid_argument when the state does not fit this observer.
-  virtual void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) const {
+  virtual void restore_state(const std::string& state, std::int64_t k, ConstBlockRef X) {
     (void)state, (void)k, (void)X;
   }
 };

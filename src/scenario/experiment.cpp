@@ -31,6 +31,12 @@ std::vector<const Observer*> Experiment::observer_ptrs() const {
   return v;
 }
 
+std::vector<Observer*> Experiment::recording_observers() const {
+  std::vector<Observer*> v;
+  for (const auto& o : observers) v.push_back(o.get());
+  return v;
+}
+
 Mat Experiment::initial_state() const {
   Mat X = Mat::Zero(trajectories, theta0.size() + stepper->extra_columns());
   X.leftCols(theta0.size()) = theta0.transpose().replicate(trajectories, 1);

@@ -54,6 +54,10 @@ struct Experiment {
   LossInstances loss_instances() const { return {groups, losses}; }
 
   std::vector<const Observer*> observer_ptrs() const;
+  /// The observers as the ensemble driver takes them: a run (run_experiment) or a restore
+  /// (restore_observer_states) records into them, so what they hold after it is that run's.
+  /// The experiment owns them (unique_ptr), which is why a const one hands them out writable.
+  std::vector<Observer*> recording_observers() const;
   /// The initial ensemble: every trajectory at theta0.
   Mat initial_state() const;
 };

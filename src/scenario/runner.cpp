@@ -48,7 +48,7 @@ void restore_observer_states(const Experiment& ex, const std::vector<std::string
                          std::to_string(ex.observers.size()) + " observers");
   const Index d = ex.theta0.size();
   for (std::size_t i = 0; i < states.size(); ++i) {
-    const Observer& o = *ex.observers[i];
+    Observer& o = *ex.observers[i];
     try {
       o.restore_state(states[i], k, o.whole_state() ? ConstBlockRef(state) : ConstBlockRef(state.leftCols(d)));
     } catch (const std::invalid_argument& e) {
@@ -70,7 +70,7 @@ RunResult run_experiment(const Experiment& ex, const RunHooks& hooks, RunRecord 
       (resume_state.rows() != ex.trajectories || resume_state.cols() != ex.theta0.size() + ex.stepper->extra_columns()))
     throw std::invalid_argument("resume: the checkpoint's state does not fit this scenario");
   r.record = run_ensemble(*ex.stepper, resuming ? std::move(resume_state) : ex.initial_state(), ex.spec,
-                          ex.observer_ptrs(), hooks, std::move(resume));
+                          ex.recording_observers(), hooks, std::move(resume));
   const PredictionContext ctx = prediction_context(ex);
   for (const auto& row : r.record.series) {
     std::vector<Prediction> ps;
