@@ -21,7 +21,8 @@ void register_region_basin(KindRegistry& registry) {
            "Python loss given its minima), in their order."),
        at_least(opt("target", T::integer, "0", "Index (row) of the target minimum."), 0),
        positive(opt("basin_time", T::number, "20.0", "Gradient-flow time allowed to reach a minimum.")),
-       positive(opt("basin_dt", T::number, "0.01", "RK4 step of the gradient flow (stable for basin_dt lambda_max < 2.78).")),
+       positive(opt("basin_dt", T::number, "0.01",
+                    "RK4 step of the gradient flow (stable for basin_dt lambda_max < 2.78).")),
        positive(opt("basin_capture_radius", T::number, "0.001",
                     "A flow is captured by the first minimum within this distance."))}};
   k.listing_order = 50;

@@ -17,8 +17,8 @@ void register_region_level_set(KindRegistry& registry) {
   k.capabilities = {.depends_on_loss = true};
   k.build = [](const RegionContext& c) -> std::shared_ptr<const Region> {
     if (!c.loss->has_value())
-      c.scenario.fail("escape.region", "level_set needs the loss's value, which loss.kind = \"" + c.loss->kind() +
-                                           "\" does not state");
+      c.scenario.fail("escape.region",
+                      "level_set needs the loss's value, which loss.kind = \"" + c.loss->kind() + "\" does not state");
     return std::make_shared<LevelSet>(c.loss, c.scenario.get_number("escape.level"));
   };
   k.examples = {{"escape.level=0.5"}};
