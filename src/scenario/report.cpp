@@ -90,8 +90,10 @@ CovarianceReport covariance_report(const Experiment& ex, const RunResult& r) {
   c.tau = last.tau;
   c.n = alive.rows();
   if (alive.rows() > 1) c.empirical = empirical_covariance(alive);
-  const PredictionContext ctx = prediction_context(ex);
-  if (ctx.quadratic) {
+  if (ex.quadratic) {
+    // Only a quadratic has an exact covariance; its context is cheap (no affine moments, which
+    // prediction_context builds for other affine-gradient losses and this would discard).
+    const PredictionContext ctx = prediction_context(ex);
     const Index d = ex.loss->dim();
     Mat pred(d, d);
     bool ok = true;
