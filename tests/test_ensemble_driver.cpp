@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -158,4 +159,57 @@ TEST(EnsembleDriver, EscapeRunWithoutACapEqualsACappedOne) {
   EXPECT_EQ(open.stop_step, capped.stop_step);
   EXPECT_EQ(open.useful_steps, capped.useful_steps);
   EXPECT_EQ(open.executed_steps, capped.executed_steps);
+}
+
+TEST(EnsembleDriver, TiledParallelStepsAgreeForAnyThreadsBlockAndStops) {
+  // Enough work per observation interval (2500 rows x 30 steps) that two threads really share
+  // it (core/openmp_env.hpp, threads_for), blocks that are not multiples of the 16-row tiles'
+  // lines (rounded up), a block larger than the ensemble (one tile, cut into units for the
+  // threads), trajectories stopped across tile boundaries and a divergence bound that some
+  // cross: the coordinates, the steps the hook saw, the divergence steps and the step count
+  // are the same in every configuration.
+  std::string text = kWell;
+  text.replace(text.find("trajectories = 40"), 17, "trajectories = 2500");
+  text.replace(text.find("steps = 60"), 10, "steps = 120");
+  text.replace(text.find("every = 5"), 9, "every = 30");
+  text.replace(text.find("variance = 0.05"), 15, "variance = 0.5");
+  const Experiment ex = build_experiment(Scenario::parse(text, "driver.toml"), 1);
+  const Index N = ex.trajectories;
+  std::vector<std::int64_t> at(static_cast<std::size_t>(N), std::numeric_limits<std::int64_t>::max());
+  for (Index t = 0; t < N; ++t)
+    if (t % 5 == 1 || (t >= 700 && t < 1300)) at[static_cast<std::size_t>(t)] = 30 * (1 + t % 3);
+  RunRecord ref;
+  std::vector<std::int64_t> ref_count;
+  for (const int threads : {1, 2}) {
+    for (const Index block : {Index{16}, Index{100}, Index{4096}}) {
+      StopAt obs(at);
+      CountSteps hook(N);
+      EnsembleSpec spec = ex.spec;
+      spec.threads = threads;
+      spec.block = block;
+      spec.divergence_bound = 2.5;
+      RunHooks hooks;
+      hooks.after_step = &hook;
+      RunRecord rec = run_ensemble(*ex.stepper, ex.initial_state(), spec, {&obs}, hooks);
+      ASSERT_EQ(rec.status, RunStatus::completed);
+      if (ref.series.empty()) {
+        ref = std::move(rec);
+        ref_count = hook.count_;
+        EXPECT_GT(ref.n_diverged, 0);  // the bound is crossed by some, not by all
+        EXPECT_LT(ref.n_diverged, N / 2);
+        EXPECT_GT(ref.n_stopped, N / 4);
+        continue;
+      }
+      // Bit for bit (a diverged coordinate may be NaN, which == would call different).
+      ASSERT_EQ(rec.final_state.size(), ref.final_state.size());
+      EXPECT_EQ(std::memcmp(rec.final_state.data(), ref.final_state.data(),
+                            sizeof(double) * static_cast<std::size_t>(ref.final_state.size())),
+                0)
+          << threads << " " << block;
+      EXPECT_EQ(rec.diverged_at, ref.diverged_at) << threads << " " << block;
+      EXPECT_EQ(rec.n_stopped, ref.n_stopped) << threads << " " << block;
+      EXPECT_EQ(rec.trajectory_steps, ref.trajectory_steps) << threads << " " << block;
+      EXPECT_EQ(hook.count_, ref_count) << threads << " " << block;
+    }
+  }
 }

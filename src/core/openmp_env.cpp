@@ -11,7 +11,9 @@
 namespace sgdnoise {
 
 void use_passive_openmp_wait(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || argv == nullptr || argv[0] == nullptr) return;
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr || argv == nullptr ||
+      argv[0] == nullptr)
+    return;
   if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
   ::execv("/proc/self/exe", argv);
   // Still here: /proc is not mounted or exec is not allowed. Run on with libgomp's default.

@@ -9,9 +9,11 @@
 namespace sgdnoise {
 
 /// libgomp reads OMP_WAIT_POLICY once, when it is loaded, before main() runs, so it cannot be
-/// changed from inside the process. Call first in main(): when OMP_WAIT_POLICY is unset, sets
-/// it to "passive" and re-executes the program with the same arguments; returns at once when
-/// the variable is set (by the user, or by that re-execution) and when the re-execution fails.
+/// changed from inside the process. Call first in main(): when neither OMP_WAIT_POLICY nor
+/// libgomp's own GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY to "passive" and re-executes the
+/// program with the same arguments; returns at once when either is set (by the user, or by
+/// that re-execution) and when the re-execution fails. A user who sets GOMP_SPINCOUNT (say
+/// 10000: a short spin before sleeping) chooses libgomp's spin-then-sleep waiting instead.
 void use_passive_openmp_wait(char** argv);
 
 /// Work (about one floating-point update each: rows x columns x steps) below which a parallel

@@ -1,14 +1,14 @@
 #pragma once
 // The ensemble driver: runs any Stepper over N trajectories, split into blocks
 // of rows that OpenMP threads take in any order, and calls observers at fixed
-// steps. Between two observations each block runs all its steps while it sits in
-// cache. Observers see the whole ensemble in original trajectory order and
-// reduce in index order, so results are identical for any thread count and block
-// size (docs/conventions.md, determinism). Trajectories an observer stops (an escaped one)
-// leave the batch: the others are stepped as a compacted block whose rows name their trajectories (RowIds)
-// (core/rng.hpp), so they draw the same numbers and the cost follows the live ones. A StepHook
-// (dynamics/step_hook.hpp) sees every block after every step, for what needs step resolution
-// (first passages), and a run whose trajectories are all stopped may end there
+// steps. The running rows are stepped in a working copy laid out in tiles, one dense,
+// 128-byte aligned block each; between two observations each block runs all its steps while
+// it sits in cache, then writes its rows back for the observers in the same parallel loop. Observers see the whole
+// ensemble in original trajectory order and reduce in index order, so results are identical for any thread count and
+// block size (docs/conventions.md, determinism). Trajectories an observer stops (an escaped one) leave the batch: the
+// others are stepped as a compacted block whose rows name their trajectories (RowIds) (core/rng.hpp), so they draw the
+// same numbers and the cost follows the live ones. A StepHook (dynamics/step_hook.hpp) sees every block after every
+// step, for what needs step resolution (first passages), and a run whose trajectories are all stopped may end there
 // (EnsembleSpec::end_when_all_stopped): the run until escaped of analysis/escape_run.hpp is this
 // driver with such a hook and observer.
 #include <atomic>
@@ -28,7 +28,7 @@ struct EnsembleSpec {
   std::uint64_t seed = 0;
   std::int64_t steps = 0;
   std::int64_t every = 1;  // observation period in steps (step 0 and the last step are always observed)
-  Index block = 256;       // trajectories per block
+  Index block = 256;       // trajectories per block, rounded up to a multiple of 16 (whole cache lines)
   int threads = 1;
   double divergence_bound = 1e100;  // |theta_i| beyond this counts as diverged
   /// Processes that share the stepping (MPI; core/process_group.hpp), or null: this process

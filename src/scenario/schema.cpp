@@ -158,7 +158,9 @@ std::vector<SectionSchema> build() {
           "ties the noise to M (D = 2 eps M, reversible). Plain discrete SGD and the sde_* schemes."),
       opt("preconditioner_diagonal", T::number_array, "[]",
           "M = diag(these d numbers, all > 0), instead of dynamics.preconditioner."),
-      at_least(opt("block", T::integer, "256", "Trajectories per block of work (never changes results)."), 1),
+      at_least(opt("block", T::integer, "256",
+                   "Trajectories per block of work, rounded up to a multiple of 16 (never changes results)."),
+               1),
       positive(opt("divergence_bound", T::number, "1e100",
                    "A trajectory with a non-finite coordinate or |theta_i| above this (or an observed value, such as "
                    "its loss, non-finite or above 1e150) is marked diverged, counted and excluded from every "
