@@ -4,8 +4,10 @@
 For each workload, alternates `sgdnoise bench --only W --json` and the numpy peer
 script (bench/peers, next to this file) ROUNDS times, one thread each, takes medians and
 prints the Markdown table of the issue-8 targets with the date, CPU model and threads and the
-spread of the rounds (min-max), then the thread scaling (2 threads / 1 thread) and the
-cost-growth exponents (log-log slopes of run time against N and d).
+spread of the rounds (min-max), then the thread scaling (2 threads / 1 thread) beside its
+bound on this machine (two independent one-thread processes timed side by side, `bench
+--processes 2`, over one) and the cost-growth exponents (log-log slopes of run time against
+N and d).
 
 The peers run on the numpy a user would have: Debian's numpy with OpenBLAS's OpenMP build
 (`apt-get install libopenblas0-openmp`, selected through LD_LIBRARY_PATH), one BLAS thread,
@@ -264,14 +266,24 @@ if not a.no_spectra:
     res["spectra"] = {"ours": sp_ours, "scipy": sp_peer, "operations": [ops_ours, ops_peer], "max_rel_diff": agree}
 
 if not a.no_scaling:
-    print("\n| thread scaling (2 threads / 1 thread) | ratio (target ≥ 1.8) |\n|---|---|")
+    # The bound: the same workload in two independent one-thread processes timed side by side
+    # (sgdnoise bench --processes 2): what the two cores deliver together with nothing shared
+    # but the hardware. Rounds alternate 1 thread, 2 threads, 2 processes.
+    print("\n| thread scaling | 2 threads / 1 thread (target ≥ 1.8) | 2 processes / 1 (the machine's bound) "
+          "| threads / bound |\n|---|---|---|---|")
+    res["scaling"] = {}
     for name in ["normals", "w1_d2", "w1_d100", "w2", "w3_with", "w3_reshuffle", "w4_1d", "w4_2d"]:
-        one, two = [], []
+        one, two, procs = [], [], []
         for r in range(a.rounds):
             one.append(ours(name, 1)[1]["traj_steps_per_s"])
             two.append(ours(name, 2)[1]["traj_steps_per_s"])
-        s = med(two) / med(one)
-        print(f"| {name} | {s:.2f} {'✓' if s >= 1.8 else '✗'} |")
+            procs.append(ours(name, 1, ["--processes", "2"])[1]["traj_steps_per_s"])
+        s2, sp = med(two) / med(one), med(procs) / med(one)
+        r2 = [t / o for t, o in zip(two, one)]
+        rp = [p / o for p, o in zip(procs, one)]
+        print(f"| {name} | {s2:.2f} [{min(r2):.2f}–{max(r2):.2f}] {'✓' if s2 >= 1.8 else '✗'} | {sp:.2f} "
+              f"[{min(rp):.2f}–{max(rp):.2f}] | {s2 / sp:.2f} |")
+        res["scaling"][name] = {"one": one, "two_threads": two, "two_processes": procs}
     # Every core but one busy (sgdnoise bench starts the busy processes itself): 2 threads
     # must never be slower than 1 on the same loaded machine.
     loaded = [ours("loaded_escape", 2)[1]["check"] for r in range(a.rounds)]

@@ -129,3 +129,28 @@ TEST(BenchCommand, LoadedRowReportsTheSpeedupUnderLoad) {
   EXPECT_GT(w["check"].get<double>(), 0.0);
   EXPECT_EQ(w["threads"].get<int>(), 2);
 }
+
+// The bound of thread scaling: each process runs the whole workload, so the work counted is
+// P times one run's (the same check value), over the slowest process's time.
+TEST(BenchCommand, ProcessesRowCountsTheWorkOfEveryProcess) {
+  const auto one = test::run_cli("bench --quick --json --only w1_d2 w4_1d");
+  const auto three = test::run_cli("bench --quick --json --processes 3 --only w1_d2 w4_1d");
+  ASSERT_EQ(one.code, 0) << one.output;
+  ASSERT_EQ(three.code, 0) << three.output;
+  const auto a = nlohmann::json::parse(one.output), b = nlohmann::json::parse(three.output);
+  EXPECT_EQ(b["processes"].get<int>(), 3);
+  ASSERT_EQ(b["workloads"].size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto &x = a["workloads"][i], &y = b["workloads"][i];
+    EXPECT_EQ(y["processes"].get<int>(), 3);
+    EXPECT_EQ(y["threads"].get<int>(), 1);
+    EXPECT_EQ(y["traj_steps"].get<double>(), 3.0 * x["traj_steps"].get<double>());
+    EXPECT_EQ(y["executed_traj_steps"].get<double>(), 3.0 * x["executed_traj_steps"].get<double>());
+    EXPECT_EQ(y["check"].get<double>(), x["check"].get<double>());
+    EXPECT_EQ(y["check_name"], x["check_name"]);
+    EXPECT_EQ(y["steps"], x["steps"]);
+  }
+  // One thread per process, and not for the row that times its own processes.
+  EXPECT_EQ(test::run_cli("bench --quick --processes 2 --threads 2 --only w1_d2").code, 2);
+  EXPECT_EQ(test::run_cli("bench --quick --processes 2 --only loaded_escape").code, 2);
+}

@@ -242,7 +242,7 @@ Mat spectra_bench_features(const BenchWorkload& w) {
   return LeastSquares::synthetic_features(s);
 }
 
-BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
+BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads, const std::function<void()>& before_timing) {
   BenchMeasurement m;
   m.name = w.name;
   m.threads = threads;
@@ -252,6 +252,7 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
     const Mat X = spectra_bench_features(w);
     const GramOperator op(X);
     const SpectraBenchSettings set;
+    if (before_timing) before_timing();
     const auto t0 = Clock::now();
     const Eigenpairs r = lanczos_eigenpairs(op, set.k, true, set.tol);
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -266,6 +267,7 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
     return m;
   }
   if (w.loaded) {
+    if (before_timing) throw std::invalid_argument("bench: " + w.name + " times its own processes");
     const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
     (void)time_scenario_run(w.toml, w.name, threads);  // warm-up, unloaded
     const BusyCores busy(cores - 1);
@@ -292,6 +294,7 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
       }
     };
     gemm(threads * 2);
+    if (before_timing) before_timing();
     const auto t0 = Clock::now();
     gemm(w.steps);
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -314,6 +317,7 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
       }
     };
     fill(threads * 10);
+    if (before_timing) before_timing();
     const auto t0 = Clock::now();
     fill(w.steps);
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -339,6 +343,7 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
     EscapeRunSpec warm = es;
     warm.cap = 20;
     (void)run_until_escaped(*ex.stepper, X0, *target, warm);
+    if (before_timing) before_timing();
     const auto t0 = Clock::now();
     const EscapeRunResult r = run_until_escaped(*ex.stepper, X0, *target, es);
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -356,6 +361,7 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
     EnsembleSpec warm = spec;
     warm.steps = warm.every = 3;
     (void)run_ensemble(*ex.stepper, X0, warm, {});
+    if (before_timing) before_timing();
     const auto t0 = Clock::now();
     const RunRecord rec = run_ensemble(*ex.stepper, X0, spec, {});
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -369,6 +375,110 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads) {
   }
   m.traj_steps_per_s = m.traj_steps / m.seconds;
   m.normals_per_s = m.executed_traj_steps * w.normals_per_step / m.seconds;
+  return m;
+}
+
+namespace {
+
+// What a child of run_bench_workload_in_processes sends back (plain bytes through a pipe).
+struct ChildResult {
+  double seconds, traj_steps, executed_traj_steps, normals_per_s, check;
+  std::int64_t steps;
+};
+
+bool write_all(int fd, const void* p, std::size_t n) {
+  const auto* c = static_cast<const char*>(p);
+  while (n > 0) {
+    const ssize_t k = ::write(fd, c, n);
+    if (k <= 0) return false;
+    c += k, n -= static_cast<std::size_t>(k);
+  }
+  return true;
+}
+
+bool read_all(int fd, void* p, std::size_t n) {
+  auto* c = static_cast<char*>(p);
+  while (n > 0) {
+    const ssize_t k = ::read(fd, c, n);
+    if (k <= 0) return false;
+    c += k, n -= static_cast<std::size_t>(k);
+  }
+  return true;
+}
+
+}  // namespace
+
+BenchMeasurement run_bench_workload_in_processes(const BenchWorkload& w, int processes) {
+  if (processes < 1) throw std::invalid_argument("bench: processes must be at least 1");
+  if (w.loaded) throw std::invalid_argument("bench: " + w.name + " times its own processes");
+  int ready[2], go[2], results[2];
+  if (::pipe(ready) != 0 || ::pipe(go) != 0 || ::pipe(results) != 0)
+    throw std::runtime_error("bench: cannot create the pipes for the processes");
+  std::vector<pid_t> children;
+  for (int i = 0; i < processes; ++i) {
+    const pid_t pid = ::fork();
+    if (pid < 0) break;
+    if (pid == 0) {  // the child: warm up, say so, wait for all, time, send the result
+      int status = 0;
+      try {
+        const BenchMeasurement m = run_bench_workload(w, 1, [&] {
+          const char c = 1;
+          char g = 0;
+          if (!write_all(ready[1], &c, 1) || !read_all(go[0], &g, 1)) ::_exit(3);
+        });
+        const ChildResult r{m.seconds, m.traj_steps, m.executed_traj_steps, m.normals_per_s, m.check, m.steps};
+        if (!write_all(results[1], &r, sizeof r)) status = 4;
+      } catch (...) {
+        status = 5;
+      }
+      ::_exit(status);
+    }
+    children.push_back(pid);
+  }
+  ::close(ready[1]);
+  ::close(go[0]);
+  ::close(results[1]);
+  // All warmed up, then all released at once: the timed loops run side by side.
+  bool ok = static_cast<int>(children.size()) == processes;
+  for (std::size_t i = 0; ok && i < children.size(); ++i) {
+    char c = 0;
+    ok = read_all(ready[0], &c, 1);
+  }
+  const std::vector<char> release(children.size(), 1);
+  if (ok) ok = write_all(go[1], release.data(), release.size());
+  ::close(go[1]);
+  std::vector<ChildResult> got(children.size());
+  for (std::size_t i = 0; ok && i < children.size(); ++i) ok = read_all(results[0], &got[i], sizeof(ChildResult));
+  ::close(ready[0]);
+  ::close(results[0]);
+  for (const pid_t p : children) {
+    int st = 0;
+    ::waitpid(p, &st, 0);
+    ok = ok && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+  }
+  if (!ok) throw std::runtime_error("bench: a process running " + w.name + " failed");
+  // The work of all, over the time of the slowest: what the cores do side by side.
+  BenchMeasurement m;
+  m.name = w.name;
+  m.threads = 1;
+  m.processes = processes;
+  m.trajectories = w.trajectories;
+  m.dim = w.dim;
+  for (const ChildResult& r : got) {
+    m.seconds = std::max(m.seconds, r.seconds);
+    m.traj_steps += r.traj_steps;
+    m.executed_traj_steps += r.executed_traj_steps;
+    m.steps = r.steps;
+    m.check = r.check;
+  }
+  m.traj_steps_per_s = m.traj_steps / m.seconds;
+  m.normals_per_s = m.executed_traj_steps * w.normals_per_step / m.seconds;
+  // The check of one process (all compute the same one).
+  m.check_name = w.name == "spectra" ? "lambda_max"
+                 : w.name == "gemm"  ? "gflops"
+                 : w.escape          ? "mean_escape_steps"
+                 : w.toml.empty()    ? ""
+                                     : "mean_final_loss";
   return m;
 }
 

@@ -6,6 +6,7 @@
 // observers are left out of the timed loop, as the peers time only their simulation loop.
 // Used by `sgdnoise bench`.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,14 +48,23 @@ struct BenchMeasurement {
   double check = 0.0;          // a sanity value (see check_name)
   std::string check_name;
   int threads = 1;
+  int processes = 1;  // run_bench_workload_in_processes
   // spectra: the eigenvalues found (descending), operator applications, Lanczos status
   std::vector<double> eigenvalues;
   Index operations = 0;
   bool converged = true;
 };
 
-/// Runs one workload: a short untimed warm-up, then the timed loop.
-BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads);
+/// Runs one workload: a short untimed warm-up, then the timed loop; before_timing, when given,
+/// is called between the two.
+BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads,
+                                    const std::function<void()>& before_timing = {});
+/// The bound of thread scaling on this machine: the workload run by `processes` independent
+/// processes of one thread each, warmed up apart and then timed side by side (released
+/// together). traj_steps and executed_traj_steps are their sums, seconds the slowest one's,
+/// so traj_steps_per_s is what the cores deliver together with nothing shared but the
+/// hardware. Not for loaded_escape, which times its own processes.
+BenchMeasurement run_bench_workload_in_processes(const BenchWorkload& w, int processes);
 
 /// The "spectra" workload's operator: the Hessian H = X^T X / n of least squares on the
 /// synthetic data of LeastSquares::synthetic (n = w.trajectories samples, d = w.dim,

@@ -64,6 +64,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
   auto* b = app.add_subcommand("bench", "Time the peer workloads W1-W4 through the library's own code path");
   b->add_flag("--json", o.json, "Print one JSON object");
   b->add_option("--threads", o.threads, "OpenMP threads")->check(CLI::Range(1, 1024));
+  b->add_option("--processes", o.processes,
+                "Run each workload in P processes of 1 thread each, timed side by side: the bound of thread scaling")
+      ->check(CLI::Range(1, 1024));
   b->add_option("--only", o.only, "Workloads to run (names as listed by --list; prefixes match)");
   b->add_flag("--quick", o.quick, "Small sizes (a shape check, not a measurement)");
   b->add_flag("--list", o.list, "List the workloads and exit");
@@ -91,6 +94,11 @@ int cmd_bench(const BenchOptions& o) {
     }
   }
   if (chosen.empty()) throw InputError("--only", "", "no workload matches (see sgdnoise bench --list)");
+  if (o.processes > 1 && o.threads > 1)
+    throw InputError("--processes", "", "each process runs one thread: give --processes or --threads, not both");
+  if (o.processes > 1)
+    for (const auto& w : chosen)
+      if (w.loaded) throw InputError("--processes", "", w.name + " times its own processes: leave it out (--only)");
   if (o.list) {
     for (const auto& w : chosen)
       std::printf("%-13s N=%-7lld d=%-4lld %s (peer: %s)\n", w.name.c_str(), static_cast<long long>(w.trajectories),
@@ -112,18 +120,21 @@ int cmd_bench(const BenchOptions& o) {
                          {"normal_kernel", kernels.front()},
                          {"normal_kernels", kernels},
                          {"threads", o.threads},
+                         {"processes", o.processes},
                          {"cpu", cpu_model()},
                          {"quick", o.quick}};
   if (!o.json) {
     std::printf("sgdnoise %s (%s), %s, compiler %s\n", kVersion, kGitHash, build_flags().c_str(), __VERSION__);
-    std::printf("cpu %s, threads %d, normal kernel %s\n", cpu_model().c_str(), o.threads, kernels.front().c_str());
+    std::printf("cpu %s, threads %d, processes %d, normal kernel %s\n", cpu_model().c_str(), o.threads, o.processes,
+                kernels.front().c_str());
     std::printf("%-13s %8s %5s %7s %9s %14s %14s %s\n", "workload", "N", "d", "steps", "seconds", "traj_steps/s",
                 "normals/s", "check");
     std::fflush(stdout);
   }
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& w : chosen) {
-    const BenchMeasurement m = run_bench_workload(w, o.threads);
+    const BenchMeasurement m =
+        o.processes > 1 ? run_bench_workload_in_processes(w, o.processes) : run_bench_workload(w, o.threads);
     rows.push_back({{"workload", m.name},
                     {"title", w.title},
                     {"peer", w.peer},
@@ -137,6 +148,7 @@ int cmd_bench(const BenchOptions& o) {
                     {"normals_per_traj_step", w.normals_per_step},
                     {"normals_per_s", m.normals_per_s},
                     {"threads", m.threads},
+                    {"processes", m.processes},
                     {"check_name", m.check_name},
                     {"check", m.check}});
     if (m.name == "spectra") {

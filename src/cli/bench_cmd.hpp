@@ -15,6 +15,7 @@ namespace sgdnoise {
 struct BenchOptions {
   bool json = false, quick = false, list = false;
   int threads = 1;
+  int processes = 1;  // > 1: the bound of thread scaling (run_bench_workload_in_processes)
   std::vector<std::string> only;
   long long trajectories = 0, dim = 0, steps = 0;  // size overrides (0: the peer sizes)
   std::string write_operator;                      // spectra: write X (n x d) as .npy for the SciPy peer
