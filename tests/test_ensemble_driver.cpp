@@ -43,9 +43,14 @@ class StopAt final : public Observer {
   explicit StopAt(std::vector<std::int64_t> at) : at_(std::move(at)) {}
   std::vector<std::string> names() const override { return {}; }
   void observe(std::int64_t k, ConstBlockRef, const TrajectoryIds&, int, std::vector<Observation>&) override { k_ = k; }
-  void stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override {
+  Index stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override {
+    Index n = 0;
     for (const std::uint64_t t : running)
-      if (at_[t] <= k_) stop[t] = 1;
+      if (at_[t] <= k_ && !stop[t]) {
+        stop[t] = 1;
+        ++n;
+      }
+    return n;
   }
 
  private:

@@ -5,7 +5,7 @@
 #include "core/openmp_env.hpp"
 
 int main(int argc, char** argv) {
-  sgdnoise::use_passive_openmp_wait(argv);
+  sgdnoise::tune_process_environment(argv);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -478,4 +479,11 @@ TEST(Reliability, ThreadsBeyondABoundAreBadInput) {
   EXPECT_NE(r.output.find("--threads"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir / "o"));
   fs::remove_all(dir);
+}
+
+// tests/test_main.cpp calls tune_process_environment like sgdnoise's main: the runner was
+// re-executed with a wait policy and glibc's tunables set (the user's own, or ours).
+TEST(ProcessEnvironment, RunnerRunsWithAWaitPolicyAndMallocTunables) {
+  EXPECT_TRUE(std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr);
+  ASSERT_NE(std::getenv("GLIBC_TUNABLES"), nullptr);
 }

@@ -122,11 +122,16 @@ void EscapeObserver::observe(std::int64_t k, ConstBlockRef Xalive, const Traject
   out.push_back({"escaped_fraction", e});
 }
 
-void EscapeObserver::stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const {
-  if (!stop_escaped_ || !reason_.empty()) return;
+Index EscapeObserver::stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const {
+  if (!stop_escaped_ || !reason_.empty()) return 0;
   const auto& res = tracker_.results();
+  Index n = 0;
   for (const std::uint64_t t : running)
-    if (t < res.size() && t < stop.size() && res[t].state == EscapeState::escaped) stop[t] = 1;
+    if (t < res.size() && t < stop.size() && res[t].state == EscapeState::escaped && !stop[t]) {
+      stop[t] = 1;
+      ++n;
+    }
+  return n;
 }
 
 std::string EscapeObserver::saved_state() const {

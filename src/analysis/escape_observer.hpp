@@ -35,7 +35,7 @@ class EscapeObserver final : public Observer {
   void observe(std::int64_t k, ConstBlockRef X, const TrajectoryIds& ids, int threads,
                std::vector<Observation>& out) override;
   /// With stop_escaped: the escaped trajectories (escape.stop_escaped).
-  void stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override;
+  Index stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override;
   /// First passages so far (and the bridge's last observation step): a resumed run
   /// continues the record exactly.
   std::string saved_state() const override;

@@ -33,17 +33,23 @@ class FirstPassages final : public Observer, public StepHook {
     // Each trajectory belongs to one row of one block: no two threads write one entry.
     target_.record_entries(theta, ids, k, first_passage_.data());
   }
-  void stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override {
-    Index left = 0;
+  Index stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const override {
+    Index left = 0, newly = 0;
     for (const std::uint64_t t : running) {
-      if (first_passage_[t] >= 0) {
-        stop[t] = 1;
-      } else {
+      if (first_passage_[t] < 0) {
         ++left;
+      } else if (!stop[t]) {
+        stop[t] = 1;
+        ++newly;
       }
     }
     if (left <= need_left_)
-      for (const std::uint64_t t : running) stop[t] = 1;
+      for (const std::uint64_t t : running)
+        if (!stop[t]) {
+          stop[t] = 1;
+          ++newly;
+        }
+    return newly;
   }
   std::vector<std::int64_t>& first_passage() { return first_passage_; }
 

@@ -7,7 +7,7 @@
 #include "core/openmp_env.hpp"
 
 int main(int argc, char** argv) {
-  sgdnoise::use_passive_openmp_wait(argv);  // may re-execute this program (core/openmp_env.hpp)
+  sgdnoise::tune_process_environment(argv);  // may re-execute this program (core/openmp_env.hpp)
   std::unique_ptr<sgdnoise::ProcessGroup> group;
   try {
     group = sgdnoise::start_process_group(&argc, &argv);  // null unless launched by mpirun

@@ -10,13 +10,15 @@
 
 namespace sgdnoise {
 
-void use_passive_openmp_wait(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr || argv == nullptr ||
-      argv[0] == nullptr)
-    return;
-  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+void tune_process_environment(char** argv) {
+  if (argv == nullptr || argv[0] == nullptr) return;
+  bool changed = false;
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr)
+    changed |= ::setenv("OMP_WAIT_POLICY", "passive", 1) == 0;
+  if (std::getenv("GLIBC_TUNABLES") == nullptr) changed |= ::setenv("GLIBC_TUNABLES", kMallocTunables, 1) == 0;
+  if (!changed) return;
   ::execv("/proc/self/exe", argv);
-  // Still here: /proc is not mounted or exec is not allowed. Run on with libgomp's default.
+  // Still here: /proc is not mounted or exec is not allowed. Run on with the defaults.
 }
 
 int available_cores() {

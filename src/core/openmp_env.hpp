@@ -4,17 +4,28 @@
 // a second sgdnoise), spinning threads take the cores from the threads that have work, and
 // a run with many short parallel regions per step ran 3x to 180x slower with 2 threads than
 // with 1 (docs/development.md, threads). Passive waiting costs a futex wake per region instead.
+// Also the process's allocator settings (huge pages for large blocks), which like the wait
+// policy are read before main().
 #include <string>
 
 namespace sgdnoise {
 
-/// libgomp reads OMP_WAIT_POLICY once, when it is loaded, before main() runs, so it cannot be
-/// changed from inside the process. Call first in main(): when neither OMP_WAIT_POLICY nor
-/// libgomp's own GOMP_SPINCOUNT is set, sets OMP_WAIT_POLICY to "passive" and re-executes the
-/// program with the same arguments; returns at once when either is set (by the user, or by
-/// that re-execution) and when the re-execution fails. A user who sets GOMP_SPINCOUNT (say
-/// 10000: a short spin before sleeping) chooses libgomp's spin-then-sleep waiting instead.
-void use_passive_openmp_wait(char** argv);
+/// glibc's allocator settings for sgdnoise: memory it maps for large blocks (an ensemble, its
+/// working tiles, per-trajectory records) is marked for transparent huge pages, so touching
+/// it first costs one fault per 2 MiB instead of one per 4 KiB. On the 2-core machine a 4 KiB
+/// fault took 12 us: the ~4 MB a 100,000-trajectory escape run allocates took 13-24 ms of its
+/// 0.15 s on two threads, and 1 ms with huge pages (2026-12-08, docs/development.md).
+inline constexpr const char* kMallocTunables = "glibc.malloc.hugetlb=1";
+
+/// libgomp reads OMP_WAIT_POLICY, and glibc GLIBC_TUNABLES, once, before main() runs, so
+/// neither can be changed from inside the process. Call first in main(): sets
+/// OMP_WAIT_POLICY to "passive" when neither it nor libgomp's own GOMP_SPINCOUNT is set, and
+/// GLIBC_TUNABLES to kMallocTunables when it is unset, then re-executes the program with the
+/// same arguments; returns at once when nothing needed setting (the user's settings, or that
+/// re-execution's) and when the re-execution fails. A user who sets GOMP_SPINCOUNT (say
+/// 10000: a short spin before sleeping) chooses libgomp's spin-then-sleep waiting instead;
+/// one who sets GLIBC_TUNABLES (even empty) keeps glibc's defaults.
+void tune_process_environment(char** argv);
 
 /// Work (about one floating-point update each: rows x columns x steps) below which a parallel
 /// region costs more than it saves. Waking a passive thread costs a futex round trip, tens of

@@ -59,68 +59,102 @@ bool any_flagged(const std::vector<char>& v) {
   return acc != 0;
 }
 
-// The working copy of the running rows, in tiles: tile t holds rows t B .. t B + B - 1 (B the
-// block, a multiple of kLineRows), column-major with leading dimension B, contiguous, 128-byte
-// aligned. A thread steps one tile at a time, so what it touches is one dense block: in a
-// column-major N x d matrix the block's columns lie N rows apart, and with N a multiple of 512
-// they all fall into a few cache sets (W1 d = 100: N = 4096, a 32 KiB stride), while
-// neighbouring blocks stepped by two threads shared a cache line at every boundary. With tiles a
-// second thread gives W1 d = 100 1.6x-1.8x, W2 1.9x and W3 2.0x, against 1.2x-1.4x, 1.5x-1.65x
-// and 1.6x before (2026-12-08; README, thread scaling).
+// The running trajectories of one process, in tiles: tile t holds up to B rows (B a multiple
+// of kLineRows), column-major with leading dimension B, contiguous and 128-byte aligned, with
+// the ids of its rows; its live rows are its first live(t), in ascending id order, and the
+// tiles follow one another in that order too. A thread steps a tile at a time, so what it
+// touches is one dense block: in a column-major N x d matrix a block's columns lie N rows
+// apart, and with N a multiple of 512 they all fall into a few cache sets (W1 d = 100: N =
+// 4096, a 32 KiB stride), while neighbouring blocks stepped by two threads shared a cache line
+// at every boundary. The thread that steps a tile also drops its stopped rows first, in
+// place: no serial pass over the live rows between observations. With tiles a second thread
+// gives W1 d = 100 1.6x-1.8x, W2 1.9x and W3 2.0x, against 1.2x-1.4x, 1.5x-1.65x and 1.6x
+// before (2026-12-08; README, thread scaling).
 constexpr Index kLineRows = 16;  // 128 bytes: a cache line and the adjacent line the L2 prefetcher pairs with it
 constexpr std::size_t kLineBytes = kLineRows * sizeof(double);
 
 Index round_up(Index n, Index m) { return (n + m - 1) / m * m; }
 
-class WorkingRows {
+class Tiles {
  public:
-  void assign(const Mat& X, Index tile_rows) {
-    allocate(X.rows(), X.cols(), tile_rows);
-    for (Index r0 = 0; r0 < X.rows(); r0 += B_)
-      rows(r0, std::min(B_, X.rows() - r0)) = X.middleRows(r0, std::min(B_, X.rows() - r0));
-  }
-  /// Rows r0 .. r0 + rows, within one tile.
-  BlockRef rows(Index r0, Index rows) {
-    return Eigen::Map<Mat, 0, Eigen::OuterStride<>>(row(r0), rows, cols_, Eigen::OuterStride<>(B_));
-  }
-  double& at(Index i, Index c) { return row(i)[c * B_]; }
-  Index tile_rows() const { return B_; }
-  /// Row i's entry of column 0; column c is c * tile_rows() further.
-  double* row(Index i) { return data_.get() + i / B_ * tile_size_ + i % B_; }
-  /// Keeps, in order, the rows i < n for which keep(i) (called once for each i, ascending) is
-  /// true, at the front, in place; returns how many. Walks the tiles with two cursors: no
-  /// division per row.
-  template <class Keep>
-  Index compact(Index n, Keep keep) {
-    Index w = 0, wo = 0, io = 0;                  // rows kept, and the offsets of rows w and i in their tiles
-    double *wp = data_.get(), *ip = data_.get();  // row w's and row i's entry of column 0
-    for (Index i = 0; i < n; ++i) {
-      if (keep(i)) {
-        if (wp != ip)
-          for (Index c = 0; c < cols_; ++c) wp[c * B_] = ip[c * B_];
-        ++w;
-        wp = ++wo == B_ ? (wo = 0, wp + tile_size_ - B_ + 1) : wp + 1;
-      }
-      ip = ++io == B_ ? (io = 0, ip + tile_size_ - B_ + 1) : ip + 1;
+  /// The rows of X, trajectories 0 .. N - 1, in tiles of B rows.
+  void assign(const Mat& X, Index B) {
+    allocate(X.rows(), X.cols(), B);
+    for (Index t = 0; t < T_; ++t) {
+      const Index r0 = t * B_;
+      live_[static_cast<std::size_t>(t)] = std::min(B_, X.rows() - r0);
+      block(t) = X.middleRows(r0, live(t));
+      for (Index i = 0; i < live(t); ++i) ids_[static_cast<std::size_t>(r0 + i)] = static_cast<std::uint64_t>(r0 + i);
     }
-    return w;
+  }
+  Index count() const { return T_; }
+  Index tile_rows() const { return B_; }
+  Index live(Index t) const { return live_[static_cast<std::size_t>(t)]; }
+  /// The ids of tile t's live rows.
+  const std::uint64_t* ids(Index t) const { return ids_.data() + t * B_; }
+  /// Tile t's live rows, every column.
+  BlockRef block(Index t) {
+    return Eigen::Map<Mat, 0, Eigen::OuterStride<>>(data_.get() + t * tile_size_, live(t), cols_,
+                                                    Eigen::OuterStride<>(B_));
+  }
+  /// Drops tile t's rows whose trajectory is stopped, in place, keeping their order. Touches
+  /// tile t alone: threads may compact different tiles at once.
+  void compact(Index t, const std::vector<char>& stop) {
+    std::uint64_t* id = ids_.data() + t * B_;
+    double* x = data_.get() + t * tile_size_;
+    Index w = 0;
+    for (Index i = 0; i < live(t); ++i) {
+      if (stop[id[i]]) continue;
+      if (w != i) {
+        id[w] = id[i];
+        for (Index c = 0; c < cols_; ++c) x[c * B_ + w] = x[c * B_ + i];
+      }
+      ++w;
+    }
+    live_[static_cast<std::size_t>(t)] = w;
+  }
+  /// The live ids, tile after tile (ascending).
+  void running(std::vector<std::uint64_t>& out) const {
+    out.clear();
+    for (Index t = 0; t < T_; ++t) out.insert(out.end(), ids(t), ids(t) + live(t));
+  }
+  /// The live rows, packed anew into tiles of B rows (fewer tiles, or smaller ones).
+  void repack(Index B) {
+    Tiles fresh;
+    Index total = 0;
+    for (Index t = 0; t < T_; ++t) total += live(t);
+    fresh.allocate(total, cols_, B);
+    Index r = 0;  // rows copied
+    for (Index t = 0; t < T_; ++t)
+      for (Index i = 0; i < live(t); ++i, ++r) {
+        const Index ft = r / fresh.B_, fi = r % fresh.B_;
+        for (Index c = 0; c < cols_; ++c)
+          fresh.data_.get()[ft * fresh.tile_size_ + c * fresh.B_ + fi] = data_.get()[t * tile_size_ + c * B_ + i];
+        fresh.ids_[static_cast<std::size_t>(ft * fresh.B_ + fi)] = ids(t)[i];
+        ++fresh.live_[static_cast<std::size_t>(ft)];
+      }
+    *this = std::move(fresh);
   }
 
  private:
-  void allocate(Index rows, Index cols, Index tile_rows) {
-    cols_ = cols, B_ = tile_rows;
-    const Index tiles = std::max<Index>((rows + B_ - 1) / B_, 1);
+  void allocate(Index rows, Index cols, Index B) {
+    cols_ = cols, B_ = B;
+    T_ = (rows + B_ - 1) / B_;
     tile_size_ = B_ * std::max<Index>(cols_, 1);
     // A multiple of 128 bytes, as aligned_alloc requires: B is a multiple of kLineRows.
-    const auto bytes = static_cast<std::size_t>(tiles * tile_size_) * sizeof(double);
+    const auto bytes = static_cast<std::size_t>(std::max<Index>(T_, 1) * tile_size_) * sizeof(double);
     data_.reset(static_cast<double*>(std::aligned_alloc(kLineBytes, bytes)));
     if (!data_) throw std::bad_alloc();
+    ids_.assign(static_cast<std::size_t>(T_ * B_), 0);
+    live_.assign(static_cast<std::size_t>(T_), 0);
   }
   struct Free {
     void operator()(double* p) const { std::free(p); }
   };
   std::unique_ptr<double, Free> data_;
-  Index B_ = 1, cols_ = 0, tile_size_ = 0;
+  std::vector<std::uint64_t> ids_;
+  std::vector<Index> live_;
+  Index B_ = kLineRows, T_ = 0, cols_ = 0, tile_size_ = 0;
 };
 
 }  // namespace
@@ -145,36 +179,51 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, 
     throw std::invalid_argument("resume: the checkpoint's ensemble size does not match");
   }
 
-  // Stopped trajectories leave the batch for good: `running` lists the others (ascending). On
-  // one process they are stepped in W, a working copy whose first rows are those of `running`
-  // in that order. Each block of W takes the steps of an observation interval, then, in the
-  // same parallel loop, its rows are tested for divergence and written back to X, so X is
-  // whole for the observers; as more stop, W is compacted in place, so the work follows the
-  // live trajectories, not N. (In a group of processes, step_slice below steps X instead.)
+  // Stopped trajectories leave the batch for good. On one process the running ones are stepped
+  // in tiles (Tiles): each tile takes the steps of an observation interval, having first
+  // dropped its rows stopped at the last observation, then, in the same parallel loop, its rows
+  // are tested for divergence and written back to X, so X is whole for the observers; the work
+  // follows the live trajectories, not N. In a group of processes `running` lists them
+  // (ascending) and step_slice below steps X.
   std::vector<char> stop(static_cast<std::size_t>(N), 0);
-  std::vector<std::uint64_t> running(static_cast<std::size_t>(N));
-  std::iota(running.begin(), running.end(), std::uint64_t{0});
-  WorkingRows W;
-  if (!distributed) W.assign(X, block);
+  std::vector<std::uint64_t> running;  // a group: the running ids; one process: gathered for the observers
+  Tiles tiles;
+  // Tiles of the block, in whole cache lines; with several threads small enough to give every
+  // thread four when there are rows enough (the block size never changes results). One thread
+  // keeps the block: a block of every trajectory stays one (a Python loss's single call).
+  auto tile_rows_for = [&](Index rows) {
+    if (spec.threads <= 1) return block;
+    const Index per = (rows + 4 * spec.threads - 1) / (4 * static_cast<Index>(spec.threads));
+    return std::max(kLineRows, std::min(block, round_up(std::max<Index>(per, 1), kLineRows)));
+  };
+  if (distributed) {
+    running.resize(static_cast<std::size_t>(N));
+    std::iota(running.begin(), running.end(), std::uint64_t{0});
+  } else {
+    tiles.assign(X, tile_rows_for(N));
+  }
+  bool identity = true;  // the ids of tile t are t B, t B + 1, ...: no row was ever dropped
+  bool pending = false;  // trajectories stopped since the tiles last dropped theirs
   rec.n_stopped = 0;
   if (!resuming) rec.trajectory_steps = 0.0;  // a resumed record carries the count so far
-  auto drop_stopped = [&]() {
-    // Stable and in place, in one pass: the ids and the rows of W.
-    Index kept = 0;
-    auto keep = [&](Index i) {
-      const std::uint64_t id = running[static_cast<std::size_t>(i)];
-      if (stop[id]) return false;
-      running[static_cast<std::size_t>(kept++)] = id;
-      return true;
-    };
-    const auto live = static_cast<Index>(running.size());
+  // Asks the observers which running trajectories stop (Observer::stopped). In a group the
+  // stopped ids leave `running` at once; on one process the tiles drop their rows before
+  // their next steps, in the parallel loop.
+  auto collect_stops = [&]() {
+    if (!distributed) tiles.running(running);
+    Index newly = 0;
+    for (const Observer* o : observers) newly += o->stopped(running, stop);
+    if (newly == 0) return;
+    rec.n_stopped += newly;
     if (distributed) {
-      for (Index i = 0; i < live; ++i) (void)keep(i);
+      std::size_t kept = 0;
+      for (const std::uint64_t id : running)
+        if (!stop[id]) running[kept++] = id;
+      running.resize(kept);
     } else {
-      (void)W.compact(live, keep);
+      pending = true;
+      identity = false;
     }
-    running.resize(static_cast<std::size_t>(kept));
-    rec.n_stopped = N - kept;
   };
 
   // Observers see the trajectories still alive, in original order.
@@ -287,8 +336,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, 
         o->observe(k, o->whole_state() ? view : view.leftCols(d), alive_ids, spec.threads, row.values);
     rec.series.push_back(std::move(row));
     // Trajectories the observers stop leave the batch from here on.
-    for (const Observer* o : observers) o->stopped(running, stop);
-    drop_stopped();
+    collect_stops();
     if (hooks.progress) hooks.progress(k, spec.steps);
   };
 
@@ -350,15 +398,14 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, 
       throw std::invalid_argument("resume: the checkpoint's step is not an observation step");
     rec.status = RunStatus::completed;
     // Trajectories the (restored) observers had stopped stay out of the batch.
-    for (const Observer* o : observers) o->stopped(running, stop);
-    drop_stopped();
+    collect_stops();
   } else {
     test_running_rows_of_X(0);
     if (screen(0)) observe(0);
   }
-  std::vector<char> unit_runaway;  // per unit of work of an interval: a runaway row seen
+  std::vector<char> tile_runaway;  // per tile, in an interval: a runaway row seen
   for (bool first = true; k0 < spec.steps && rec.status != RunStatus::diverged; first = false) {
-    if (spec.end_when_all_stopped && running.empty()) break;
+    if (spec.end_when_all_stopped && rec.n_stopped == N) break;
     if (!first || !resuming) {
       if (hooks.checkpoint) hooks.checkpoint(rec, X);
       bool stop_now = hooks.stop && hooks.stop->load();
@@ -375,43 +422,48 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, 
       step_slice(k0, k1);
       test_running_rows_of_X(k1);
     } else {
-      // The running rows of W in blocks; each row draws as its trajectory (RowIds), the ids
-      // r0, r0 + 1, ... while nothing is stopped.
-      const auto live = static_cast<Index>(running.size());
-      const bool contiguous = rec.n_stopped == 0;
-      // Units of work: the tiles, each cut into `split` parts of whole cache lines when there
-      // are too few tiles to keep every thread busy to the end (late in an escape run).
-      const int team = threads_for(static_cast<double>(live) * cols * steps_here, spec.threads);
-      const Index tiles = (live + block - 1) / block;
-      const Index split = team == 1 ? 1 : std::clamp<Index>((4 * team + tiles - 1) / tiles, 1, block / kLineRows);
-      const Index unit = round_up((block + split - 1) / split, kLineRows), per_tile = (block + unit - 1) / unit;
-      const Index units = tiles * per_tile;
-      unit_runaway.assign(static_cast<std::size_t>(units), 0);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-      for (Index u = 0; u < units; ++u) {
-        const Index r0 = u / per_tile * block + u % per_tile * unit;
-        const Index rows = std::min({unit, block - u % per_tile * unit, live - r0});
-        if (rows <= 0) continue;
-        BlockRef Wb = W.rows(r0, rows);
-        const std::uint64_t* ids = running.data() + r0;
-        const RowIds row_ids = contiguous ? RowIds(static_cast<std::uint64_t>(r0)) : RowIds::mapped(ids);
+      // Tile by tile: drop the rows stopped at the last observation, take the steps (each row
+      // draws as its trajectory: RowIds), write back and test.
+      const Index T = tiles.count(), live = N - rec.n_stopped;
+      const bool drop = pending;
+      pending = false;
+      tile_runaway.assign(static_cast<std::size_t>(T), 0);
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(threads_for(static_cast <double>(live) * cols * steps_here, spec.threads))
+      for (Index t = 0; t < T; ++t) {
+        if (drop) tiles.compact(t, stop);
+        if (tiles.live(t) == 0) continue;
+        BlockRef Wb = tiles.block(t);
+        const std::uint64_t* ids = tiles.ids(t);
+        const Index r0 = t * tiles.tile_rows();
+        const RowIds row_ids = identity ? RowIds(static_cast<std::uint64_t>(r0)) : RowIds::mapped(ids);
         for (std::int64_t k = k0; k < k1; ++k) {
           stepper.advance(spec.seed, static_cast<std::uint64_t>(k), row_ids, Wb);
           if (hook) hook->after_step(k + 1, Wb.leftCols(d), ids);
         }
-        unit_runaway[static_cast<std::size_t>(u)] = finish_block(Wb, r0, ids, contiguous) ? 1 : 0;
+        tile_runaway[static_cast<std::size_t>(t)] = finish_block(Wb, r0, ids, identity) ? 1 : 0;
       }
-      rec.trajectory_steps += static_cast<double>(live) * static_cast<double>(k1 - k0);
-      for (Index u = 0; u < units; ++u)
-        if (unit_runaway[static_cast<std::size_t>(u)])
-          for (Index i = u / per_tile * block + u % per_tile * unit,
-                     i1 = std::min({live, i + unit, (u / per_tile + 1) * block});
-               i < i1; ++i)
+      Index stepped = 0;
+      for (Index t = 0; t < T; ++t) {
+        stepped += tiles.live(t);
+        if (tile_runaway[static_cast<std::size_t>(t)]) {
+          const BlockRef Wb = tiles.block(t);
+          for (Index i = 0; i < Wb.rows(); ++i)
             for (Index c = 0; c < d; ++c)
-              if (runaway(W.at(i, c))) {
-                diverged_now(running[static_cast<std::size_t>(i)], k1);
+              if (runaway(Wb(i, c))) {
+                diverged_now(tiles.ids(t)[i], k1);
                 break;
               }
+        }
+      }
+      if (stepped != live)
+        throw std::logic_error("run_ensemble: the observers reported " + std::to_string(rec.n_stopped) +
+                               " stopped trajectories, the tiles hold " + std::to_string(N - stepped) +
+                               " fewer rows (Observer::stopped must count what it stops)");
+      rec.trajectory_steps += static_cast<double>(live) * static_cast<double>(k1 - k0);
+      // Packed anew once three quarters of the tiles' rows are gone: the live rows shrink 4x
+      // between two packings, so each row is copied a bounded number of times.
+      if (T > 1 && 4 * live < T * tiles.tile_rows()) tiles.repack(tile_rows_for(live));
     }
     if (!screen(k1)) break;
     observe(k1);

@@ -73,10 +73,13 @@ class Observer {
   /// that needs no further steps (an escaped trajectory, with escape.stop_escaped). `running`
   /// lists the trajectories the driver still steps (ascending; every one before the first
   /// stop): only those need a look, so the call costs what the live ones cost. The ensemble
-  /// driver then stops stepping them; their state stays as last observed. The default stops
+  /// driver then stops stepping them; their state stays as last observed. Returns how many
+  /// entries of `stop` it changed from 0 to 1 (another observer may have set some already),
+  /// so that the driver knows how many are left without a pass of its own. The default stops
   /// nothing.
-  virtual void stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const {
+  virtual Index stopped(const std::vector<std::uint64_t>& running, std::vector<char>& stop) const {
     (void)running, (void)stop;
+    return 0;
   }
   /// What a later observation needs of the earlier ones (the escape observer's first
   /// passages so far), saved with each checkpoint; empty: nothing.
