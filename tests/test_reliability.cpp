@@ -18,6 +18,7 @@
 
 #include "core/checksum.hpp"
 #include "core/errors.hpp"
+#include "core/openmp_env.hpp"
 #include "io/checkpoint.hpp"
 #include "io/durable.hpp"
 #include "io/output_lock.hpp"
@@ -486,4 +487,47 @@ TEST(Reliability, ThreadsBeyondABoundAreBadInput) {
 TEST(ProcessEnvironment, RunnerRunsWithAWaitPolicyAndMallocTunables) {
   EXPECT_TRUE(std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr);
   ASSERT_NE(std::getenv("GLIBC_TUNABLES"), nullptr);
+}
+
+// The thread governor (core/openmp_env.hpp): a window of team regions that ran no faster than
+// one thread (the threads' CPU time below the wall time) sends the next 16 regions to one
+// thread, then 32 after a second such window; a window that paid restores the team and the
+// period; what the work allows on one thread is never changed.
+TEST(ThreadGovernor, OneThreadAfterAWindowThatDidNotPay) {
+  ThreadGovernor g;
+  auto window = [&](double cpu_per_wall) {
+    for (int i = 0; i < ThreadGovernor::kWindow; ++i) {
+      ASSERT_EQ(g.team(2), 2);
+      g.record(2, 1.0, cpu_per_wall);
+    }
+  };
+  auto solo_run = [&]() {  // regions on one thread until the team is tried again
+    int n = 0;
+    while (g.team(2) == 1) ++n;
+    return n;
+  };
+  window(1.6);  // paid: the team stays
+  EXPECT_EQ(g.team(2), 2);
+  EXPECT_EQ(g.team(1), 1);
+  g.record(2, 1.0, 1.6);  // (the region of that team(2): the window has one region in it now)
+  for (int i = 1; i < ThreadGovernor::kWindow; ++i) g.record(2, 1.0, 0.9);  // 1 + 7 regions: cpu 7.9 < wall 8
+  EXPECT_EQ(solo_run(), 16);  // 16 regions on one thread, then the team again
+  EXPECT_EQ(g.solo_regions(), 16);
+  g.record(2, 1.0, 0.5);
+  for (int i = 1; i < ThreadGovernor::kWindow; ++i) {
+    ASSERT_EQ(g.team(2), 2);
+    g.record(2, 1.0, 0.5);
+  }
+  EXPECT_EQ(solo_run(), 32);  // the period doubled
+  g.record(2, 1.0, 2.0);
+  for (int i = 1; i < ThreadGovernor::kWindow; ++i) {
+    ASSERT_EQ(g.team(2), 2);
+    g.record(2, 1.0, 2.0);
+  }
+  window(0.5);
+  EXPECT_EQ(solo_run(), 16);  // a window that paid restored the period of 16
+  // One thread's regions are neither counted nor changed.
+  ThreadGovernor h;
+  for (int i = 0; i < 100; ++i) h.record(1, 1.0, 0.1);
+  EXPECT_EQ(h.team(2), 2);
 }

@@ -3,7 +3,9 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -19,6 +21,36 @@ void tune_process_environment(char** argv) {
   if (!changed) return;
   ::execv("/proc/self/exe", argv);
   // Still here: /proc is not mounted or exec is not allowed. Run on with the defaults.
+}
+
+int ThreadGovernor::team(int wanted) {
+  if (wanted <= 1 || solo_left_ == 0) return wanted;
+  --solo_left_;
+  ++solo_total_;
+  return 1;
+}
+
+void ThreadGovernor::record(int team, double wall_s, double cpu_s) {
+  if (team <= 1 || !(wall_s > 0.0)) return;
+  wall_ += wall_s;
+  cpu_ += cpu_s;
+  if (++regions_ < kWindow) return;
+  // cpu / wall over the window: the team's speedup over one thread with a core of its own.
+  const bool paid = cpu_ >= wall_;
+  regions_ = 0;
+  wall_ = cpu_ = 0.0;
+  if (paid) {
+    solo_period_ = 16;
+    return;
+  }
+  solo_left_ = solo_period_;
+  solo_period_ = std::min<long>(2 * solo_period_, 1024);
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0.0;
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 int available_cores() {

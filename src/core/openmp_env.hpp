@@ -37,6 +37,35 @@ inline constexpr double kMinParallelWork = 65536.0;
 /// `threads`. Results never depend on it (docs/conventions.md, determinism).
 inline int threads_for(double work, int threads) { return work < kMinParallelWork ? 1 : threads; }
 
+/// Keeps a driver's threads from hurting on a loaded machine. After each parallel region the
+/// driver reports its wall time and the CPU time its threads spent (CLOCK_THREAD_CPUTIME_ID):
+/// their ratio is the team's speedup over one thread that has a core to itself. When the
+/// regions of a window of kWindow ran together no faster than such a thread would have (the
+/// other cores busy: a descheduled thread holds the last block of work while the others
+/// wait), the next regions run on one thread, 16 of them, then twice as many after each
+/// further window that did not pay (at most 1024), and the team is tried again. Which threads
+/// run never changes results (docs/conventions.md).
+class ThreadGovernor {
+ public:
+  /// The threads for the next region, given what the work allows (threads_for).
+  int team(int wanted);
+  /// After a region run with `team` threads: its wall time and its threads' CPU time, seconds.
+  void record(int team, double wall_s, double cpu_s);
+  /// Regions run on one thread because the team did not pay (for the tests and reports).
+  long solo_regions() const { return solo_total_; }
+  static constexpr int kWindow = 8;
+
+ private:
+  int regions_ = 0;  // team regions in the current window
+  double wall_ = 0.0, cpu_ = 0.0;
+  long solo_left_ = 0;  // regions still to run on one thread
+  long solo_period_ = 16;
+  long solo_total_ = 0;
+};
+
+/// CPU time of the calling thread, seconds.
+double thread_cpu_seconds();
+
 /// The cores this process may run on (its CPU affinity), at least 1.
 int available_cores();
 

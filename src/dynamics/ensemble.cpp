@@ -1,6 +1,7 @@
 #include "dynamics/ensemble.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -404,6 +405,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, 
     if (screen(0)) observe(0);
   }
   std::vector<char> tile_runaway;  // per tile, in an interval: a runaway row seen
+  ThreadGovernor governor;
   for (bool first = true; k0 < spec.steps && rec.status != RunStatus::diverged; first = false) {
     if (spec.end_when_all_stopped && rec.n_stopped == N) break;
     if (!first || !resuming) {
@@ -428,21 +430,30 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, 
       const bool drop = pending;
       pending = false;
       tile_runaway.assign(static_cast<std::size_t>(T), 0);
-#pragma omp parallel for schedule(dynamic, 1) \
-    num_threads(threads_for(static_cast <double>(live) * cols * steps_here, spec.threads))
-      for (Index t = 0; t < T; ++t) {
-        if (drop) tiles.compact(t, stop);
-        if (tiles.live(t) == 0) continue;
-        BlockRef Wb = tiles.block(t);
-        const std::uint64_t* ids = tiles.ids(t);
-        const Index r0 = t * tiles.tile_rows();
-        const RowIds row_ids = identity ? RowIds(static_cast<std::uint64_t>(r0)) : RowIds::mapped(ids);
-        for (std::int64_t k = k0; k < k1; ++k) {
-          stepper.advance(spec.seed, static_cast<std::uint64_t>(k), row_ids, Wb);
-          if (hook) hook->after_step(k + 1, Wb.leftCols(d), ids);
+      // The governor keeps a team that did not pay (a loaded machine) off the next regions.
+      const int team = governor.team(threads_for(static_cast<double>(live) * cols * steps_here, spec.threads));
+      const auto wall0 = std::chrono::steady_clock::now();
+      double cpu = 0.0;  // the team's CPU time in the region
+#pragma omp parallel num_threads(team) reduction(+ : cpu)
+      {
+        const double cpu0 = team > 1 ? thread_cpu_seconds() : 0.0;
+#pragma omp for schedule(dynamic, 1) nowait
+        for (Index t = 0; t < T; ++t) {
+          if (drop) tiles.compact(t, stop);
+          if (tiles.live(t) == 0) continue;
+          BlockRef Wb = tiles.block(t);
+          const std::uint64_t* ids = tiles.ids(t);
+          const Index r0 = t * tiles.tile_rows();
+          const RowIds row_ids = identity ? RowIds(static_cast<std::uint64_t>(r0)) : RowIds::mapped(ids);
+          for (std::int64_t k = k0; k < k1; ++k) {
+            stepper.advance(spec.seed, static_cast<std::uint64_t>(k), row_ids, Wb);
+            if (hook) hook->after_step(k + 1, Wb.leftCols(d), ids);
+          }
+          tile_runaway[static_cast<std::size_t>(t)] = finish_block(Wb, r0, ids, identity) ? 1 : 0;
         }
-        tile_runaway[static_cast<std::size_t>(t)] = finish_block(Wb, r0, ids, identity) ? 1 : 0;
+        if (team > 1) cpu += thread_cpu_seconds() - cpu0;
       }
+      governor.record(team, std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(), cpu);
       Index stepped = 0;
       for (Index t = 0; t < T; ++t) {
         stepped += tiles.live(t);
