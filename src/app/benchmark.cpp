@@ -150,6 +150,27 @@ class BusyCores {
   std::vector<pid_t> pids_;
 };
 
+// W4's escape run (run_until_escaped until 99 % crossed), timed alone; useful: its live steps.
+double time_escape_run(const BenchWorkload& w, int threads, double* useful = nullptr) {
+  const Experiment ex = build_experiment(Scenario::parse(w.toml, "<bench " + w.name + ">"), threads, 0.0);
+  const Region* target = nullptr;
+  for (const auto& o : ex.observers)
+    if (const auto* e = dynamic_cast<const EscapeObserver*>(o.get())) target = &e->target();
+  if (!target) throw std::logic_error("bench: the escape workload has no escape region");
+  EscapeRunSpec es;
+  es.seed = ex.spec.seed;
+  es.block = ex.spec.block;
+  es.threads = threads;
+  es.cap = w.steps;
+  es.fraction = 0.99;
+  const Mat X0 = ex.initial_state();
+  const auto t0 = Clock::now();
+  const EscapeRunResult r = run_until_escaped(*ex.stepper, X0, *target, es);
+  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (useful) *useful = r.useful_steps;
+  return s;
+}
+
 double time_scenario_run(const std::string& toml, const std::string& name, int threads) {
   const Experiment ex = build_experiment(Scenario::parse(toml, "<bench " + name + ">"), threads, 0.0);
   const auto t0 = Clock::now();
@@ -207,6 +228,14 @@ std::vector<BenchWorkload> bench_workloads(bool quick, const BenchSizes& s) {
   v.push_back(w4(pick(s.trajectories, quick ? Index{2000} : Index{100000}), 2, cap, 4096));
   v.push_back(loaded_escape(pick(s.trajectories, quick ? Index{500} : Index{2000}),
                             pick<std::int64_t>(s.steps, quick ? 500 : 20000)));
+  // W4 1-D as above, timed with the other cores busy: hundreds of parallel regions, where a
+  // descheduled thread can hold up the others (core/openmp_env.hpp, ThreadGovernor).
+  BenchWorkload lw = w4(pick(s.trajectories, quick ? Index{20000} : Index{100000}), 1, cap, 4096);
+  lw.name = "loaded_w4_1d";
+  lw.title = "W4 1-D escape run, other cores busy; check = t(1 thread) / t(threads)";
+  lw.peer = "-";
+  lw.loaded = true;
+  v.push_back(lw);
   BenchWorkload g;
   g.name = "normals";
   g.title = "normal generation alone (fill_normals into a 1024 x 16 buffer)";
@@ -269,12 +298,16 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads, const s
   if (w.loaded) {
     if (before_timing) throw std::invalid_argument("bench: " + w.name + " times its own processes");
     const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-    (void)time_scenario_run(w.toml, w.name, threads);  // warm-up, unloaded
+    double useful = static_cast<double>(w.trajectories) * static_cast<double>(w.steps);
+    auto timed = [&](int t) {
+      return w.escape ? time_escape_run(w, t, &useful) : time_scenario_run(w.toml, w.name, t);
+    };
+    (void)timed(threads);  // warm-up, unloaded
     const BusyCores busy(cores - 1);
-    const double t1 = time_scenario_run(w.toml, w.name, 1);
-    m.seconds = time_scenario_run(w.toml, w.name, threads);
+    const double t1 = timed(1);
+    m.seconds = timed(threads);
     m.steps = w.steps;
-    m.traj_steps = m.executed_traj_steps = static_cast<double>(w.trajectories) * static_cast<double>(w.steps);
+    m.traj_steps = m.executed_traj_steps = useful;
     m.traj_steps_per_s = m.traj_steps / m.seconds;
     m.check = t1 / m.seconds;
     m.check_name = "speedup_over_1_thread_loaded_by_" + std::to_string(busy.count());
