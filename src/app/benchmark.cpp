@@ -150,22 +150,30 @@ class BusyCores {
   std::vector<pid_t> pids_;
 };
 
-// W4's escape run (run_until_escaped until 99 % crossed), timed alone; useful: its live steps.
-double time_escape_run(const BenchWorkload& w, int threads, double* useful = nullptr) {
-  const Experiment ex = build_experiment(Scenario::parse(w.toml, "<bench " + w.name + ">"), threads, 0.0);
-  const Region* target = nullptr;
+// W4's escape run: the experiment's escape region, and run_until_escaped's settings (until
+// 99 % crossed, capped at the workload's steps).
+const Region& escape_target(const Experiment& ex) {
   for (const auto& o : ex.observers)
-    if (const auto* e = dynamic_cast<const EscapeObserver*>(o.get())) target = &e->target();
-  if (!target) throw std::logic_error("bench: the escape workload has no escape region");
+    if (const auto* e = dynamic_cast<const EscapeObserver*>(o.get())) return e->target();
+  throw std::logic_error("bench: the escape workload has no escape region");
+}
+
+EscapeRunSpec escape_spec(const Experiment& ex, const BenchWorkload& w, int threads) {
   EscapeRunSpec es;
   es.seed = ex.spec.seed;
   es.block = ex.spec.block;
   es.threads = threads;
   es.cap = w.steps;
   es.fraction = 0.99;
+  return es;
+}
+
+// W4's escape run timed alone; useful: its live steps.
+double time_escape_run(const BenchWorkload& w, int threads, double* useful = nullptr) {
+  const Experiment ex = build_experiment(Scenario::parse(w.toml, "<bench " + w.name + ">"), threads, 0.0);
   const Mat X0 = ex.initial_state();
   const auto t0 = Clock::now();
-  const EscapeRunResult r = run_until_escaped(*ex.stepper, X0, *target, es);
+  const EscapeRunResult r = run_until_escaped(*ex.stepper, X0, escape_target(ex), escape_spec(ex, w, threads));
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   if (useful) *useful = r.useful_steps;
   return s;
@@ -363,22 +371,14 @@ BenchMeasurement run_bench_workload(const BenchWorkload& w, int threads, const s
   Experiment ex = build_experiment(Scenario::parse(w.toml, "<bench " + w.name + ">"), threads, 0.0);
   const Mat X0 = ex.initial_state();
   if (w.escape) {
-    const Region* target = nullptr;
-    for (const auto& o : ex.observers)
-      if (const auto* e = dynamic_cast<const EscapeObserver*>(o.get())) target = &e->target();
-    if (!target) throw std::logic_error("bench: the escape workload has no escape region");
-    EscapeRunSpec es;
-    es.seed = ex.spec.seed;
-    es.block = ex.spec.block;
-    es.threads = threads;
-    es.cap = w.steps;
-    es.fraction = 0.99;
+    const Region& target = escape_target(ex);
+    const EscapeRunSpec es = escape_spec(ex, w, threads);
     EscapeRunSpec warm = es;
     warm.cap = 20;
-    (void)run_until_escaped(*ex.stepper, X0, *target, warm);
+    (void)run_until_escaped(*ex.stepper, X0, target, warm);
     if (before_timing) before_timing();
     const auto t0 = Clock::now();
-    const EscapeRunResult r = run_until_escaped(*ex.stepper, X0, *target, es);
+    const EscapeRunResult r = run_until_escaped(*ex.stepper, X0, target, es);
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     m.steps = r.stop_step;
     m.traj_steps = r.useful_steps;
