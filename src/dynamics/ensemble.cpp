@@ -165,7 +165,7 @@ RunRecord run_ensemble(const Stepper& stepper, Mat X, const EnsembleSpec& spec, 
   RunRecord rec = std::move(resume);
   const bool resuming = !rec.series.empty();
   const Index N = X.rows();
-  // Blocks of whole cache lines (WorkingRows); the block size never changes results.
+  // Blocks of whole cache lines (Tiles); the block size never changes results.
   const Index block = round_up(std::max<Index>(spec.block, 1), kLineRows);
   const double eta = stepper.eta();
   const Index d = X.cols() - stepper.extra_columns();  // theta; optimizer state follows
