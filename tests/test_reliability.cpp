@@ -307,6 +307,9 @@ TEST(Reliability, CorruptCheckpointIsRefusedNeverResumed) {
   const fs::path dir = test::fresh_dir("rel-corrupt");
   const fs::path out = dir / "run";
   const pid_t pid = test::start_cli("run " + kLong + " --checkpoint-every 3600 --out " + out.string());
+  // The lock is taken after the signal handlers are installed: a SIGINT before them (a slow
+  // start under the sanitizers, on a loaded machine) would kill the run without a checkpoint.
+  ASSERT_TRUE(test::wait_exists(out.string() + ".lock"));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   ::kill(pid, SIGINT);
   ASSERT_EQ(test::wait_for(pid), 128 + SIGINT);

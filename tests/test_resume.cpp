@@ -75,6 +75,7 @@ TEST(Resume, InterruptWritesCheckpointAndIncompleteSummary) {
   const fs::path out = dir / "run";
   const pid_t pid =
       test::start_cli("run " + kArgs + " --set dynamics.steps=100000 --checkpoint-every 3600 --out " + out.string());
+  ASSERT_TRUE(test::wait_exists(out.string() + ".lock"));  // the signal handlers are in place
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   ::kill(pid, SIGINT);
   EXPECT_EQ(test::wait_for(pid), 128 + SIGINT);
@@ -103,6 +104,7 @@ TEST(Resume, EscapeRecordSurvivesInterruption) {
   ASSERT_EQ(ref.code, 0) << ref.output;
   const fs::path out = dir / "run";
   const pid_t pid = test::start_cli("run " + args + " --save-states --checkpoint-every 0 --out " + out.string());
+  ASSERT_TRUE(test::wait_exists(out.string() + ".lock"));  // the signal handlers are in place
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
   ::kill(pid, SIGINT);
   ASSERT_EQ(test::wait_for(pid), 128 + SIGINT) << "the run ended before the interrupt: make it longer";
