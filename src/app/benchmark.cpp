@@ -417,6 +417,7 @@ namespace {
 struct ChildResult {
   double seconds, traj_steps, executed_traj_steps, normals_per_s, check;
   std::int64_t steps;
+  char check_name[48];  // run_bench_workload's name for the check, NUL-terminated
 };
 
 bool write_all(int fd, const void* p, std::size_t n) {
@@ -459,7 +460,8 @@ BenchMeasurement run_bench_workload_in_processes(const BenchWorkload& w, int pro
           char g = 0;
           if (!write_all(ready[1], &c, 1) || !read_all(go[0], &g, 1)) ::_exit(3);
         });
-        const ChildResult r{m.seconds, m.traj_steps, m.executed_traj_steps, m.normals_per_s, m.check, m.steps};
+        ChildResult r{m.seconds, m.traj_steps, m.executed_traj_steps, m.normals_per_s, m.check, m.steps, {}};
+        m.check_name.copy(r.check_name, sizeof r.check_name - 1);
         if (!write_all(results[1], &r, sizeof r)) status = 4;
       } catch (...) {
         status = 5;
@@ -506,12 +508,7 @@ BenchMeasurement run_bench_workload_in_processes(const BenchWorkload& w, int pro
   }
   m.traj_steps_per_s = m.traj_steps / m.seconds;
   m.normals_per_s = m.executed_traj_steps * w.normals_per_step / m.seconds;
-  // The check of one process (all compute the same one).
-  m.check_name = w.name == "spectra" ? "lambda_max"
-                 : w.name == "gemm"  ? "gflops"
-                 : w.escape          ? "mean_escape_steps"
-                 : w.toml.empty()    ? ""
-                                     : "mean_final_loss";
+  m.check_name = got.front().check_name;  // the check of one process (all compute the same one)
   return m;
 }
 
